@@ -1,0 +1,36 @@
+# Two commands set everything up on a fresh machine (see README):
+#   make compare   creates .venv if missing, then runs `skmnist compare`
+#   make test      creates .venv if missing, then runs the test suite
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: venv compare demo test lint docs bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev,docs]"
+	touch $@
+
+venv: $(VENV)/.installed
+
+compare: venv
+	$(VENV)/bin/skmnist compare --source embedded
+
+test: venv
+	$(PY) -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
+	$(PY) -m pytest --doctest-modules skmnist -q -p no:cacheprovider
+
+lint: venv
+	$(PY) -m ruff check skmnist tests examples benchmarks
+
+docs: venv
+	$(MAKE) -C docs html SPHINXBUILD=$(abspath $(VENV))/bin/sphinx-build
+
+bench: venv
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info docs/_build skmnist-report

@@ -1,0 +1,41 @@
+"""skmnist: Keras classifiers as first-class scikit-learn estimators.
+
+Importing :mod:`skmnist` is cheap: TensorFlow is imported only when a Keras
+estimator is first used, so ``import skmnist`` works in a second.
+"""
+
+import importlib
+
+from ._version import __version__ as __version__
+
+# Public name -> submodule that defines it. Resolved on first attribute access
+# (PEP 562) so that importing the package never imports TensorFlow.
+_LAZY = {
+    "KerasLogistic": "classifiers",
+    "KerasMLP": "classifiers",
+    "make_baseline": "baseline",
+    "PixelScaler": "preprocessing",
+    "load_mnist": "datasets",
+    "compare": "compare",
+    "ComparisonResult": "compare",
+    "LossCurveDisplay": "plotting",
+    "DigitPredictionDisplay": "plotting",
+    "PredictionGridDisplay": "plotting",
+    "save": "persistence",
+    "load": "persistence",
+}
+
+__all__ = sorted([*_LAZY, "__version__"])
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

@@ -1,0 +1,105 @@
+"""Pure Keras model builders: no scikit-learn in here.
+
+Every model ends in a linear layer that outputs **logits**; the losses are
+computed from logits (numerically stable), and probabilities are produced by the
+softmax or sigmoid applied at prediction time. The tutorial this package grew
+from fed sigmoid outputs to a ``from_logits=True`` loss, squashing twice.
+"""
+
+from ._compat import import_keras
+
+
+def output_units(target_type, n_classes):
+    """Number of logits the last layer needs for a target type."""
+    if target_type == "binary":
+        return 1
+    return int(n_classes)
+
+
+def build_model(
+    n_features,
+    n_outputs,
+    *,
+    hidden_layer_sizes=(),
+    activation="relu",
+    l2=0.0,
+    dropout=0.0,
+    input_scale=None,
+    input_mean=None,
+    input_variance=None,
+):
+    """Build an MLP over flat features that outputs logits.
+
+    With no hidden layers this is multinomial (or binary) logistic regression:
+    one ``Dense`` layer of linear scores.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of each input row (784 for flattened MNIST).
+    n_outputs : int
+        Number of logits: 1 for binary targets, else classes or labels.
+    hidden_layer_sizes : tuple of int, default=()
+        Units of each hidden ``Dense`` layer.
+    activation : str, default="relu"
+        Activation of the hidden layers.
+    l2 : float, default=0.0
+        L2 penalty added to the loss for every kernel (not the biases).
+    dropout : float, default=0.0
+        Dropout rate after each hidden layer.
+    input_scale : float, optional
+        Multiply inputs by this before the first layer (e.g. ``1 / 255``).
+    input_mean, input_variance : array-like, optional
+        Standardise each feature with these instead of ``input_scale``.
+
+    Returns
+    -------
+    keras.Model
+        An uncompiled model mapping ``(batch, n_features)`` to
+        ``(batch, n_outputs)`` logits.
+    """
+    keras = import_keras()
+    layers = keras.layers
+    regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
+
+    inputs = keras.Input(shape=(n_features,), dtype="float32", name="pixels")
+    x = inputs
+    if input_mean is not None:
+        x = layers.Normalization(mean=input_mean, variance=input_variance,
+                                 name="standardize")(x)
+    elif input_scale is not None and input_scale != 1.0:
+        x = layers.Rescaling(float(input_scale), name="rescale")(x)
+    for i, units in enumerate(hidden_layer_sizes):
+        x = layers.Dense(units, activation=activation, kernel_regularizer=regularizer,
+                         name=f"hidden_{i}")(x)
+        if dropout > 0:
+            x = layers.Dropout(dropout, name=f"dropout_{i}")(x)
+    logits = layers.Dense(n_outputs, kernel_regularizer=regularizer,
+                          name="logits")(x)
+    return keras.Model(inputs, logits, name="skmnist_classifier")
+
+
+def compile_model(model, target_type, *, solver="adam", learning_rate=1e-3,
+                  steps_per_execution=1, jit_compile=False):
+    """Compile ``model`` with a from-logits loss matching ``target_type``."""
+    keras = import_keras()
+    optimizers = {
+        "adam": keras.optimizers.Adam,
+        "sgd": keras.optimizers.SGD,
+        "rmsprop": keras.optimizers.RMSprop,
+    }
+    if target_type == "multiclass":
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+    else:
+        loss = keras.losses.BinaryCrossentropy(from_logits=True)
+        # A logit of 0 is a probability of 0.5: threshold logits at 0, not 0.5.
+        accuracy = keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0)
+    model.compile(
+        optimizer=optimizers[solver](learning_rate=learning_rate),
+        loss=loss,
+        metrics=[accuracy],
+        steps_per_execution=steps_per_execution,
+        jit_compile=jit_compile,
+    )
+    return model

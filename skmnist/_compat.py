@@ -1,0 +1,175 @@
+"""The one place that papers over scikeras / scikit-learn / Keras drift.
+
+scikeras 0.13.0 (its last release) was written for scikit-learn < 1.6. Under
+today's scikit-learn it gets four things wrong, each fixed here and nowhere else:
+
+* **tags**: it declares tags with ``_more_tags``, which scikit-learn >= 1.6 ignores,
+  and ``BaseEstimator`` precedes ``ClassifierMixin`` in its bases, so
+  ``is_classifier()`` is False and cross-validation is not stratified;
+* **parameters**: it lists parameters from ``self.__dict__`` and accepts any routed
+  ``fit__*`` keyword, which breaks ``clone`` for subclasses with an explicit
+  ``__init__``; we restore scikit-learn's signature-based listing;
+* **input validation**: it keeps its own ``_validate_data``, with messages
+  scikit-learn's checks do not recognise; we route it through scikit-learn's
+  ``validate_data``;
+* **repr**: its multi-line ``__repr__`` hides scikit-learn's compact one.
+
+It also silences TensorFlow's start-up log noise before TensorFlow is imported.
+"""
+
+import contextlib
+import os
+import sys
+
+import numpy as np
+from scipy.sparse import issparse
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import ClassifierTags
+from sklearn.utils.validation import check_array, column_or_1d, validate_data
+
+# TensorFlow reads this once, at import. Level 3 hides its native INFO, WARNING and
+# ERROR lines (real failures still raise Python exceptions); users may override it.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def import_keras():
+    """Import Keras quietly: TensorFlow's native start-up logs are hidden.
+
+    TensorFlow 2.21 logs through absl before ``TF_CPP_MIN_LOG_LEVEL`` applies
+    ("oneDNN custom operations are on", "Could not find cuda drivers", ...), so
+    the native stderr is muted while TensorFlow loads and picks its devices.
+    Set ``SKMNIST_TF_LOGS=1`` to see those messages.
+    """
+    if "keras" in sys.modules:
+        return sys.modules["keras"]
+    with _muted_native_stderr():
+        import keras
+        import tensorflow as tf
+
+        tf.config.list_logical_devices()  # device set-up logs happen here
+    try:  # absl's Python logger repeats warnings Keras already gives
+        import absl.logging
+
+        absl.logging.set_verbosity(absl.logging.ERROR)
+    except ImportError:  # pragma: no cover - absl ships with tensorflow
+        pass
+    return keras
+
+
+@contextlib.contextmanager
+def _muted_native_stderr():
+    if os.environ.get("SKMNIST_TF_LOGS"):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def scikeras_classifier_base():
+    """Return scikeras' ``KerasClassifier`` (imports Keras, so called lazily)."""
+    import_keras()
+    from scikeras.wrappers import KerasClassifier
+
+    return KerasClassifier
+
+
+@contextlib.contextmanager
+def restore_state_on_error(estimator):
+    """Undo every attribute change made to ``estimator`` if the block raises.
+
+    A failed ``fit``/``partial_fit`` must leave a fitted estimator as it was.
+    Validation runs before any Keras weight is touched, so restoring the
+    attribute dictionary is enough.
+    """
+    saved = dict(vars(estimator))
+    try:
+        yield
+    except BaseException:
+        vars(estimator).clear()
+        vars(estimator).update(saved)
+        raise
+
+
+def flatten_images(X):
+    """Turn an ``(n, h, w)`` image stack into ``(n, h * w)`` without copying."""
+    if getattr(X, "ndim", 2) == 3:
+        return X.reshape(X.shape[0], -1)
+    return X
+
+
+class ScikerasCompatMixin:
+    """Put first in the bases of a scikeras ``KerasClassifier`` subclass."""
+
+    def __sklearn_tags__(self):
+        # BaseEstimator comes before ClassifierMixin in scikeras' MRO, so the
+        # mixin's tags never apply: set what it would have set.
+        tags = BaseEstimator.__sklearn_tags__(self)
+        tags.estimator_type = "classifier"
+        tags.classifier_tags = ClassifierTags(multi_label=True)
+        tags.target_tags.required = True
+        tags.input_tags.three_d_array = True
+        tags.input_tags.sparse = False
+        return tags
+
+    # scikeras returns every public instance attribute; scikit-learn reads the
+    # signature of __init__, which is what clone() and set_params() rely on.
+    _get_param_names = classmethod(BaseEstimator._get_param_names.__func__)
+    set_params = BaseEstimator.set_params
+    __repr__ = BaseEstimator.__repr__
+    score = ClassifierMixin.score
+
+    def _more_tags(self):  # pragma: no cover - only old scikit-learn reads it
+        return {}
+
+    def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
+        """scikeras' hook, answered with scikit-learn's ``validate_data``.
+
+        Accepts 2-D ``(n, n_features)`` and 3-D ``(n, h, w)`` images (flattened as
+        a view); keeps integer and float32 pixels as they are (no float64 copy).
+        """
+        if X is None:
+            y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+            return None, y
+        X = _flatten_image_stack(X)
+        check_params = dict(dtype=_ACCEPTED_DTYPES, allow_nd=True,
+                            ensure_all_finite=True)
+        if y is None:
+            X = validate_data(self, X, reset=reset, **check_params)
+        else:
+            X, y = validate_data(self, X, y, reset=reset, multi_output=True,
+                                 y_numeric=y_numeric, **check_params)
+            if y.ndim == 2 and y.shape[1] == 1:
+                # A column vector is one label per row, not a one-label
+                # multilabel problem: warn and ravel, as scikit-learn does.
+                y = column_or_1d(y, warn=True)
+        if X.ndim != 2:
+            raise ValueError(
+                "Expected X as a 2-D array (n_samples, n_features) or a 3-D image "
+                f"stack (n_samples, height, width); got shape {X.shape}."
+            )
+        if X.dtype == np.bool_:
+            X = X.view(np.uint8)
+        return X, y
+
+
+# Integer pixels stay integers and float32 stays float32: the model casts each
+# batch, so a 60,000 x 784 uint8 MNIST never becomes a 376 MB float64 copy.
+_ACCEPTED_DTYPES = ["float32", "float64", "uint8", "uint16", "int8", "int16",
+                    "int32", "int64", "bool"]
+
+
+def _flatten_image_stack(X):
+    if issparse(X) or hasattr(X, "iloc"):
+        return X
+    if not hasattr(X, "ndim"):
+        X = np.asarray(X)
+    return flatten_images(X)
