@@ -31,6 +31,24 @@ def _seed_from(random_state):
     return int(random_state)
 
 
+def _epoch_logger(keras):
+    """A Keras callback printing one line per epoch, as ``MLPClassifier`` does."""
+    import time
+
+    class EpochLogger(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self._started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            metrics = " - ".join(f"{name}: {value:.4f}"
+                                 for name, value in sorted((logs or {}).items()))
+            seconds = time.perf_counter() - self._started
+            print(f"Epoch {epoch + 1}/{self.params['epochs']} - {metrics} - "
+                  f"{seconds:.2f}s", flush=True)
+
+    return EpochLogger()
+
+
 class TrainingMixin:
     """Fit and predict for scikeras classifiers whose model outputs logits."""
 
@@ -171,6 +189,8 @@ class TrainingMixin:
 
         keras = import_keras()
         callbacks = list(self.callbacks or [])
+        if int(self.verbose) == 1:
+            callbacks.append(_epoch_logger(keras))
         stopper = None
         if monitor:
             watch_validation = self.early_stopping and validation is not None
@@ -185,7 +205,8 @@ class TrainingMixin:
             batch_size=min(self.batch_size, X.shape[0]),
             epochs=initial_epoch + epochs, initial_epoch=initial_epoch,
             shuffle=True, callbacks=callbacks,
-            verbose={0: 0, 1: 2}.get(int(self.verbose), 1))
+            # verbose=1 is one line per epoch (our logger); 2+ is Keras' bar.
+            verbose=1 if int(self.verbose) >= 2 else 0)
         if seed is None:
             history = self.model_.fit(**fit_kwargs).history
         else:

@@ -1,0 +1,169 @@
+"""Training controls: early stopping, validation data, history, partial_fit,
+warm_start, class and sample weights, verbosity, and bad input."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.metrics import log_loss, recall_score
+from sklearn.model_selection import train_test_split
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skmnist import KerasLogistic, KerasMLP
+
+QUICK = dict(batch_size=50, learning_rate=1e-2, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def fitted_quick(small_digits):
+    X, _, y, _ = small_digits
+    return KerasLogistic(max_iter=5, **QUICK).fit(X, y)
+
+
+def test_early_stopping_keeps_best_weights_of_a_stratified_split(small_digits):
+    X, _, y, _ = small_digits
+    clf = KerasMLP(hidden_layer_sizes=(64,), alpha=0.0, early_stopping=True,
+                   validation_fraction=0.2, n_iter_no_change=3, tol=0.0,
+                   max_iter=200, **QUICK).fit(X, y)
+    val_loss = clf.history_["val_loss"]
+    assert clf.n_iter_ < 200, "validation loss never stopped improving"
+    assert clf.n_iter_ == clf.best_epoch_ + 3
+    assert val_loss[clf.best_epoch_ - 1] == pytest.approx(min(val_loss))
+    # The split is stratified and seeded by random_state: rebuild it and check
+    # that the kept weights are those of the best epoch, not the last.
+    _, val = train_test_split(np.arange(len(y)), test_size=0.2, random_state=0,
+                              stratify=y)
+    restored = log_loss(y[val], clf.predict_proba(X[val]), labels=clf.classes_)
+    assert restored == pytest.approx(min(val_loss), rel=1e-4)
+    assert restored < val_loss[-1]
+
+
+def test_validation_data_overrides_the_split(small_digits):
+    X, X_val, y, y_val = small_digits
+    clf = KerasLogistic(alpha=0.0, early_stopping=True, n_iter_no_change=2,
+                        tol=0.0, max_iter=100, **QUICK)
+    clf.fit(X, y, validation_data=(X_val, y_val))
+    best = clf.history_["val_loss"][clf.best_epoch_ - 1]
+    assert log_loss(y_val, clf.predict_proba(X_val)) == pytest.approx(best, rel=1e-4)
+    # Without early stopping, validation data is scored but does not stop training.
+    plain = KerasLogistic(max_iter=4, n_iter_no_change=50, **QUICK)
+    plain.fit(X, y, validation_data=(X_val, y_val))
+    assert plain.n_iter_ == 4 and len(plain.history_["val_accuracy"]) == 4
+
+
+def test_history_and_iteration_attributes(fitted_quick):
+    history = fitted_quick.history_
+    assert set(history) == {"loss", "accuracy"}
+    assert all(len(values) == 5 for values in history.values())
+    assert fitted_quick.n_iter_ == 5
+    assert fitted_quick.loss_curve_ == history["loss"]
+    assert history["loss"][-1] < history["loss"][0]
+    assert 1 <= fitted_quick.best_epoch_ <= 5
+
+
+def test_training_loss_plateau_stops_like_mlpclassifier(small_digits):
+    X, _, y, _ = small_digits
+    clf = KerasLogistic(max_iter=500, tol=10.0, n_iter_no_change=2, **QUICK)
+    clf.fit(X, y)  # no epoch can improve by 10: stop after 1 + 2 epochs
+    assert clf.n_iter_ == 3 and clf.best_epoch_ == 1
+
+
+def test_partial_fit_needs_classes_then_adds_one_epoch_per_call(small_digits):
+    X, X_test, y, _ = small_digits
+    clf = KerasMLP(hidden_layer_sizes=(16,), **QUICK)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        clf.partial_fit(X, y)
+    assert not hasattr(clf, "model_")
+    first_half = y < 5
+    clf.partial_fit(X[first_half], y[first_half], classes=np.arange(10))
+    assert clf.n_iter_ == 1 and clf.classes_.tolist() == list(range(10))
+    assert clf.predict_proba(X_test).shape == (len(X_test), 10)
+    for expected in (2, 3):
+        clf.partial_fit(X, y)
+        assert clf.n_iter_ == expected
+    assert clf.score(X_test, clf.predict(X_test)) == 1.0
+
+
+def test_partial_fit_refuses_a_new_class_and_keeps_its_state(small_digits):
+    X, X_test, y, _ = small_digits
+    clf = KerasLogistic(**QUICK).partial_fit(X, y % 3, classes=[0, 1, 2])
+    before = clf.predict_proba(X_test)
+    with pytest.raises(ValueError, match=r"labels \[3\] that were not seen"):
+        clf.partial_fit(X, y % 4)
+    assert clf.n_iter_ == 1
+    np.testing.assert_array_equal(clf.predict_proba(X_test), before)
+
+
+def test_warm_start_continues_from_current_weights(small_digits):
+    X, _, y, _ = small_digits
+    clf = KerasLogistic(max_iter=3, warm_start=True, **QUICK).fit(X, y)
+    first_losses = list(clf.history_["loss"])
+    clf.fit(X, y)
+    assert clf.n_iter_ == 6
+    assert clf.history_["loss"][:3] == first_losses
+    assert clf.history_["loss"][3] < first_losses[0]
+    cold = KerasLogistic(max_iter=3, **QUICK).fit(X, y)
+    cold.fit(X, y)
+    assert cold.n_iter_ == 3
+
+
+def test_balanced_class_weight_lifts_minority_recall():
+    X, y = make_classification(n_samples=600, n_features=10, weights=[0.93],
+                               class_sep=0.6, random_state=0)
+    params = dict(max_iter=30, batch_size=100, learning_rate=1e-2, random_state=0)
+    plain = KerasLogistic(**params).fit(X, y)
+    balanced = KerasLogistic(class_weight="balanced", **params).fit(X, y)
+    as_dict = KerasLogistic(class_weight={0: 1.0, 1: 600 / 84}, **params).fit(X, y)
+    assert recall_score(y, balanced.predict(X)) > recall_score(y, plain.predict(X))
+    assert recall_score(y, as_dict.predict(X)) > recall_score(y, plain.predict(X))
+
+
+def test_zero_sample_weight_behaves_like_dropping_rows():
+    X, y = make_classification(n_samples=200, n_features=5, flip_y=0.1,
+                               random_state=0)
+    weights = np.ones(len(y))
+    weights[::2] = 0.0
+    # Full-batch training on a convex loss: both reach the same optimum.
+    params = dict(alpha=0.0, batch_size=200, max_iter=400, tol=0.0,
+                  n_iter_no_change=400, learning_rate=0.05, random_state=0)
+    weighted = KerasLogistic(**params).fit(X, y, sample_weight=weights)
+    dropped = KerasLogistic(**params).fit(X[1::2], y[1::2])
+    np.testing.assert_allclose(weighted.predict_proba(X), dropped.predict_proba(X),
+                               atol=0.02)
+
+
+def test_verbose_levels(small_digits, capsys):
+    X, _, y, _ = small_digits
+    KerasLogistic(max_iter=3, verbose=0, **QUICK).fit(X, y)
+    assert capsys.readouterr().out == ""
+    KerasLogistic(max_iter=3, verbose=1, **QUICK).fit(X, y)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith("Epoch 1/3 - accuracy: ") and "loss: " in lines[0]
+
+
+@pytest.mark.parametrize("bad, error, message", [
+    (lambda X, y: {"validation_data": (X[:, :10], y)}, ValueError,
+     "X has 10 features"),
+    (lambda X, y: {"validation_data": (X, y + 100)}, ValueError,
+     "validation_data y contains labels"),
+    (lambda X, y: {"validation_data": X}, TypeError,
+     "validation_data must be a tuple"),
+    (lambda X, y: {"sample_weight": -np.ones(len(y))}, ValueError,
+     "Negative values in data passed to"),
+])
+def test_bad_fit_input_keeps_previous_state(fitted_quick, small_digits, bad, error,
+                                            message):
+    X, X_test, y, _ = small_digits
+    before = fitted_quick.predict_proba(X_test)
+    model, n_iter = fitted_quick.model_, fitted_quick.n_iter_
+    with pytest.raises(error, match=message):
+        fitted_quick.fit(X, y, **bad(X, y))
+    assert fitted_quick.model_ is model and fitted_quick.n_iter_ == n_iter
+    np.testing.assert_array_equal(fitted_quick.predict_proba(X_test), before)
+
+
+@pytest.mark.parametrize("fraction", [0.0, 1.0, -0.1])
+def test_validation_fraction_must_be_inside_zero_one(fraction, small_digits):
+    X, _, y, _ = small_digits
+    with pytest.raises(InvalidParameterError, match="'validation_fraction'"):
+        KerasLogistic(early_stopping=True, validation_fraction=fraction).fit(X, y)
