@@ -16,6 +16,7 @@ _LAZY = {
     "make_baseline": "baseline",
     "PixelScaler": "preprocessing",
     "load_mnist": "datasets",
+    "download_mnist": "datasets",
     "compare": "compare",
     "ComparisonResult": "compare",
     "LossCurveDisplay": "plotting",
