@@ -22,6 +22,7 @@ _LAZY = {
     "LossCurveDisplay": "plotting",
     "DigitPredictionDisplay": "plotting",
     "PredictionGridDisplay": "plotting",
+    "ComparisonDisplay": "plotting",
     "save": "persistence",
     "load": "persistence",
 }

@@ -1,0 +1,1 @@
+"""Display objects behind :mod:`skmnist.plotting` (matplotlib imported lazily)."""

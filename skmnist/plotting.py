@@ -1,0 +1,164 @@
+"""The tutorial's figures as scikit-learn Display objects, and the report's PNGs.
+
+Each display follows scikit-learn's plotting API: ``from_estimator`` /
+``from_predictions`` build it and call ``plot(ax=None, ...)``, which sets
+``ax_`` and ``figure_`` (``axes_`` for several panels) and returns the display.
+Confusion matrices are scikit-learn's own
+:class:`~sklearn.metrics.ConfusionMatrixDisplay`.
+
+matplotlib is imported only when something is drawn, and TensorFlow never by
+this module.
+"""
+
+import re
+from pathlib import Path
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from ._displays._common import as_images
+from ._displays._comparison import ComparisonDisplay
+from ._displays._digits import DigitPredictionDisplay
+from ._displays._grid import PredictionGridDisplay
+from ._displays._loss import LossCurveDisplay, _history_of
+
+__all__ = [
+    "ComparisonDisplay",
+    "DigitPredictionDisplay",
+    "LossCurveDisplay",
+    "PredictionGridDisplay",
+    "save_report_figures",
+]
+
+
+def _slug(name):
+    return re.sub(r"[^a-z0-9]+", "-", str(name).lower()).strip("-") or "model"
+
+
+def _save(fig, path, dpi):
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)  # figures from pyplot live until closed
+    return path
+
+
+def _loss_figure(histories, dpi, path):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(histories), 2, squeeze=False, layout="constrained",
+                             figsize=(11, 3.6 * len(histories)))
+    for row, (name, (history, best_epoch)) in zip(axes, histories.items()):
+        has_accuracy = "accuracy" in history or "val_accuracy" in history
+        display = LossCurveDisplay(history, best_epoch=best_epoch, name=name)
+        display.plot(metric="both" if has_accuracy else "loss",
+                     ax=row if has_accuracy else row[0])
+        if not has_accuracy:
+            row[1].set_axis_off()
+    return _save(fig, path, dpi)
+
+
+def save_report_figures(out_dir, estimators, X_test, y_test, result=None, *,
+                        image_shape=None, dpi=100):
+    """Write the report's PNG figures and return their paths.
+
+    Writes into ``out_dir``: ``loss_curves.png`` (training and validation
+    curves of each estimator that keeps a per-epoch history),
+    ``predictions.png`` (the tutorial's 5x3 grid of the first 15 test images
+    for the most accurate estimator with ``predict_proba``),
+    ``misclassified.png`` (the same for its first 15 mistakes),
+    ``confusion_<model>.png`` for each estimator (scikit-learn's
+    :class:`~sklearn.metrics.ConfusionMatrixDisplay`; the name slugified) and
+    ``comparison.png`` when ``result`` is given. Figures are closed after
+    saving.
+
+    Parameters
+    ----------
+    out_dir : str or pathlib.Path
+        Folder to write into; created if missing.
+    estimators : dict of str to estimator
+        Fitted classifiers by name.
+    X_test : array-like of shape (n_samples, n_features) or (n_samples, h, w)
+        Test images; flat ones must be square unless ``image_shape`` is given.
+    y_test : array-like of shape (n_samples,)
+        True test labels.
+    result : ComparisonResult, default=None
+        The comparison to draw as ``comparison.png``.
+    image_shape : tuple (height, width), default=None
+        How to fold non-square flat samples into images.
+    dpi : int, default=100
+        Resolution of the PNGs.
+
+    Returns
+    -------
+    paths : list of pathlib.Path
+        The files written, in the order above.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.neural_network import MLPClassifier
+    >>> from skmnist.plotting import save_report_figures
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = MLPClassifier((16,), max_iter=30, random_state=0).fit(X[:500], y[:500])
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     paths = save_report_figures(out, {"mlp": clf}, X[500:], y[500:])
+    ...     [p.name for p in paths]  # doctest: +NORMALIZE_WHITESPACE
+    ['loss_curves.png', 'predictions.png', 'misclassified.png',
+     'confusion_mlp.png']
+    """
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    if not estimators:
+        raise ValueError("estimators must be a non-empty dict of name -> fitted "
+                         f"estimator; got {estimators!r}.")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    as_images(X_test, image_shape)  # fail on the shape before any work
+    y_test = np.asarray(y_test)
+    paths = []
+
+    histories = {}
+    for name, estimator in estimators.items():
+        check_is_fitted(estimator)
+        try:
+            histories[name] = _history_of(estimator)
+        except TypeError:
+            continue  # no per-epoch history to draw, e.g. LogisticRegression
+    if histories:
+        paths.append(_loss_figure(histories, dpi, out_dir / "loss_curves.png"))
+
+    predictions = {name: est.predict(X_test) for name, est in estimators.items()}
+    scored = [name for name, est in estimators.items() if hasattr(est, "predict_proba")]
+    if scored:
+        best = max(scored, key=lambda name: np.mean(predictions[name] == y_test))
+        for file, mistakes in (("predictions.png", False), ("misclassified.png", True)):
+            grid = PredictionGridDisplay.from_estimator(
+                estimators[best], X_test, y_test, misclassified_only=mistakes,
+                image_shape=image_shape)
+            kind = "first misclassified" if mistakes else "first"
+            grid.figure_.suptitle(f"{best}: {kind} test images "
+                                  "(predicted, probability, true)")
+            paths.append(_save(grid.figure_, out_dir / file, dpi))
+
+    slugs = set()
+    for name, y_pred in predictions.items():
+        slug = base = _slug(name)
+        while slug in slugs:  # two names may slugify alike
+            slug = f"{base}-{len(slugs) + 1}"
+        slugs.add(slug)
+        fig, ax = plt.subplots(figsize=(6, 5), layout="constrained")
+        ConfusionMatrixDisplay.from_predictions(
+            y_test, y_pred, labels=getattr(estimators[name], "classes_", None),
+            ax=ax, colorbar=False, cmap="Blues")
+        ax.set_title(f"{name}: confusion matrix "
+                     f"(accuracy {np.mean(y_pred == y_test):.3f})")
+        paths.append(_save(fig, out_dir / f"confusion_{slug}.png", dpi))
+
+    if result is not None:
+        display = ComparisonDisplay.from_result(result)
+        display.figure_.suptitle("Models compared")
+        paths.append(_save(display.figure_, out_dir / "comparison.png", dpi))
+    return paths
