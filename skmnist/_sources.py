@@ -40,6 +40,7 @@ REMOTE_FILES = {
 }
 # sklearn.datasets.fetch_openml's result, saved in the Keras format on first use.
 OPENML_CACHE_NAME = "mnist_openml.npz"
+OPENML_SPLIT = (60_000, 10_000)  # mnist_784's rows: train first, then test
 DOWNLOAD_TIMEOUT = 60.0  # seconds without data before a download is abandoned
 _CHUNK_SIZE = 1 << 16
 
@@ -251,15 +252,16 @@ def fetch_openml_mnist(data_home, *, download_if_missing=True, force=False):
         except ValueError as exc:
             raise ValueError(f"OpenML mnist_784: labels not digits ({exc})") from exc
     data, target = check_mnist_arrays(X, labels, origin="OpenML mnist_784")
-    if len(data) != 70_000:
+    n_train, n_test = OPENML_SPLIT
+    if len(data) != n_train + n_test:
         raise ValueError(
-            f"OpenML mnist_784: expected 70,000 images (60,000 train then 10,000 "
-            f"test); got {len(data)}."
+            f"OpenML mnist_784: expected {n_train + n_test} images ({n_train} train "
+            f"then {n_test} test); got {len(data)}."
         )
     save_npz_atomic(
         final,
-        x_train=data[:60_000].reshape(-1, 28, 28), y_train=target[:60_000],
-        x_test=data[60_000:].reshape(-1, 28, 28), y_test=target[60_000:],
+        x_train=data[:n_train].reshape(-1, 28, 28), y_train=target[:n_train],
+        x_test=data[n_train:].reshape(-1, 28, 28), y_test=target[n_train:],
     )
     return final
 
