@@ -38,7 +38,8 @@ def import_keras():
     TensorFlow 2.21 logs through absl before ``TF_CPP_MIN_LOG_LEVEL`` applies
     ("oneDNN custom operations are on", "Could not find cuda drivers", ...), so
     the native stderr is muted while TensorFlow loads and picks its devices.
-    Set ``SKMNIST_TF_LOGS=1`` to see those messages.
+    Set ``SKMNIST_TF_LOGS=1`` to see those messages. TensorFlow's thread pools
+    are sized first (see :mod:`skmnist.parallel`), before its runtime starts.
     """
     if "keras" in sys.modules:
         return sys.modules["keras"]
@@ -46,6 +47,9 @@ def import_keras():
         import keras
         import tensorflow as tf
 
+        from ._threads import configure_tensorflow_threads
+
+        configure_tensorflow_threads(tf)  # only possible before the first TF op
         tf.config.list_logical_devices()  # device set-up logs happen here
     try:  # absl's Python logger repeats warnings Keras already gives
         import absl.logging
@@ -80,6 +84,28 @@ def scikeras_classifier_base():
     from scikeras.wrappers import KerasClassifier
 
     return KerasClassifier
+
+
+@contextlib.contextmanager
+def seeded_tensorflow(seed):
+    """scikeras' ``tensorflow_random_state``, without its leak.
+
+    scikeras sets ``TF_DETERMINISTIC_OPS=1`` *before* asking TensorFlow whether
+    op determinism was already on; TensorFlow reads that variable, answers yes,
+    and determinism is never switched off again. Every later unseeded random op
+    in the process then fails ("Random ops require a seed..."). Read the flag
+    first, and switch it off again on the way out.
+    """
+    from scikeras.utils.random_state import tensorflow_random_state
+    from tensorflow.python.framework import config
+
+    was_enabled = config.is_op_determinism_enabled()
+    try:
+        with tensorflow_random_state(seed):
+            yield
+    finally:
+        if not was_enabled:
+            config.disable_op_determinism()
 
 
 @contextlib.contextmanager

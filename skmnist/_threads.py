@@ -1,0 +1,125 @@
+"""How many threads TensorFlow may use in this process.
+
+TensorFlow sizes its intra-op and inter-op thread pools to the number of cores
+when its runtime starts, and never changes them afterwards. That is right for
+one process, and wrong for ``k`` joblib or Dask workers on the same machine:
+``k`` pools of ``n_cores`` threads each fight over ``n_cores`` cores. The rule
+below picks a smaller pool from what the parallel engine already tells a worker.
+
+The rule, first match wins:
+
+1. :func:`skmnist.parallel.set_tensorflow_threads` was called in this process;
+2. the environment variable ``SKMNIST_TF_THREADS`` is set (``0`` keeps
+   TensorFlow's own default, i.e. all cores);
+3. the process is a Dask worker: the worker's ``nthreads`` (its tasks run in
+   threads that share one TensorFlow runtime);
+4. ``OMP_NUM_THREADS`` is set: joblib's ``loky`` workers receive
+   ``cpu_count() // n_jobs`` there (or ``inner_max_num_threads`` of
+   :func:`joblib.parallel_config`), the limit NumPy's BLAS obeys too;
+5. otherwise TensorFlow's default (all cores).
+
+The chosen number is used for both the intra-op and the inter-op pool.
+"""
+
+import os
+import sys
+import warnings
+
+ENV_VAR = "SKMNIST_TF_THREADS"
+
+# Set by skmnist.parallel.set_tensorflow_threads; wins over every other source.
+_requested = None
+
+
+def resolve_thread_count():
+    """Return ``(n_threads, source)``; ``n_threads`` is None for TF's default."""
+    if _requested is not None:
+        return _requested, "set_tensorflow_threads"
+    value = os.environ.get(ENV_VAR, "").strip()
+    if value:
+        try:
+            n_threads = int(value)
+            if n_threads < 0:
+                raise ValueError
+        except ValueError:
+            warnings.warn(
+                f"{ENV_VAR} must be a non-negative integer (0 keeps TensorFlow's "
+                f"default); got {value!r}. It is ignored.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        else:
+            return (n_threads or None), ENV_VAR
+    n_threads = _dask_worker_threads()
+    if n_threads is not None:
+        return n_threads, "dask worker"
+    n_threads = _positive_int(os.environ.get("OMP_NUM_THREADS"))
+    if n_threads is not None:
+        return n_threads, "OMP_NUM_THREADS"
+    return None, "tensorflow default"
+
+
+def _dask_worker_threads():
+    # Only a process that already runs distributed can be a Dask worker: never
+    # import it just to ask.
+    if "distributed" not in sys.modules:
+        return None
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):  # ValueError: not inside a worker
+        return None
+    return getattr(getattr(worker, "state", worker), "nthreads", None)
+
+
+def _positive_int(value):
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+def apply_thread_count(tf, n_threads):
+    """Set both TensorFlow pools to ``n_threads``; RuntimeError if too late.
+
+    Setting the value TensorFlow already uses is allowed at any time.
+    """
+    threading = tf.config.threading
+    current = (threading.get_intra_op_parallelism_threads(),
+               threading.get_inter_op_parallelism_threads())
+    wanted = (0, 0) if n_threads is None else (n_threads, n_threads)
+    if current == wanted:
+        return
+    try:
+        threading.set_intra_op_parallelism_threads(wanted[0])
+        threading.set_inter_op_parallelism_threads(wanted[1])
+    except RuntimeError as exc:
+        raise RuntimeError(
+            f"TensorFlow has already started in this process with intra-op="
+            f"{current[0]} and inter-op={current[1]} threads (0 means all "
+            f"cores); its thread pools cannot be resized to {n_threads}. Call "
+            "skmnist.parallel.set_tensorflow_threads before the first Keras "
+            f"model is built, or set {ENV_VAR} in the environment before "
+            "starting Python."
+        ) from exc
+
+
+def configure_tensorflow_threads(tf):
+    """Apply the module's rule; called right after TensorFlow is imported.
+
+    Never raises: if TensorFlow was started by someone else first, an explicit
+    request (function or environment variable) that cannot be honoured is
+    reported as a ``RuntimeWarning`` and the automatic rule is skipped.
+    """
+    n_threads, source = resolve_thread_count()
+    if n_threads is None and source == "tensorflow default":
+        return None
+    try:
+        apply_thread_count(tf, n_threads)
+    except RuntimeError as exc:
+        if source in ("set_tensorflow_threads", ENV_VAR):
+            warnings.warn(str(exc), RuntimeWarning, stacklevel=2)
+        return None
+    return n_threads
