@@ -12,7 +12,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import _check_sample_weight
 
 from ._builders import build_model, compile_model, output_units
-from ._compat import import_keras, restore_state_on_error
+from ._compat import import_keras, restore_state_on_error, seeded_tensorflow
 
 # Rows per forward pass at prediction time: big enough for fast matrix products,
 # small enough that the float32 copy of a chunk stays around 12 MB.
@@ -158,8 +158,6 @@ class TrainingMixin:
     # -- model -----------------------------------------------------------------
 
     def _make_model(self, X, seed):
-        from scikeras.utils.random_state import tensorflow_random_state
-
         scaling = {}
         if self.input_scaling == "max_abs":
             largest = max(abs(float(X.max())), abs(float(X.min())))
@@ -176,7 +174,7 @@ class TrainingMixin:
         if seed is None:
             model = build()
         else:
-            with tensorflow_random_state(seed):
+            with seeded_tensorflow(seed):
                 model = build()
         return compile_model(
             model, self.target_type_, solver=self.solver,
@@ -185,8 +183,6 @@ class TrainingMixin:
             jit_compile=self.jit_compile)
 
     def _run_keras_fit(self, X, y, weights, validation, epochs, seed, monitor):
-        from scikeras.utils.random_state import tensorflow_random_state
-
         keras = import_keras()
         callbacks = list(self.callbacks or [])
         if int(self.verbose) == 1:
@@ -211,7 +207,7 @@ class TrainingMixin:
             history = self.model_.fit(**fit_kwargs).history
         else:
             # Continue a warm start on a fresh but reproducible shuffle order.
-            with tensorflow_random_state(seed + initial_epoch):
+            with seeded_tensorflow(seed + initial_epoch):
                 history = self.model_.fit(**fit_kwargs).history
         for key, values in history.items():
             self.history_.setdefault(key, []).extend(float(v) for v in values)

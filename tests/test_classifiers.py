@@ -154,6 +154,17 @@ def test_same_seed_same_probabilities(Estimator, small_digits):
     assert not np.array_equal(first, other)
 
 
+def test_seeded_fit_does_not_leave_tensorflow_deterministic(small_digits):
+    # scikeras' seed context leaks op determinism; later unseeded Keras code in
+    # the same process would then fail with "Random ops require a seed".
+    from tensorflow.python.framework import config
+
+    X, _, y, _ = small_digits
+    assert not config.is_op_determinism_enabled()
+    KerasLogistic(max_iter=1, random_state=0).fit(X, y)
+    assert not config.is_op_determinism_enabled()
+
+
 # -- scikit-learn tools -------------------------------------------------------
 
 
