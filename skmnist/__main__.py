@@ -1,0 +1,5 @@
+"""``python -m skmnist``: the same as the ``skmnist`` command."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,153 @@
+"""Progress of the command line: which model is fitting, and its epochs.
+
+On a terminal a rich progress display is drawn on stderr; elsewhere (CI logs,
+pipes, tests) plain lines are printed instead, a few per model, so logs stay
+short. Keras models report their epochs through :class:`EpochProgress`, a
+Keras callback given to the estimator's ``callbacks`` parameter.
+"""
+
+import math
+import time
+
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from ._compat import import_keras
+
+keras = import_keras()
+
+# Plain (non-terminal) output prints about this many epoch lines per fit.
+_PLAIN_LINES_PER_FIT = 5
+
+
+class Reporter:
+    """Shows tasks and epochs on ``console`` (a ``rich.console.Console``).
+
+    Use as a context manager; ``start(label, total)`` begins a task,
+    ``epoch(done, total, logs)`` reports Keras epochs of the current task and
+    ``finish(message)`` ends it.
+    """
+
+    def __init__(self, console):
+        self.console = console
+        self.live = console.is_terminal
+        self._progress = None
+        self._task = None
+        self._label = ""
+        self._count_fits = False
+        self._fits = 0
+        self._total = None
+        self._started = 0.0
+
+    def __enter__(self):
+        if self.live:
+            self._progress = Progress(
+                SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
+                TimeElapsedColumn(), console=self.console, transient=False)
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        if self._progress is not None:
+            self._progress.stop()
+        return False
+
+    def start(self, label, total=None, *, count_fits=False):
+        """Begin a task of ``total`` steps.
+
+        The steps are Keras epochs (``total`` then comes from Keras), or with
+        ``count_fits`` whole fits, advanced by :meth:`fit_done`.
+        """
+        self._label = label
+        self._count_fits = count_fits
+        self._fits = 0
+        self._total = total
+        self._started = time.perf_counter()
+        if self._progress is not None:
+            self._task = self._progress.add_task(label, total=total, info="")
+        else:
+            self.console.print(f"{label} ...", highlight=False)
+
+    def epoch(self, done, total, logs=None):
+        """Epoch ``done`` of ``total`` has ended, with Keras ``logs``."""
+        info = f"epoch {done}/{total} {_describe_logs(logs)}"
+        if self._progress is not None:
+            if self._count_fits:
+                self._progress.update(self._task, info=info)
+            else:
+                self._progress.update(self._task, completed=done, total=total,
+                                      info=_describe_logs(logs))
+            return
+        step = max(1, math.ceil(total / _PLAIN_LINES_PER_FIT))
+        if not self._count_fits and (done % step == 0 or done == total):
+            self.console.print(f"  {self._label}: {info}", highlight=False)
+
+    def fit_done(self):
+        """One whole fit has ended (counted when ``count_fits`` was set)."""
+        if not self._count_fits:
+            return
+        self._fits += 1
+        if self._progress is not None:
+            self._progress.update(self._task, completed=self._fits)
+        else:
+            self.console.print(f"  {self._label}: fit {self._fits}/{self._total} done",
+                               highlight=False)
+
+    def finish(self, message=""):
+        """End the current task, with a closing ``message``."""
+        seconds = time.perf_counter() - self._started
+        if self._progress is not None:
+            task = next(t for t in self._progress.tasks if t.id == self._task)
+            # An early-stopped fit ends before its total; show it as complete.
+            end = task.completed or 1
+            self._progress.update(self._task, total=end, completed=end,
+                                  info=f"{seconds:.1f} s {message}".rstrip())
+        else:
+            self.console.print(f"{self._label}: done in {seconds:.1f} s "
+                               f"{message}".rstrip(), highlight=False)
+
+
+def _describe_logs(logs):
+    logs = logs or {}
+    parts = [f"{key} {logs[key]:.4f}" for key in ("loss", "val_loss", "accuracy")
+             if key in logs]
+    return " ".join(parts)
+
+
+class EpochProgress(keras.callbacks.Callback):
+    """Keras callback forwarding epoch ends to a :class:`Reporter`.
+
+    scikit-learn's ``clone`` deep-copies estimator parameters, so a copy of
+    this callback returns itself: the clones fitted by ``cross_validate`` or
+    ``GridSearchCV`` all report to the same display. Pickled into a worker
+    process (``n_jobs > 1``) it becomes silent, the display staying behind.
+    """
+
+    def __init__(self, reporter=None):
+        super().__init__()
+        self.reporter = reporter
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __getstate__(self):
+        return {}
+
+    def __setstate__(self, state):
+        self.__init__(None)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.reporter is not None:
+            self.reporter.epoch(epoch + 1, self.params.get("epochs") or epoch + 1,
+                                logs)
+
+    def on_train_end(self, logs=None):
+        if self.reporter is not None:
+            self.reporter.fit_done()

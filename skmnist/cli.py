@@ -1,0 +1,458 @@
+"""The ``skmnist`` command line: compare, tune, download, predict.
+
+``main(argv)`` returns the exit status instead of exiting, so tests call it in
+process. Bad arguments and unreadable data end with status 2 and one line on
+stderr; Ctrl-C ends with 130 and leaves no half-written output (reports are
+built in a temporary folder and renamed into place at the end). TensorFlow is
+imported only once a command has to fit or load a Keras model.
+"""
+
+import argparse
+import ast
+import json
+import shlex
+import sys
+import time
+
+from ._report import (
+    ReportFolder,
+    environment,
+    rich_table,
+    write_compare_report,
+    write_json,
+)
+
+# Default search grids of `skmnist tune` when no --param is given.
+TUNE_GRIDS = {
+    "logistic": {"alpha": [1e-4, 1e-2, 1.0]},
+    "mlp": {"hidden_layer_sizes": [64, 128], "alpha": [1e-4, 1e-2]},
+}
+# Defaults of `skmnist compare`: measured to finish in under 2 minutes on 2 cores
+# on the embedded data (see the report of issue 6).
+DEFAULT_MODELS = "baseline,logistic,mlp,sklearn-mlp"
+
+
+class UsageError(Exception):
+    """A bad argument or unreadable input: exit status 2, one line, no traceback."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(f"{self.prog}: error: {message} (see --help)")
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter,
+                 argparse.RawDescriptionHelpFormatter):
+    pass
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _add_data_options(parser, *, subsets=True):
+    parser.add_argument(
+        "--source", default="auto",
+        help="where MNIST comes from: auto (full MNIST if cached, else the "
+             "embedded 5,000 images), embedded, keras, openml, or the path of a "
+             "Keras-format .npz or a folder of IDX files")
+    parser.add_argument("--data-home", default=None, metavar="DIR",
+                        help="cache folder of downloaded data (None: "
+                             "$SKMNIST_DATA or ~/skmnist_data)")
+    if subsets:
+        parser.add_argument("--n-train", type=_positive_int, default=None, metavar="N",
+                            help="fit on a stratified random subset of N training "
+                                 "images, for quick trials (None: all)")
+        parser.add_argument("--n-test", type=_positive_int, default=None, metavar="N",
+                            help="score on a stratified random subset of N test "
+                                 "images (None: all)")
+
+
+def build_parser():
+    """The ``argparse`` parser of ``skmnist`` and its sub-commands."""
+    parser = _Parser(prog="skmnist", formatter_class=_Formatter,
+                     description="Keras classifiers as scikit-learn estimators, "
+                                 "compared on MNIST.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                     parser_class=_Parser)
+    commands.required = True
+
+    compare = commands.add_parser(
+        "compare", formatter_class=_Formatter,
+        help="fit the models on the same data and compare them",
+        description="Fit each model on the training images, score it on the test "
+                    "images and write DIR/results.json, DIR/report.md and figures.")
+    _add_data_options(compare)
+    compare.add_argument("--models", default=DEFAULT_MODELS,
+                         help="comma-separated models among baseline, logistic "
+                              "(KerasLogistic), mlp (KerasMLP), sklearn-mlp")
+    compare.add_argument("--max-iter", type=_positive_int, default=None, metavar="N",
+                         help="epochs (lbfgs iterations for the baseline) of every "
+                              "model (None: each model's default)")
+    compare.add_argument("--cv", type=_positive_int, default=None, metavar="K",
+                         help="cross-validate on the training images with K folds "
+                              "instead of scoring the test images (None: no)")
+    compare.add_argument("--seed", type=int, default=0,
+                         help="random seed of the models and subsets")
+    compare.add_argument("--n-jobs", type=int, default=None, metavar="N",
+                         help="folds fitted in parallel with --cv (None: 1)")
+    compare.add_argument("--out", default="skmnist-report", metavar="DIR",
+                         help="report folder, replaced as a whole at the end")
+    compare.add_argument("--save", action="store_true",
+                         help="also save each fitted model as DIR/models/NAME.skmnist")
+    compare.add_argument("--no-figures", action="store_true",
+                         help="skip the PNG figures (faster)")
+
+    tune = commands.add_parser(
+        "tune", formatter_class=_Formatter,
+        help="grid-search a Keras model's parameters",
+        description="Cross-validated grid search (GridSearchCV) of KerasLogistic or "
+                    "KerasMLP. Default grids: " + json.dumps(TUNE_GRIDS) + ".")
+    tune.add_argument("--model", required=True, choices=sorted(TUNE_GRIDS),
+                      help="logistic (KerasLogistic) or mlp (KerasMLP); required")
+    tune.add_argument("--param", action="append", default=None, metavar="NAME=V1,V2",
+                      help="values to try for one parameter (Python literals; "
+                           "repeat the option for more parameters; None: the "
+                           "default grid)")
+    tune.add_argument("--cv", type=_positive_int, default=3, metavar="K",
+                      help="cross-validation folds")
+    tune.add_argument("--max-iter", type=_positive_int, default=None, metavar="N",
+                      help="epochs of every fit (None: the model's default)")
+    tune.add_argument("--seed", type=int, default=0, help="random seed")
+    tune.add_argument("--n-jobs", type=int, default=None, metavar="N",
+                      help="fits in parallel (None: 1; epochs are shown only with 1)")
+    tune.add_argument("--top", type=_positive_int, default=5, metavar="N",
+                      help="rows of cv_results_ shown")
+    tune.add_argument("--out", default="skmnist-tune", metavar="DIR",
+                      help="folder for best_model.skmnist and tune.json")
+    _add_data_options(tune)
+
+    download = commands.add_parser(
+        "download", formatter_class=_Formatter,
+        help="fetch and verify full MNIST (70,000 images)",
+        description="Download full MNIST into the cache, verify its checksum and "
+                    "read it back.")
+    download.add_argument("--source", default="keras", choices=["keras", "openml"],
+                          help="which copy of MNIST to fetch")
+    download.add_argument("--data-home", default=None, metavar="DIR",
+                          help="cache folder (None: $SKMNIST_DATA or ~/skmnist_data)")
+    download.add_argument("--force", action="store_true",
+                          help="download again even if cached")
+
+    predict = commands.add_parser(
+        "predict", formatter_class=_Formatter,
+        help="score a saved model, or write its predictions",
+        description="Load a model saved by `skmnist compare --save`, `skmnist tune` "
+                    "or skmnist.save, print its accuracy and optionally write a CSV "
+                    "of index,true,predicted.")
+    predict.add_argument("--model", required=True, metavar="FILE",
+                         help="model file written by skmnist.save; required")
+    predict.add_argument("--subset", default="test", choices=["train", "test", "all"],
+                         help="which images to predict")
+    predict.add_argument("--out", default=None, metavar="FILE.csv",
+                         help="write the predictions there (None: do not)")
+    _add_data_options(predict, subsets=False)
+    return parser
+
+
+def main(argv=None):
+    """Run ``skmnist`` with ``argv`` (default ``sys.argv[1:]``); return the status."""
+    from rich.console import Console
+
+    out = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 120)
+    err = Console(file=sys.stderr, width=None if sys.stderr.isatty() else 120)
+    try:
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as exit_:  # --help exits 0 through here
+            return exit_.code
+        args.argv = list(sys.argv[1:] if argv is None else argv)
+        handler = {"compare": _compare, "tune": _tune, "download": _download,
+                   "predict": _predict}[args.command]
+        return handler(args, out, err)
+    except UsageError as error:
+        err.print(_one_line(error), highlight=False, markup=False)
+        return 2
+    except KeyboardInterrupt:
+        err.print("skmnist: interrupted; nothing was written.", highlight=False)
+        return 130
+
+
+def _one_line(error):
+    return " ".join(str(error).split())
+
+
+# -- data ---------------------------------------------------------------------
+
+
+def _load(args, subset):
+    from .datasets import load_mnist
+
+    try:
+        return load_mnist(subset=subset, source=args.source, data_home=args.data_home,
+                          return_X_y=True)
+    except (ValueError, OSError) as error:
+        raise UsageError(f"skmnist {args.command}: error: cannot read data from "
+                         f"--source {args.source}: {error}") from None
+
+
+def _subset(X, y, n, seed, what):
+    if n is None or n >= len(y):
+        return X, y
+    from sklearn.model_selection import train_test_split
+
+    try:
+        X, _, y, _ = train_test_split(X, y, train_size=n, stratify=y,
+                                      random_state=seed)
+    except ValueError as error:
+        raise UsageError(f"--n-{what} {n} is too small to hold every class: "
+                         f"{error}") from None
+    return X, y
+
+
+def _train_test(args):
+    X, y = _subset(*_load(args, "train"), args.n_train, args.seed, "train")
+    X_test, y_test = _subset(*_load(args, "test"), args.n_test, args.seed, "test")
+    return X, y, X_test, y_test
+
+
+def _source_name(args):
+    from .datasets import load_mnist
+
+    # The Bunch names what "auto" resolved to; the embedded data loads in ms
+    # and a cached file is already known to exist, so this costs little.
+    bunch = load_mnist(subset="test", source=args.source, data_home=args.data_home)
+    return bunch.source
+
+
+# -- compare --------------------------------------------------------------------
+
+
+def _compare(args, out, err):
+    from .compare import MODEL_NAMES, _run, default_estimators
+
+    started = time.perf_counter()
+    names = [name.strip() for name in args.models.split(",") if name.strip()]
+    unknown = [name for name in names if name not in MODEL_NAMES]
+    if unknown or not names:
+        raise UsageError(f"skmnist compare: error: unknown model(s) "
+                         f"{', '.join(unknown) or repr(args.models)}; choose from "
+                         f"{', '.join(MODEL_NAMES)}")
+    folder = ReportFolder(args.out)  # checks --out before the long work
+    X, y, X_test, y_test = _train_test(args)
+    source = _source_name(args)
+    from ._progress import Reporter
+
+    with Reporter(err) as reporter:
+        callbacks = None
+        if {"logistic", "mlp"} & set(names):
+            from ._progress import EpochProgress
+
+            callbacks = [EpochProgress(reporter)]
+        estimators = default_estimators(names, max_iter=args.max_iter,
+                                        random_state=args.seed, callbacks=callbacks)
+
+        def on_start(name, index, total):
+            reporter.start(f"[{index + 1}/{total}] {name}")
+
+        def on_end(name, row, notes):
+            reporter.finish("(did not converge)" if notes else "")
+
+        cv_kwargs = dict(cv=None, n_jobs=None)
+        if args.cv is not None:
+            cv_kwargs = dict(cv=args.cv, n_jobs=args.n_jobs)
+        result = _run(estimators, X, y,
+                      None if args.cv else X_test, None if args.cv else y_test,
+                      on_start=on_start, on_end=on_end, **cv_kwargs)
+    data = {"source": source, "n_train": len(y), "n_test": len(y_test),
+            "cv": args.cv}
+    out.print(rich_table(result, title=_title(data)))
+    best = result.best_
+    out.print(f"Best: {best['model']} (accuracy {best['accuracy']:.4f})",
+              highlight=False)
+    with folder as tmp:
+        paths = write_compare_report(
+            tmp, result, X_test, y_test, data=data, command=_command_line(args),
+            figures=not args.no_figures, save_models=args.save,
+            started=started)
+    out.print(f"Report: {folder.path / 'report.md'} ({len(paths)} files) in "
+              f"{time.perf_counter() - started:.1f} s", highlight=False)
+    return 0
+
+
+def _title(data):
+    if data["cv"]:
+        return (f"MNIST ({data['source']}), {data['cv']}-fold cross-validation on "
+                f"{data['n_train']:,} training images")
+    return (f"MNIST ({data['source']}): {data['n_train']:,} train / "
+            f"{data['n_test']:,} test images")
+
+
+def _command_line(args):
+    return "skmnist " + shlex.join(args.argv)
+
+
+# -- tune ----------------------------------------------------------------------
+
+
+def _parse_param(text):
+    """``"NAME=V1,V2"`` -> ``(NAME, [V1, V2])``; values are Python literals."""
+    name, sep, values = text.partition("=")
+    name = name.strip()
+    if not sep or not name.isidentifier() or not values.strip():
+        raise UsageError(f"skmnist tune: error: malformed --param {text!r}; expected "
+                         "NAME=V1,V2,... e.g. --param alpha=1e-4,1e-2")
+    try:
+        parsed = ast.literal_eval(f"[{values}]")
+    except (ValueError, SyntaxError):
+        # Bare words (e.g. solver=adam,sgd) are strings.
+        parsed = [value.strip() for value in values.split(",")]
+    return name, parsed
+
+
+def _tune_grid(args, estimator):
+    from sklearn.base import clone
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    if not args.param:
+        return TUNE_GRIDS[args.model]
+    grid = dict(_parse_param(text) for text in args.param)
+    valid = estimator.get_params()
+    for name, values in grid.items():
+        if name not in valid or name == "callbacks":
+            raise UsageError(f"skmnist tune: error: unknown parameter {name!r} for "
+                             f"--model {args.model}; choose from "
+                             f"{', '.join(sorted(set(valid) - {'callbacks'}))}")
+        for value in values:
+            try:
+                clone(estimator).set_params(**{name: value})._validate_params()
+            except InvalidParameterError as error:
+                raise UsageError(f"skmnist tune: error: --param {name}: "
+                                 f"{_one_line(error)}") from None
+    return grid
+
+
+def _tune(args, out, err):
+    from .compare import default_estimators
+
+    started = time.perf_counter()
+    name = "logistic" if args.model == "logistic" else "mlp"
+    probe = default_estimators([name], max_iter=args.max_iter, random_state=args.seed)
+    grid = _tune_grid(args, probe[name])
+    folder = ReportFolder(args.out)
+    X, y, X_test, y_test = _train_test(args)
+    from sklearn.model_selection import GridSearchCV, ParameterGrid
+
+    from ._progress import EpochProgress, Reporter
+
+    n_fits = len(ParameterGrid(grid)) * args.cv + 1  # +1: the refit on all data
+    with Reporter(err) as reporter:
+        estimator = default_estimators([name], max_iter=args.max_iter,
+                                       random_state=args.seed,
+                                       callbacks=[EpochProgress(reporter)])[name]
+        search = GridSearchCV(estimator, grid, cv=args.cv, n_jobs=args.n_jobs,
+                              scoring="accuracy", error_score="raise")
+        reporter.start(f"grid search: {len(ParameterGrid(grid))} candidates x "
+                       f"{args.cv} folds + refit", total=n_fits, count_fits=True)
+        search.fit(X, y)
+        reporter.finish()
+    test_score = float(search.score(X_test, y_test))
+    top = _top_rows(search.cv_results_, args.top)
+    from rich.table import Table
+
+    n_candidates = len(search.cv_results_["params"])
+    table = Table(title=f"{args.model}: top {len(top)} of {n_candidates} candidates "
+                        "(cross-validated accuracy)")
+    for column in ("rank", "accuracy", "± std", "fit (s)", "parameters"):
+        table.add_column(column, justify="left" if column == "parameters" else "right")
+    for row in top:
+        table.add_row(str(row["rank"]), f"{row['mean_accuracy']:.4f}",
+                      f"{row['std_accuracy']:.4f}", f"{row['mean_fit_seconds']:.2f}",
+                      _format_params(row["params"]))
+    out.print(table)
+    out.print(f"Best parameters: {_format_params(search.best_params_)}",
+              highlight=False)
+    out.print(f"Cross-validated accuracy {search.best_score_:.4f}; test accuracy "
+              f"{test_score:.4f} on {len(y_test):,} images", highlight=False)
+    summary = {"model": args.model, "grid": grid, "cv": args.cv,
+               "best_params": search.best_params_,
+               "best_cv_accuracy": float(search.best_score_),
+               "test_accuracy": test_score, "n_train": len(y), "n_test": len(y_test),
+               "top": top, "environment": environment(),
+               "wall_seconds": time.perf_counter() - started}
+    from .persistence import save
+
+    with folder as tmp:
+        save(search.best_estimator_, tmp / "best_model.skmnist")
+        write_json(tmp / "tune.json", summary)
+    out.print(f"Best model: {folder.path / 'best_model.skmnist'}", highlight=False)
+    return 0
+
+
+def _top_rows(cv_results, n):
+    order = sorted(range(len(cv_results["params"])),
+                   key=lambda i: cv_results["rank_test_score"][i])[:n]
+    return [{"rank": int(cv_results["rank_test_score"][i]),
+             "mean_accuracy": float(cv_results["mean_test_score"][i]),
+             "std_accuracy": float(cv_results["std_test_score"][i]),
+             "mean_fit_seconds": float(cv_results["mean_fit_time"][i]),
+             "params": cv_results["params"][i]} for i in order]
+
+
+def _format_params(params):
+    return ", ".join(f"{key}={value!r}" for key, value in sorted(params.items()))
+
+
+# -- download and predict ---------------------------------------------------------
+
+
+def _download(args, out, err):
+    from . import datasets
+
+    err.print(f"Downloading MNIST from {args.source} ...", highlight=False)
+    try:
+        path = datasets.download_mnist(source=args.source, data_home=args.data_home,
+                                       force=args.force)
+        X, y = datasets.load_mnist(subset="all", source=str(path), return_X_y=True)
+    except (OSError, ValueError) as error:
+        err.print(f"skmnist download: error: {_one_line(error)}", highlight=False,
+                  markup=False)
+        return 1
+    out.print(f"Verified {len(y):,} images ({X.shape[1]} pixels each, labels "
+              f"{int(y.min())}-{int(y.max())}) in {path}", highlight=False)
+    return 0
+
+
+def _predict(args, out, err):
+    from pathlib import Path
+
+    import numpy as np
+
+    model_path = Path(args.model)
+    if not model_path.is_file():
+        raise UsageError(f"skmnist predict: error: --model {args.model}: no such file")
+    from .persistence import load
+
+    X, y = _load(args, args.subset)
+    try:
+        model = load(model_path)
+    except (ValueError, OSError) as error:
+        raise UsageError(f"skmnist predict: error: cannot load --model "
+                         f"{args.model}: {_one_line(error)}") from None
+    predicted = model.predict(X)
+    accuracy = float(np.mean(predicted == y))
+    out.print(f"Accuracy {accuracy:.4f} on {len(y):,} {args.subset} images "
+              f"({type(model).__name__} from {model_path})", highlight=False)
+    if args.out:
+        from ._report import write_predictions
+
+        write_predictions(Path(args.out), y, predicted)
+        out.print(f"Predictions: {args.out}", highlight=False)
+    return 0
