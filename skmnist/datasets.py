@@ -235,7 +235,7 @@ def load_mnist(
     name, path = _resolve(source, data_home, download_if_missing)
     subsets = ("train", "test") if subset == "all" else (subset,)
     if path is None:
-        parts = [_sources.load_embedded()[s] for s in subsets]
+        parts = _sources.load_embedded(subsets)
     elif os.path.isdir(path):
         parts = read_idx_folder(path, subsets)
     else:

@@ -277,6 +277,7 @@ def test_keras_download_verifies_caches_and_is_reused(serve, tmp_path):
     np.testing.assert_array_equal(mnist.target, arrays["y_train"])
     assert files_in(tmp_path) == ["mnist.npz"]  # no temporary file left
     assert _sources.sha256_of(tmp_path / "mnist.npz") == remote.sha256
+    assert (tmp_path / "mnist.npz").stat().st_mode & 0o777 == 0o644
     load_mnist(source="keras", data_home=tmp_path, subset="test")
     assert serve.requests == ["/mnist.npz"]  # the second load used the cache
 
