@@ -25,6 +25,7 @@ IDX_FILENAMES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
+GZIP_MAGIC = b"\x1f\x8b"
 NPZ_KEYS = {"train": ("x_train", "y_train"), "test": ("x_test", "y_test")}
 
 
@@ -159,15 +160,16 @@ def find_idx_file(folder, name):
 
 def read_idx(path, magic):
     """Parse one IDX file whose magic number must be ``magic`` (2049 or 2051)."""
-    try:
-        if path.endswith(".gz"):
-            with gzip.open(path, "rb") as f:
-                raw = f.read()
-        else:
-            with open(path, "rb") as f:
-                raw = f.read()
-    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-        raise ValueError(f"{path}: corrupt or truncated .gz file ({exc}).") from exc
+    with open(path, "rb") as f:
+        raw = f.read()
+    # Decide by content, not by name: a gzipped file may have lost its ".gz".
+    if raw[:2] == GZIP_MAGIC:
+        try:
+            raw = gzip.decompress(raw)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+            raise ValueError(f"{path}: corrupt or truncated .gz file ({exc}).") from exc
+    elif path.endswith(".gz"):
+        raise ValueError(f"{path}: corrupt or truncated .gz file (no gzip header).")
     kind = "labels" if magic == IDX_LABELS_MAGIC else "images"
     if len(raw) < 4:
         raise ValueError(f"{path}: too short to be an IDX file ({len(raw)} bytes).")

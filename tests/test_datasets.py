@@ -567,8 +567,8 @@ def _break_idx(folder, name, data):
          lambda: idx_bytes(np.zeros((12, 28, 28)), magic=IDX_LABELS_MAGIC),
          "wrong IDX magic number 2049 for images"),
         ("train-images-idx3-ubyte",
-         lambda: b"\x1f\x8b" + idx_bytes(np.zeros((12, 28, 28)))[2:],
-         "wrong IDX magic number"),
+         lambda: struct.pack(">i", 1234) + idx_bytes(np.zeros((12, 28, 28)))[4:],
+         "wrong IDX magic number 1234"),
         ("train-images-idx3-ubyte", lambda: idx_bytes(np.zeros((12, 20, 20))),
          "28 x 28; the header says 20 x 20"),
         ("train-images-idx3-ubyte", lambda: idx_bytes(np.zeros((12, 28, 28)))[:-5],
@@ -583,7 +583,7 @@ def _break_idx(folder, name, data):
         ("train-labels-idx1-ubyte", lambda: idx_bytes(np.full(12, 12)),
          "digits 0-9.*e.g. 12"),
     ],
-    ids=["labels-magic", "images-magic", "gz-magic-on-raw", "20x20", "truncated",
+    ids=["labels-magic", "images-magic", "magic-1234", "20x20", "truncated",
          "extra", "short-header", "tiny", "lengths", "label-12"],
 )
 def test_idx_with_wrong_content(tmp_path, name, make_bytes, match):
@@ -610,3 +610,14 @@ def test_corrupt_or_truncated_gz(tmp_path, make_bytes):
     with pytest.raises(ValueError, match="corrupt or truncated .gz") as info:
         load_mnist(source=tmp_path / "idx")
     assert str(path) in str(info.value)
+
+
+def test_gzipped_idx_without_gz_suffix_is_read(tmp_path):
+    arrays = write_idx_folder(tmp_path / "idx")
+    path = tmp_path / "idx" / "train-images-idx3-ubyte"
+    path.write_bytes(gzip.compress(path.read_bytes()))
+    mnist = load_mnist(source=tmp_path / "idx")
+    np.testing.assert_array_equal(mnist.images, arrays["train"][0])
+    path.write_bytes(b"\x1f\x8b" + b"not really gzip")
+    with pytest.raises(ValueError, match="corrupt or truncated .gz"):
+        load_mnist(source=tmp_path / "idx")
