@@ -1,0 +1,305 @@
+"""Sphinx configuration for the skmnist documentation.
+
+Build with ``make docs`` from the repository root (warnings are errors) or
+``make -C docs html-noplot`` to skip running the gallery while editing text.
+
+Two pages are written at build time into ``_generated/`` (ignored by git), so
+that the build never fails because another part of the project is not there
+yet:
+
+* ``../_api_sections.rst``: one autosummary table per group of public names, made from
+  ``skmnist._LAZY`` (the package's list of public names). A name whose module
+  cannot be imported yet is left out with a note in the build log.
+* ``_generated/cli_help.rst``: the ``--help`` of every ``skmnist`` command,
+  taken from the installed parser, so the page cannot drift from the code.
+* ``_generated/benchmark_results.rst``: includes ``benchmarks/RESULTS.md`` through
+  MyST when the file exists, else a short placeholder.
+
+Intersphinx and offline builds
+------------------------------
+Links to scikit-learn, NumPy, Keras and Matplotlib need their ``objects.inv``
+inventories, which are downloaded at build time. CI and most sandboxes have no
+network, and a failed download is a warning (an error under ``-W``). So the
+mapping is switched on only when ``SKMNIST_DOCS_ONLINE=1`` is set; offline,
+cross-references to those projects render as plain code text (Sphinx does not
+warn about unresolved ``py:`` references unless ``nitpicky`` is on, and it is
+off here). Release builds should set the variable.
+"""
+
+import importlib
+import os
+import re
+import sys
+import warnings
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+# Import the checkout being documented, even when it is not installed.
+sys.path.insert(0, str(ROOT))
+
+import skmnist  # noqa: E402
+
+# -- Project -----------------------------------------------------------------
+
+project = "skmnist"
+author = "the skmnist developers"
+copyright = "2026, the skmnist developers"
+version = release = skmnist.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
+    "sphinx.ext.mathjax",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+    # Only to read benchmarks/RESULTS.md (Markdown) inside an .rst page.
+    "myst_parser",
+]
+
+source_suffix = {".rst": "restructuredtext"}
+root_doc = "index"
+# _generated/ and _api_sections.rst are written below and only included.
+exclude_patterns = ["_build", "_templates", "_generated", "_api_sections.rst",
+                    "Thumbs.db", ".DS_Store",
+                    "auto_examples/*.ipynb", "auto_examples/*/*.ipynb"]
+templates_path = ["_templates"]
+default_role = "literal"
+pygments_style = "sphinx"
+
+# -- Autodoc, autosummary, numpydoc -------------------------------------------
+
+# The API tables live in _api_sections.rst, written below and included by
+# api.rst; autosummary reads files from disk, so it is pointed at it directly.
+autosummary_generate = ["api.rst", "_api_sections.rst"]
+autodoc_typehints = "none"
+autodoc_default_options = {"members": False}
+# The class template lists the methods itself (see _templates/autosummary),
+# so numpydoc must not add a second, inherited-members table.
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+
+# -- Intersphinx (see the module docstring) -----------------------------------
+
+_INTERSPHINX = {
+    "python": ("https://docs.python.org/3", None),
+    "numpy": ("https://numpy.org/doc/stable/", None),
+    "sklearn": ("https://scikit-learn.org/stable/", None),
+    "matplotlib": ("https://matplotlib.org/stable/", None),
+    "keras": ("https://keras.io/", None),
+}
+_ONLINE = os.environ.get("SKMNIST_DOCS_ONLINE", "0") == "1"
+intersphinx_mapping = _INTERSPHINX if _ONLINE else {}
+intersphinx_timeout = 10
+
+# -- Gallery ------------------------------------------------------------------
+
+sphinx_gallery_conf = {
+    "examples_dirs": ["../examples"],
+    "gallery_dirs": ["auto_examples"],
+    "filename_pattern": "/plot_",
+    "subsection_order": ["../examples/tutorial", "../examples/sklearn", "*"],
+    "within_subsection_order": "FileNameSortKey",
+    "doc_module": ("skmnist",),
+    "backreferences_dir": "generated/backreferences",
+    "image_scrapers": ("matplotlib",),
+    "remove_config_comments": True,
+    "min_reported_time": 0,
+    "matplotlib_animations": False,
+    "show_memory": False,
+    # Show estimators' HTML diagrams and DataFrames, not the reprs of the
+    # Display and matplotlib objects that plotting calls return.
+    "capture_repr": ("_repr_html_", "__repr__"),
+    "ignore_repr_types": r"matplotlib|Display|BarContainer",
+}
+
+# -- HTML ---------------------------------------------------------------------
+
+html_theme = "pydata_sphinx_theme"
+html_title = f"skmnist {release}"
+html_theme_options = {
+    "logo": {"text": "skmnist"},
+    "navbar_align": "left",
+    "show_toc_level": 2,
+    "secondary_sidebar_items": ["page-toc", "sourcelink"],
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version", "theme-version"],
+}
+html_sidebars = {"install": [], "changelog": [], "benchmarks": []}
+html_show_sourcelink = True
+
+# -- Pages written at build time ----------------------------------------------
+
+# Sections of the API reference, in order: submodule -> (title, blurb).
+# A public module not listed here still gets a section, titled by its name.
+_API_GROUPS = {
+    "classifiers": ("Classifiers",
+                    "Keras models that scikit-learn treats as classifiers."),
+    "baseline": ("Baseline",
+                 "The classic scikit-learn model the Keras ones are compared to."),
+    "preprocessing": ("Preprocessing", "Transformers for pixel data."),
+    "datasets": ("Datasets", "Loading MNIST from several sources."),
+    "compare": ("Model comparison",
+                "Fit several models on the same data and compare them."),
+    "plotting": ("Plotting", "Display objects, following scikit-learn's "
+                 "plotting API."),
+    "persistence": ("Saving and loading", "Save fitted models without pickle."),
+    "parallel": ("Parallel and distributed searches",
+                 "TensorFlow threads in worker processes, and Dask clusters."),
+}
+# Public modules that are not Python API: the command line has its own page.
+_NOT_API = {"cli", "__main__"}
+
+
+def _import(module):
+    """``skmnist.<module>``, or None while it does not exist yet."""
+    try:
+        return importlib.import_module(f"skmnist.{module}")
+    except ImportError:
+        return None
+
+
+def _public_objects():
+    """Every public object as (module, prefix, name), and the names missing.
+
+    The top-level names are those of ``skmnist._LAZY``; names that a public
+    submodule exports in ``__all__`` without a top-level alias are documented
+    under the submodule (e.g. ``skmnist.datasets.get_data_home``).
+    """
+    import pkgutil
+
+    found, missing = [], []
+    for name, module in skmnist._LAZY.items():
+        if hasattr(_import(module) or object(), name):
+            found.append((module, "skmnist", name))
+        else:
+            missing.append(f"skmnist.{module}.{name}")
+    modules = dict.fromkeys(skmnist._LAZY.values())
+    modules.update(dict.fromkeys(
+        info.name for info in pkgutil.iter_modules(skmnist.__path__)
+        if not info.name.startswith("_") and info.name not in _NOT_API))
+    for module in modules:
+        for name in getattr(_import(module), "__all__", ()):
+            if name not in skmnist._LAZY:
+                found.append((module, f"skmnist.{module}", name))
+    return found, missing
+
+
+def _template(obj):
+    if isinstance(obj, type) and issubclass(obj, BaseException):
+        return "exception"
+    return "class" if isinstance(obj, type) else "function"
+
+
+def write_api_pages():
+    """Write the autosummary tables of ``_api_sections.rst``; return the missing."""
+    found, missing = _public_objects()
+    by_module = {}
+    for module, prefix, name in found:
+        obj = getattr(importlib.import_module(prefix), name)
+        by_module.setdefault(module, []).append((prefix, _template(obj), name))
+    order = {"class": 0, "function": 1, "exception": 2}
+    lines = []
+    for module in sorted(by_module, key=lambda m: (m not in _API_GROUPS,
+                                                   list(_API_GROUPS).index(m)
+                                                   if m in _API_GROUPS else m)):
+        title, blurb = _API_GROUPS.get(module, (f"skmnist.{module}", ""))
+        lines += [title, "-" * len(title), "", blurb, ""]
+        blocks = {}
+        for prefix, template, name in by_module[module]:
+            blocks.setdefault((order[template], prefix, template), []).append(name)
+        for (_, prefix, template), names in sorted(blocks.items()):
+            lines += [f".. currentmodule:: {prefix}", "",
+                      ".. autosummary::", "   :toctree: generated/",
+                      f"   :template: autosummary/{template}.rst", "",
+                      *[f"   {name}" for name in sorted(names)], ""]
+    (DOCS / "_api_sections.rst").write_text("\n".join(lines))
+    return missing
+
+
+def write_benchmark_page(out_dir):
+    """Include benchmarks/RESULTS.md if it exists, else say how to make it."""
+    results = ROOT / "benchmarks" / "RESULTS.md"
+    if results.exists():
+        # Relative to this generated file, which lives in docs/_generated/.
+        text = (".. include:: ../../benchmarks/RESULTS.md\n"
+                "   :parser: myst_parser.sphinx_\n")
+    else:
+        text = (".. note::\n\n"
+                "   No results are checked in yet. The table is produced by\n"
+                "   ``python benchmarks/run.py`` (or ``make bench``), which writes\n"
+                "   ``benchmarks/RESULTS.md``; this page includes that file.\n")
+    (out_dir / "benchmark_results.rst").write_text(text)
+
+
+def write_cli_page(out_dir):
+    """Write ``skmnist --help`` and each command's help as literal blocks."""
+    try:
+        from skmnist.cli import build_parser
+    except ImportError:
+        text = ".. note::\n\n   The command line is not available in this build.\n"
+    else:
+        import argparse
+
+        # argparse wraps to the terminal width; fix it so the page is stable.
+        os.environ["COLUMNS"] = "88"
+        parser = build_parser()
+        commands = next(action for action in parser._actions
+                        if isinstance(action, argparse._SubParsersAction))
+        parts = [("skmnist --help", parser)]
+        parts += [(f"skmnist {name} --help", sub)
+                  for name, sub in commands.choices.items()]
+        text = ""
+        for title, sub in parts:
+            help_text = sub.format_help().rstrip().replace("\n", "\n   ")
+            text += f"``{title}``\n\n.. code-block:: text\n\n   {help_text}\n\n"
+    (out_dir / "cli_help.rst").write_text(text)
+
+
+_GENERATED = DOCS / "_generated"
+_GENERATED.mkdir(exist_ok=True)
+_MISSING = write_api_pages()
+write_benchmark_page(_GENERATED)
+write_cli_page(_GENERATED)
+if _MISSING:
+    # Not a Sphinx warning: a module still being written must not fail -W.
+    print("skmnist docs: not in the API reference yet (module missing): "
+          + ", ".join(_MISSING))
+
+# Methods inherited from scikit-learn (score, set_params, set_output, the
+# metadata-routing setters) carry docstrings that refer to labels and glossary
+# terms of scikit-learn's own documentation. Online, intersphinx resolves them;
+# offline they would be undefined references, so they become plain emphasis.
+_SKLEARN_ROLE = re.compile(r":(?:ref|term):`([^`<]*?)\s*(?:<([^`>]*)>)?`")
+
+
+# "of shape (n_features_in_,)" in a numpydoc type line is read by docutils as
+# a link to a target named "n_features_in" (trailing underscore) and fails the
+# build; scikit-learn writes such attribute names in backticks. Do the same
+# for any docstring that does not.
+_SHAPE_ATTRIBUTE = re.compile(r"(?<![`\w])([A-Za-z]\w*_)(?=[,)\s]|$)")
+
+
+def _tidy_docstring(app, what, name, obj, options, lines):
+    module = getattr(obj, "__module__", None) or ""
+    if module.startswith("sklearn") and not _ONLINE:
+        lines[:] = [_SKLEARN_ROLE.sub(lambda m: f"*{m.group(1) or m.group(2)}*", line)
+                    for line in lines]
+    for i, line in enumerate(lines):
+        if "of shape (" in line:
+            head, _, rest = line.partition("of shape (")
+            shape, close, tail = rest.partition(")")
+            lines[i] = (head + "of shape (" + _SHAPE_ATTRIBUTE.sub(r"``\1``", shape)
+                        + close + tail)
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _tidy_docstring)
+
+
+# TensorFlow and Keras print deprecation noise while the gallery runs.
+warnings.filterwarnings("ignore", category=DeprecationWarning,
+                        module=r"(tensorflow|keras|google)\..*")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("MPLBACKEND", "Agg")
