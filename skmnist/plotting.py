@@ -98,10 +98,11 @@ def save_report_figures(out_dir, estimators, X_test, y_test, result=None, *,
     --------
     >>> import tempfile
     >>> from sklearn.datasets import load_digits
-    >>> from sklearn.neural_network import MLPClassifier
+    >>> from skmnist import KerasMLP
     >>> from skmnist.plotting import save_report_figures
     >>> X, y = load_digits(return_X_y=True)
-    >>> clf = MLPClassifier((16,), max_iter=30, random_state=0).fit(X[:500], y[:500])
+    >>> clf = KerasMLP(hidden_layer_sizes=(16,), max_iter=5, random_state=0)
+    >>> clf = clf.fit(X[:500], y[:500])
     >>> with tempfile.TemporaryDirectory() as out:
     ...     paths = save_report_figures(out, {"mlp": clf}, X[500:], y[500:])
     ...     [p.name for p in paths]  # doctest: +NORMALIZE_WHITESPACE

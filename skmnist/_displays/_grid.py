@@ -155,7 +155,7 @@ class PredictionGridDisplay:
         >>> from sklearn.linear_model import LogisticRegression
         >>> from skmnist.plotting import PredictionGridDisplay
         >>> X, y = load_digits(return_X_y=True)
-        >>> clf = LogisticRegression(max_iter=50).fit(X[:300] / 16, y[:300])
+        >>> clf = LogisticRegression(max_iter=1000).fit(X[:300] / 16, y[:300])
         >>> display = PredictionGridDisplay.from_estimator(
         ...     clf, X[300:] / 16, y[300:], n_rows=2, n_cols=2,
         ...     misclassified_only=True)
