@@ -361,6 +361,19 @@ def test_comparison_from_result():
     assert display.axes_[1].get_xlabel() == "fit time (s)"
 
 
+def test_comparison_with_real_result_and_missing_values():
+    from skmnist.compare import ComparisonResult
+
+    rows = [{"model": "svc", "accuracy": 0.9, "log_loss": None, "log_loss_std": None},
+            {"model": "mlp", "accuracy": 0.95, "log_loss": 0.2, "log_loss_std": 0.05}]
+    display = ComparisonResult(rows).plot(metrics=["accuracy", "log_loss"])
+    assert isinstance(display, ComparisonDisplay)
+    texts = [t.get_text().strip() for t in display.axes_[1].texts]
+    assert sorted(filter(None, texts)) == ["0.200", "n/a"]
+    assert display.bars_["log_loss"].errorbar is not None
+    assert display.bars_["accuracy"].errorbar is None
+
+
 def test_comparison_plot_forwards_kwargs_and_returns_self():
     display = ComparisonDisplay(["a", "b", "c"], {"f1_macro": [0.5, 0.6, 0.7]})
     fig, ax = plt.subplots()

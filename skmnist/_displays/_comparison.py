@@ -91,8 +91,10 @@ class ComparisonDisplay:
             bar_kw = style({"color": colors, "xerr": errors.get(metric),
                             "capsize": 3}, kwargs, Rectangle)
             bars = panel.barh(positions, values, **bar_kw)
-            panel.bar_label(bars, labels=[_FORMATS.get(metric, "{:.3f}").format(v)
-                                          for v in values], padding=5)
+            text = _FORMATS.get(metric, "{:.3f}")
+            panel.bar_label(bars, labels=[text.format(v) for v in values], padding=5)
+            for position in positions[np.isnan(values)]:  # no bar to label
+                panel.text(0, position, " n/a", va="center")
             panel.set_yticks(positions, names if panel is axes[0] else [])
             panel.invert_yaxis()  # first model on top, as in the table
             panel.margins(x=0.2)  # room for the value labels
@@ -149,8 +151,12 @@ class ComparisonDisplay:
                     f"metric {metric!r} is missing from rows {missing}; the rows "
                     f"have {sorted(rows[missing[0]])}."
                 )
-        values = {m: [row[m] for row in rows] for m in metrics}
-        errors = {m: [row.get(f"{m}_std", np.nan) for row in rows] for m in metrics
-                  if any(f"{m}_std" in row for row in rows)}
+        # None marks a metric a model lacks (log loss without predict_proba).
+        def number(value):
+            return np.nan if value is None else float(value)
+
+        values = {m: [number(row[m]) for row in rows] for m in metrics}
+        errors = {m: [number(row.get(f"{m}_std")) for row in rows] for m in metrics
+                  if any(row.get(f"{m}_std") is not None for row in rows)}
         display = cls([row["model"] for row in rows], values, errors=errors)
         return display.plot(ax=ax, **kwargs)
