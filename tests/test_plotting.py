@@ -12,6 +12,8 @@ from matplotlib.image import imread
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression, RidgeClassifier
 from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from skmnist.plotting import (
     ComparisonDisplay,
@@ -146,6 +148,11 @@ def test_loss_curve_from_mlpclassifier(small_digits):
     display = LossCurveDisplay.from_estimator(clf)
     assert _labels(display.ax_.get_lines()) == ["training"]
     assert display.best_epoch_lines_ is None
+    pipeline = make_pipeline(StandardScaler(), clf)
+    with pytest.warns(UserWarning):
+        pipeline.fit(X_train, y_train)
+    display = LossCurveDisplay.from_estimator(pipeline)
+    np.testing.assert_allclose(display.lines_["loss"][0].get_ydata(), clf.loss_curve_)
 
     clf.set_params(early_stopping=True, max_iter=8)
     with pytest.warns(UserWarning):

@@ -13,6 +13,8 @@ _METRICS = ("loss", "accuracy", "both")
 def _history_of(estimator):
     """Return ``(history, best_epoch)`` of a fitted estimator, or raise."""
     check_is_fitted(estimator)
+    if hasattr(estimator, "steps"):  # a Pipeline: the history is its last step's
+        estimator = estimator[-1]
     history = getattr(estimator, "history_", None)
     if isinstance(history, Mapping) and history.get("loss"):
         best = getattr(estimator, "best_epoch_", None)
@@ -170,7 +172,8 @@ class LossCurveDisplay:
             A fitted :class:`~skmnist.KerasMLP` or :class:`~skmnist.KerasLogistic`
             (reads ``history_``; ``best_epoch_`` is marked when it ran with
             ``early_stopping=True``), or scikit-learn's ``MLPClassifier``
-            (``loss_curve_``, and ``validation_scores_`` as accuracy).
+            (``loss_curve_``, and ``validation_scores_`` as accuracy); for a
+            ``Pipeline``, its last step.
         metric : {"loss", "accuracy", "both"}, default="loss"
             What to draw.
         ax : matplotlib Axes or sequence of 2 Axes, default=None
