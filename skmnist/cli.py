@@ -21,15 +21,14 @@ from ._report import (
     write_compare_report,
     write_json,
 )
+from .compare import DEFAULT_EPOCHS, MODEL_NAMES
 
 # Default search grids of `skmnist tune` when no --param is given.
 TUNE_GRIDS = {
     "logistic": {"alpha": [1e-4, 1e-2, 1.0]},
     "mlp": {"hidden_layer_sizes": [64, 128], "alpha": [1e-4, 1e-2]},
 }
-# Defaults of `skmnist compare`: measured to finish in under 2 minutes on 2 cores
-# on the embedded data (see the report of issue 6).
-DEFAULT_MODELS = "baseline,logistic,mlp,sklearn-mlp"
+DEFAULT_MODELS = ",".join(MODEL_NAMES)
 
 
 class UsageError(Exception):
@@ -41,9 +40,16 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: error: {message} (see --help)")
 
 
-class _Formatter(argparse.ArgumentDefaultsHelpFormatter,
-                 argparse.RawDescriptionHelpFormatter):
-    pass
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Appends ``(default: X)``; options defaulting to None say in their help."""
+
+    def _get_help_string(self, action):
+        default = action.default
+        if (default is None or default is False or default is argparse.SUPPRESS
+                or not action.option_strings
+                or "default" in action.help):
+            return action.help
+        return f"{action.help} (default: {default})"
 
 
 def _positive_int(text):
@@ -64,15 +70,15 @@ def _add_data_options(parser, *, subsets=True):
              "embedded 5,000 images), embedded, keras, openml, or the path of a "
              "Keras-format .npz or a folder of IDX files")
     parser.add_argument("--data-home", default=None, metavar="DIR",
-                        help="cache folder of downloaded data (None: "
+                        help="cache folder of downloaded data (default: "
                              "$SKMNIST_DATA or ~/skmnist_data)")
     if subsets:
         parser.add_argument("--n-train", type=_positive_int, default=None, metavar="N",
                             help="fit on a stratified random subset of N training "
-                                 "images, for quick trials (None: all)")
+                                 "images, for quick trials (default: all)")
         parser.add_argument("--n-test", type=_positive_int, default=None, metavar="N",
                             help="score on a stratified random subset of N test "
-                                 "images (None: all)")
+                                 "images (default: all)")
 
 
 def build_parser():
@@ -93,22 +99,25 @@ def build_parser():
     compare.add_argument("--models", default=DEFAULT_MODELS,
                          help="comma-separated models among baseline, logistic "
                               "(KerasLogistic), mlp (KerasMLP), sklearn-mlp")
-    compare.add_argument("--max-iter", type=_positive_int, default=None, metavar="N",
-                         help="epochs (lbfgs iterations for the baseline) of every "
-                              "model (None: each model's default)")
+    compare.add_argument("--max-iter", type=_positive_int, default=DEFAULT_EPOCHS,
+                         metavar="N",
+                         help="epochs of each neural network (logistic, mlp, "
+                              "sklearn-mlp); the baseline always runs lbfgs to "
+                              "convergence")
     compare.add_argument("--cv", type=_positive_int, default=None, metavar="K",
                          help="cross-validate on the training images with K folds "
-                              "instead of scoring the test images (None: no)")
+                              "instead of scoring the test images (default: no)")
     compare.add_argument("--seed", type=int, default=0,
                          help="random seed of the models and subsets")
     compare.add_argument("--n-jobs", type=int, default=None, metavar="N",
-                         help="folds fitted in parallel with --cv (None: 1)")
+                         help="folds fitted in parallel with --cv (default: 1)")
     compare.add_argument("--out", default="skmnist-report", metavar="DIR",
                          help="report folder, replaced as a whole at the end")
     compare.add_argument("--save", action="store_true",
-                         help="also save each fitted model as DIR/models/NAME.skmnist")
+                         help="also save each fitted model as DIR/models/NAME.skmnist "
+                              "(default: off)")
     compare.add_argument("--no-figures", action="store_true",
-                         help="skip the PNG figures (faster)")
+                         help="skip the PNG figures (default: off, i.e. draw them)")
 
     tune = commands.add_parser(
         "tune", formatter_class=_Formatter,
@@ -119,15 +128,16 @@ def build_parser():
                       help="logistic (KerasLogistic) or mlp (KerasMLP); required")
     tune.add_argument("--param", action="append", default=None, metavar="NAME=V1,V2",
                       help="values to try for one parameter (Python literals; "
-                           "repeat the option for more parameters; None: the "
-                           "default grid)")
+                           "repeat the option for more parameters; default: "
+                           "the grid above)")
     tune.add_argument("--cv", type=_positive_int, default=3, metavar="K",
                       help="cross-validation folds")
-    tune.add_argument("--max-iter", type=_positive_int, default=None, metavar="N",
-                      help="epochs of every fit (None: the model's default)")
+    tune.add_argument("--max-iter", type=_positive_int, default=DEFAULT_EPOCHS,
+                      metavar="N", help="epochs of every fit")
     tune.add_argument("--seed", type=int, default=0, help="random seed")
     tune.add_argument("--n-jobs", type=int, default=None, metavar="N",
-                      help="fits in parallel (None: 1; epochs are shown only with 1)")
+                      help="fits in parallel (default: 1; epochs are shown "
+                           "only with 1)")
     tune.add_argument("--top", type=_positive_int, default=5, metavar="N",
                       help="rows of cv_results_ shown")
     tune.add_argument("--out", default="skmnist-tune", metavar="DIR",
@@ -142,9 +152,10 @@ def build_parser():
     download.add_argument("--source", default="keras", choices=["keras", "openml"],
                           help="which copy of MNIST to fetch")
     download.add_argument("--data-home", default=None, metavar="DIR",
-                          help="cache folder (None: $SKMNIST_DATA or ~/skmnist_data)")
+                          help="cache folder (default: $SKMNIST_DATA or "
+                               "~/skmnist_data)")
     download.add_argument("--force", action="store_true",
-                          help="download again even if cached")
+                          help="download again even if cached (default: off)")
 
     predict = commands.add_parser(
         "predict", formatter_class=_Formatter,
@@ -157,7 +168,7 @@ def build_parser():
     predict.add_argument("--subset", default="test", choices=["train", "test", "all"],
                          help="which images to predict")
     predict.add_argument("--out", default=None, metavar="FILE.csv",
-                         help="write the predictions there (None: do not)")
+                         help="write the predictions there (default: do not)")
     _add_data_options(predict, subsets=False)
     return parser
 
@@ -236,7 +247,7 @@ def _source_name(args):
 
 
 def _compare(args, out, err):
-    from .compare import MODEL_NAMES, _run, default_estimators
+    from .compare import _run, default_estimators
 
     started = time.perf_counter()
     names = [name.strip() for name in args.models.split(",") if name.strip()]

@@ -33,10 +33,16 @@ COLUMNS = {
 _SCORERS = {"accuracy": "accuracy", "log_loss": "neg_log_loss",
             "f1_macro": "f1_macro"}
 MODEL_NAMES = ("baseline", "logistic", "mlp", "sklearn-mlp")
+# Epochs of the three networks by default. Measured on the embedded MNIST
+# (4,000 train / 1,000 test, 2 shared cores): at 30 epochs KerasMLP scores
+# 0.936 and MLPClassifier 0.931 (0.939 / 0.932 at 40; MLPClassifier stops by
+# itself after ~96 epochs at 0.936, KerasMLP after ~170 at 0.936), and the
+# whole `skmnist compare` stays well under two minutes.
+DEFAULT_EPOCHS = 30
 
 
-def default_estimators(names=MODEL_NAMES, *, max_iter=None, random_state=0,
-                       callbacks=None):
+def default_estimators(names=MODEL_NAMES, *, max_iter=DEFAULT_EPOCHS,
+                       random_state=0, callbacks=None):
     """The models compared by default, unfitted, by name.
 
     Parameters
@@ -47,9 +53,11 @@ def default_estimators(names=MODEL_NAMES, *, max_iter=None, random_state=0,
         (:class:`~skmnist.KerasMLP`) and ``"sklearn-mlp"`` (scikit-learn's
         ``MLPClassifier`` with one hidden layer of 128, after a
         :class:`~skmnist.PixelScaler`, the outside reference).
-    max_iter : int, default=None
-        Override every model's ``max_iter`` (epochs for the neural networks,
-        lbfgs iterations for the baseline); None keeps each one's default.
+    max_iter : int or None, default=30
+        Epochs of the three neural networks, the same budget for each (None:
+        each one's own default, 100 for the Keras models and 200 for
+        ``MLPClassifier``, which stop earlier when their loss stalls). The
+        baseline keeps its measured lbfgs settings, so it always converges.
     random_state : int or None, default=0
         Seed of every model.
     callbacks : list of keras.callbacks.Callback, default=None
@@ -62,8 +70,9 @@ def default_estimators(names=MODEL_NAMES, *, max_iter=None, random_state=0,
     Examples
     --------
     >>> from skmnist.compare import default_estimators
-    >>> list(default_estimators(["baseline", "sklearn-mlp"], max_iter=5))
-    ['baseline', 'sklearn-mlp']
+    >>> models = default_estimators(["baseline", "mlp"], max_iter=5)
+    >>> list(models), models["mlp"].max_iter
+    (['baseline', 'mlp'], 5)
     """
     from .baseline import make_baseline
     from .preprocessing import PixelScaler
@@ -76,7 +85,7 @@ def default_estimators(names=MODEL_NAMES, *, max_iter=None, random_state=0,
     estimators = {}
     for name in names:
         if name == "baseline":
-            estimators[name] = make_baseline(random_state=random_state, **epochs)
+            estimators[name] = make_baseline(random_state=random_state)
         elif name == "sklearn-mlp":
             estimators[name] = Pipeline([
                 ("scale", PixelScaler()),
@@ -233,8 +242,8 @@ def compare(estimators=None, X=None, y=None, X_test=None, y_test=None, *, cv=Non
     ----------
     estimators : dict of str to estimator, list of (name, estimator), or None
         The classifiers, cloned before fitting. None uses
-        :func:`default_estimators`: the baseline, ``KerasLogistic()``,
-        ``KerasMLP()`` and scikit-learn's ``MLPClassifier``.
+        :func:`default_estimators`: the baseline, ``KerasLogistic``,
+        ``KerasMLP`` and scikit-learn's ``MLPClassifier``, 30 epochs each.
     X, y : array-like, default=None
         Training data; None loads the MNIST train subset with
         :func:`~skmnist.load_mnist` (``source="auto"``).

@@ -1,0 +1,172 @@
+import json
+import math
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score, log_loss
+from sklearn.model_selection import cross_val_score
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neural_network import MLPClassifier
+from sklearn.svm import LinearSVC
+
+import skmnist
+from skmnist.compare import (
+    ComparisonResult,
+    compare,
+    count_parameters,
+    default_estimators,
+)
+
+KEYS = ["model", "accuracy", "log_loss", "f1_macro", "fit_seconds",
+        "predict_seconds", "n_parameters"]
+
+
+@pytest.fixture(scope="module")
+def quick():
+    return {"logreg": LogisticRegression(max_iter=500), "nb": GaussianNB()}
+
+
+@pytest.fixture(scope="module")
+def holdout(quick, small_digits):
+    X, X_test, y, y_test = small_digits
+    return compare(quick, X, y, X_test, y_test)
+
+
+def test_rows_have_exactly_the_contract_keys_and_sane_values(holdout):
+    assert [row["model"] for row in holdout.rows] == ["logreg", "nb"]
+    for row in holdout.rows:
+        assert list(row) == KEYS
+        assert 0.5 < row["accuracy"] <= 1 and 0.5 < row["f1_macro"] <= 1
+        assert 0 < row["log_loss"] < 10
+        assert row["fit_seconds"] > 0 and row["predict_seconds"] > 0
+        assert isinstance(row["n_parameters"], int)
+    assert holdout.rows[0]["n_parameters"] == 64 * 10 + 10
+    assert holdout.n_train == 600 and holdout.n_test == 200 and holdout.cv is None
+
+
+def test_holdout_metrics_are_sklearns_on_the_test_set(quick, small_digits, holdout):
+    X, X_test, y, y_test = small_digits
+    model = clone(quick["logreg"]).fit(X, y)
+    row = holdout.rows[0]
+    y_pred = model.predict(X_test)
+    assert row["accuracy"] == pytest.approx(accuracy_score(y_test, y_pred))
+    assert row["f1_macro"] == pytest.approx(
+        f1_score(y_test, model.predict(X_test), average="macro"))
+    assert row["log_loss"] == pytest.approx(
+        log_loss(y_test, model.predict_proba(X_test)), rel=1e-6)
+    fitted = holdout.estimators_["logreg"]
+    np.testing.assert_allclose(fitted.coef_, model.coef_)
+
+
+def test_best_is_the_most_accurate_row(holdout):
+    expected = max(holdout.rows, key=lambda row: row["accuracy"])
+    assert holdout.best_ is expected
+
+
+def test_json_round_trip(holdout):
+    data = holdout.to_dict()
+    assert json.loads(json.dumps(data)) == data
+    assert data["rows"] == holdout.rows and data["n_test"] == 200
+
+
+def test_markdown_table(holdout):
+    lines = holdout.to_markdown().splitlines()
+    assert lines[0] == ("| model | accuracy | log loss | macro F1 | fit (s) | "
+                        "predict (s) | parameters |")
+    assert len(lines) == 2 + len(holdout.rows)
+    assert lines[2].startswith("| logreg | ") and "| 650 |" in lines[2]
+
+
+def test_cv_reports_mean_and_std_over_folds(quick, small_digits):
+    X, _, y, _ = small_digits
+    result = compare(quick, X, y, cv=3)
+    scores = cross_val_score(quick["logreg"], X, y, cv=3)
+    row = result.rows[0]
+    assert row["accuracy"] == pytest.approx(scores.mean())
+    assert row["accuracy_std"] == pytest.approx(scores.std())
+    for key in KEYS[1:-1]:
+        assert row[f"{key}_std"] >= 0
+    assert result.cv == 3 and len(result.estimators_["nb"]) == 3
+    assert "±" in result.to_markdown()
+    assert json.loads(json.dumps(result.to_dict()))["cv"] == 3
+
+
+def test_without_predict_proba_log_loss_is_none(small_digits):
+    X, X_test, y, y_test = small_digits
+    result = compare({"svm": LinearSVC(), "nb": GaussianNB()}, X, y, X_test, y_test)
+    assert result.rows[0]["log_loss"] is None
+    assert "n/a" in result.to_markdown()
+    assert json.loads(json.dumps(result.to_dict()))["rows"][0]["log_loss"] is None
+    assert result.best_["model"] in {"svm", "nb"}
+
+
+def test_without_test_set_holds_out_a_fifth(quick, small_digits):
+    X, _, y, _ = small_digits
+    result = compare([("nb", GaussianNB())], X, y)
+    assert (result.n_train, result.n_test) == (480, 120)
+
+
+def test_keras_estimator_is_counted_and_compared(small_digits):
+    X, X_test, y, y_test = small_digits
+    result = compare({"keras": skmnist.KerasLogistic(max_iter=3, random_state=0)},
+                     X, y, X_test, y_test)
+    assert result.rows[0]["n_parameters"] == 650
+    assert 0 < result.rows[0]["accuracy"] <= 1
+
+
+def test_count_parameters_of_sklearn_mlp_and_pipeline(small_digits):
+    X, _, y, _ = small_digits
+    with pytest.warns(ConvergenceWarning):  # 5 epochs are enough to count
+        mlp = MLPClassifier((16,), max_iter=5).fit(X, y)
+    assert count_parameters(mlp) == 64 * 16 + 16 + 16 * 10 + 10
+    baseline = skmnist.make_baseline().fit(X, y)
+    assert count_parameters(baseline) == 650
+    assert count_parameters(GaussianNB()) == 0
+
+
+@pytest.mark.parametrize("kwargs, error, phrase", [
+    ({"cv": 3, "X_test": "x"}, ValueError, "must be None when cv"),
+    ({"estimators": {}}, ValueError, "must not be empty"),
+    ({"estimators": 3}, TypeError, "estimators must be a dict"),
+    ({"y": None}, ValueError, "y must be given"),
+])
+def test_bad_arguments(small_digits, kwargs, error, phrase):
+    X, _, y, _ = small_digits
+    arguments = {"estimators": {"nb": GaussianNB()}, "X": X, "y": y, **kwargs}
+    with pytest.raises(error, match=phrase):
+        compare(**arguments)
+
+
+def test_default_estimators():
+    models = default_estimators(max_iter=4)
+    assert list(models) == ["baseline", "logistic", "mlp", "sklearn-mlp"]
+    assert models["mlp"].max_iter == 4 and models["logistic"].max_iter == 4
+    assert models["sklearn-mlp"].named_steps["mlp"].max_iter == 4
+    assert models["sklearn-mlp"].named_steps["mlp"].hidden_layer_sizes == (128,)
+    # The baseline keeps its converging settings whatever the epoch budget.
+    assert models["baseline"].named_steps["logreg"].max_iter == 1000
+    with pytest.raises(ValueError, match="Unknown model name"):
+        default_estimators(["cnn"])
+
+
+def test_plot_delegates_to_comparison_display(holdout):
+    display = holdout.plot()
+    assert display.figure_ is not None
+
+
+def test_package_attribute_is_callable_after_submodule_import(quick, small_digits):
+    import skmnist.compare  # binds skmnist.compare to the module
+
+    X, X_test, y, y_test = small_digits
+    result = skmnist.compare({"nb": GaussianNB()}, X, y, X_test, y_test)
+    assert isinstance(result, ComparisonResult)
+
+
+def test_result_from_rows_alone():
+    row = dict(zip(KEYS, ["a", 0.5, math.nan, 0.5, 1.0, 0.1, 3]))
+    result = ComparisonResult([row])
+    assert result.to_dict()["rows"][0]["log_loss"] is None
+    assert result.best_["model"] == "a" and "ComparisonResult" in repr(result)
