@@ -35,6 +35,10 @@ from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
+# Before anything imports TensorFlow (the API pages import the classifiers):
+# quiet its C++ logging, and draw the gallery's figures without a display.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("MPLBACKEND", "Agg")
 # Import the checkout being documented, even when it is not installed.
 sys.path.insert(0, str(ROOT))
 
@@ -67,6 +71,10 @@ exclude_patterns = ["_build", "_templates", "_generated", "_api_sections.rst",
 templates_path = ["_templates"]
 default_role = "literal"
 pygments_style = "sphinx"
+
+# benchmarks/RESULTS.md is written by a script, not for this site: its heading
+# levels need not fit the page that includes it.
+suppress_warnings = ["myst.header"]
 
 # -- Autodoc, autosummary, numpydoc -------------------------------------------
 
@@ -222,8 +230,8 @@ def write_benchmark_page(out_dir):
     """Include benchmarks/RESULTS.md if it exists, else say how to make it."""
     results = ROOT / "benchmarks" / "RESULTS.md"
     if results.exists():
-        # Relative to this generated file, which lives in docs/_generated/.
-        text = (".. include:: ../../benchmarks/RESULTS.md\n"
+        # A leading "/" is Sphinx for "relative to docs/", wherever included.
+        text = (".. include:: /../benchmarks/RESULTS.md\n"
                 "   :parser: myst_parser.sphinx_\n")
     else:
         text = (".. note::\n\n"
@@ -301,5 +309,3 @@ def setup(app):
 # TensorFlow and Keras print deprecation noise while the gallery runs.
 warnings.filterwarnings("ignore", category=DeprecationWarning,
                         module=r"(tensorflow|keras|google)\..*")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("MPLBACKEND", "Agg")
