@@ -103,10 +103,8 @@ def write_compare_report(folder, result, X_test, y_test, *, data, command,
 
         paths += save_report_figures(folder, fitted, X_test, y_test, result)
     if save_models:
-        from .persistence import save
-
         (folder / "models").mkdir()
-        paths += [save(model, folder / "models" / f"{name}.skmnist")
+        paths += [save_model(model, folder / "models" / f"{name}.skmnist")
                   for name, model in fitted.items()]
     env = environment()
     wall = None if started is None else time.perf_counter() - started
@@ -150,6 +148,16 @@ def _write_markdown(path, result, data, command, env, wall, files):
         lines.append(f"- Wall time of the command: {wall:.1f} s")
     Path(path).write_text("\n".join(lines) + "\n")
     return Path(path)
+
+
+def save_model(estimator, path):
+    """:func:`skmnist.save`, after dropping the command line's progress callback."""
+    from .persistence import save
+
+    if "callbacks" in estimator.get_params(deep=False):
+        # The progress display belongs to this run; a saved model has none.
+        estimator.set_params(callbacks=None)
+    return save(estimator, path)
 
 
 def write_predictions(path, y_true, y_pred):

@@ -189,7 +189,7 @@ def main(argv=None):
                    "predict": _predict}[args.command]
         return handler(args, out, err)
     except UsageError as error:
-        err.print(_one_line(error), highlight=False, markup=False)
+        err.print(_one_line(error), highlight=False, markup=False, soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         err.print("skmnist: interrupted; nothing was written.", highlight=False)
@@ -398,10 +398,10 @@ def _tune(args, out, err):
                "test_accuracy": test_score, "n_train": len(y), "n_test": len(y_test),
                "top": top, "environment": environment(),
                "wall_seconds": time.perf_counter() - started}
-    from .persistence import save
+    from ._report import save_model
 
     with folder as tmp:
-        save(search.best_estimator_, tmp / "best_model.skmnist")
+        save_model(search.best_estimator_, tmp / "best_model.skmnist")
         write_json(tmp / "tune.json", summary)
     out.print(f"Best model: {folder.path / 'best_model.skmnist'}", highlight=False)
     return 0
@@ -433,7 +433,8 @@ def _download(args, out, err):
                                        force=args.force)
         X, y = datasets.load_mnist(subset="all", source=str(path), return_X_y=True)
     except (OSError, ValueError) as error:
-        err.print(f"skmnist download: error: {_one_line(error)}", highlight=False,
+        err.print(f"skmnist download: error: {_one_line(error)}", soft_wrap=True,
+                  highlight=False,
                   markup=False)
         return 1
     out.print(f"Verified {len(y):,} images ({X.shape[1]} pixels each, labels "

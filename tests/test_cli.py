@@ -1,0 +1,228 @@
+"""End-to-end runs of ``skmnist`` in process, on tiny settings."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from skmnist import cli
+
+TINY = ["--source", "embedded", "--n-train", "200", "--n-test", "100",
+        "--max-iter", "2"]
+
+
+def run(capsys, *argv):
+    status = cli.main([str(arg) for arg in argv])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def no_leftovers(folder):
+    return [p.name for p in folder.iterdir() if p.name.startswith(".")]
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory):
+    """One saved comparison shared by the compare and predict tests."""
+    out = tmp_path_factory.mktemp("cmp") / "report"
+    status = cli.main(["compare", *TINY, "--models", "baseline,logistic",
+                       "--save", "--out", str(out)])
+    return status, out
+
+
+def test_compare_writes_table_report_figures_and_models(compared, capsys):
+    status, out = compared
+    assert status == 0
+    results = json.loads((out / "results.json").read_text())
+    assert [row["model"] for row in results["rows"]] == ["baseline", "logistic"]
+    assert results["data"] == {"source": "embedded", "n_train": 200, "n_test": 100,
+                               "cv": None}
+    assert 0 < results["rows"][1]["accuracy"] <= 1
+    assert results["environment"]["libraries"]["scikit-learn"]
+    report = (out / "report.md").read_text()
+    assert "| model | accuracy | log loss |" in report
+    assert "![comparison](comparison.png)" in report
+    for name in ("comparison.png", "confusion_logistic.png", "loss_curves.png",
+                 "models/baseline.skmnist", "models/logistic.skmnist"):
+        assert (out / name).stat().st_size > 0, name
+    assert no_leftovers(out.parent) == []
+
+
+def test_compare_prints_table_and_progress(tmp_path, capsys):
+    status, out, err = run(capsys, "compare", *TINY, "--models", "logistic",
+                           "--no-figures", "--out", tmp_path / "r")
+    assert status == 0
+    assert "macro F1" in out and "logistic" in out and "200 train / 100 test" in out
+    assert "[1/1] logistic ..." in err and "epoch 2/2" in err
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == [
+        "report.md", "results.json"]
+
+
+def test_compare_cv_and_replacing_an_old_report(tmp_path, capsys):
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "stale.txt").write_text("old")
+    status, out, _ = run(capsys, "compare", *TINY, "--models", "baseline", "--cv",
+                         "2", "--no-figures", "--out", tmp_path / "r")
+    assert status == 0 and "±" in out
+    results = json.loads((tmp_path / "r" / "results.json").read_text())
+    assert results["cv"] == 2 and "accuracy_std" in results["rows"][0]
+    assert not (tmp_path / "r" / "stale.txt").exists()
+    assert no_leftovers(tmp_path) == []
+
+
+def test_predict_prints_accuracy_and_writes_csv(compared, tmp_path, capsys):
+    _, report = compared
+    csv_path = tmp_path / "pred.csv"
+    status, out, _ = run(capsys, "predict", "--model",
+                         report / "models" / "logistic.skmnist",
+                         "--source", "embedded", "--out", csv_path)
+    assert status == 0 and "Accuracy" in out and "1,000 test images" in out
+    rows = list(csv.reader(csv_path.open()))
+    assert rows[0] == ["index", "true", "predicted"] and len(rows) == 1001
+    accuracy = np.mean([r[1] == r[2] for r in rows[1:]])
+    assert f"Accuracy {accuracy:.4f}" in out
+
+
+def test_tune_grid_search(tmp_path, capsys):
+    status, out, err = run(capsys, "tune", "--model", "logistic", "--param",
+                           "alpha=1e-4,1.0", "--cv", "2", *TINY, "--out",
+                           tmp_path / "t")
+    assert status == 0
+    assert "rank" in out and "Best parameters: alpha=" in out
+    assert "test accuracy" in out
+    assert "fit 5/5 done" in err  # 2 candidates x 2 folds + refit
+    summary = json.loads((tmp_path / "t" / "tune.json").read_text())
+    assert summary["best_params"]["alpha"] in (1e-4, 1.0)
+    assert len(summary["top"]) == 2 and summary["top"][0]["rank"] == 1
+    assert (tmp_path / "t" / "best_model.skmnist").stat().st_size > 0
+
+
+def _fake_mnist(path, n=20):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+    labels = np.arange(n) % 10
+    np.savez(path, x_train=images, y_train=labels, x_test=images[:10],
+             y_test=labels[:10])
+    return path
+
+
+def test_download_verifies_what_it_fetched(tmp_path, capsys, monkeypatch):
+    from skmnist import datasets
+
+    calls = []
+
+    def fake_download(*, source, data_home, force):
+        calls.append((source, data_home, force))
+        return _fake_mnist(tmp_path / "mnist.npz")
+
+    monkeypatch.setattr(datasets, "download_mnist", fake_download)
+    status, out, _ = run(capsys, "download", "--source", "openml", "--data-home",
+                         tmp_path)
+    assert status == 0 and "Verified 30 images (784 pixels" in out
+    assert calls == [("openml", str(tmp_path), False)]
+
+
+def test_download_failure_is_one_line(capsys, monkeypatch):
+    from skmnist import datasets
+
+    def failing(**kwargs):
+        raise OSError("network unreachable\nsecond line")
+
+    monkeypatch.setattr(datasets, "download_mnist", failing)
+    status, _, err = run(capsys, "download")
+    assert status == 1
+    assert err.strip().splitlines()[-1] == (
+        "skmnist download: error: network unreachable second line")
+
+
+@pytest.mark.parametrize("argv, phrase", [
+    (["compare", "--models", "baseline,cnn"], "unknown model(s) cnn"),
+    (["compare", "--max-iter", "0"], "expected a positive integer"),
+    (["compare", "--source", "/no/such/mnist.npz"], "no such file"),
+    (["compare", "--source", "mnist-on-the-moon"], "cannot read data"),
+    (["tune", "--model", "logistic", "--param", "alpha"], "malformed --param"),
+    (["tune", "--model", "logistic", "--param", "colour=1,2"],
+     "unknown parameter 'colour'"),
+    (["tune", "--model", "mlp", "--param", "alpha=-1"], "--param alpha"),
+    (["tune", "--model", "cnn"], "invalid choice: 'cnn'"),
+    (["predict", "--model", "/no/such/model.skmnist"], "no such file"),
+    (["download", "--source", "s3"], "invalid choice"),
+    (["fly"], "invalid choice"),
+    ([], "required"),
+])
+def test_bad_arguments_exit_2_with_one_line(argv, phrase, capsys):
+    status, out, err = run(capsys, *argv)
+    assert status == 2
+    assert phrase in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_unreadable_data_and_model_exit_2(tmp_path, capsys):
+    garbage = tmp_path / "broken.npz"
+    garbage.write_bytes(b"not a zip file")
+    status, _, err = run(capsys, "compare", "--source", garbage, "--out",
+                         tmp_path / "r")
+    assert status == 2 and "cannot read data" in err
+    assert len(err.strip().splitlines()) == 1
+    status, _, err = run(capsys, "predict", "--model", garbage, "--source",
+                         "embedded")
+    assert status == 2 and "cannot load --model" in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_out_that_is_a_file_exits_2(tmp_path, capsys):
+    target = tmp_path / "file"
+    target.write_text("x")
+    status, _, err = run(capsys, "compare", "--out", target)
+    assert status == 2 and "is not a folder" in err
+
+
+def test_ctrl_c_during_fitting_writes_nothing(tmp_path, capsys, monkeypatch):
+    import skmnist.compare
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(skmnist.compare, "_run", interrupted)
+    status, _, err = run(capsys, "compare", *TINY, "--out", tmp_path / "r")
+    assert status == 130 and "interrupted" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_while_writing_keeps_the_old_report(tmp_path, capsys, monkeypatch):
+    old = tmp_path / "r"
+    old.mkdir()
+    (old / "report.md").write_text("previous report")
+
+    def half_written(folder, *args, **kwargs):
+        (folder / "results.json").write_text("{")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "write_compare_report", half_written)
+    status, _, _ = run(capsys, "compare", *TINY, "--models", "baseline", "--out", old)
+    assert status == 130
+    assert [p.name for p in old.iterdir()] == ["report.md"]
+    assert (old / "report.md").read_text() == "previous report"
+    assert no_leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("command", ["compare", "tune", "download", "predict"])
+def test_help_states_every_default(command, capsys):
+    status, out, _ = run(capsys, command, "--help")
+    assert status == 0
+    parser = cli.build_parser()
+    sub = parser._subparsers._group_actions[0].choices[command]
+    for action in sub._actions:
+        if action.option_strings and action.dest != "help":
+            assert action.option_strings[-1] in out
+            text = sub._get_formatter()._get_help_string(action)
+            assert "default" in text or "required" in text, action.dest
+
+
+def test_python_dash_m_runs_the_same_command():
+    done = subprocess.run([sys.executable, "-m", "skmnist", "download", "--help"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "--data-home" in done.stdout
