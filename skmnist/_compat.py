@@ -51,6 +51,9 @@ def import_keras():
 
         configure_tensorflow_threads(tf)  # only possible before the first TF op
         tf.config.list_logical_devices()  # device set-up logs happen here
+        # Every estimator traces its own functions by design (one model per
+        # fit), which trips TensorFlow's "excessive retracing" warning.
+        tf.get_logger().setLevel("ERROR")
     try:  # absl's Python logger repeats warnings Keras already gives
         import absl.logging
 

@@ -189,7 +189,8 @@ class TrainingMixin:
         n_outputs = output_units(self.target_type_, self.n_classes_)
         build = lambda: build_model(  # noqa: E731
             self.n_features_in_, n_outputs, hidden_layer_sizes=self._hidden_layers(),
-            l2=self.alpha / (2.0 * X.shape[0]), **self._model_kwargs(), **scaling)
+            l2=self.alpha / (2.0 * min(self.batch_size, X.shape[0])),
+            **self._model_kwargs(), **scaling)
         if seed is None:
             model = build()
         else:

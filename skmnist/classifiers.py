@@ -175,8 +175,9 @@ class KerasLogistic(_BaseKerasClassifier):
     ----------
     alpha : float, default=1e-4
         L2 penalty on the weights, scaled as in scikit-learn's ``MLPClassifier``
-        (``alpha / (2 n_samples) * ||W||^2`` added to the mean loss), so that
-        ``alpha = 1 / C`` matches ``LogisticRegression(C=C)``.
+        (``alpha / (2 batch_size) * ||W||^2`` added to each batch's mean loss).
+        With full-batch training (``batch_size >= n_samples``), ``alpha = 1 / C``
+        matches ``LogisticRegression(C=C)``.
     solver : {"adam", "sgd", "rmsprop"}, default="adam"
         Keras optimizer.
     learning_rate : float, default=3e-3

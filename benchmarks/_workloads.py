@@ -1,0 +1,98 @@
+"""Data and timed workloads for benchmarks/run.py (kept apart to stay short)."""
+
+import time
+
+import numpy as np
+
+
+def shifted_copies(images, n_samples, seed=0):
+    """``n_samples`` images drawn from ``images``, each shifted by up to 2 px."""
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(len(images), size=n_samples)
+    shifts = rng.integers(-2, 3, size=(n_samples, 2))
+    out = np.empty((n_samples, 28, 28), dtype=np.uint8)
+    for dx in range(-2, 3):
+        for dy in range(-2, 3):
+            rows = np.flatnonzero((shifts[:, 0] == dx) & (shifts[:, 1] == dy))
+            out[rows] = np.roll(images[picks[rows]], (dx, dy), axis=(1, 2))
+    return out.reshape(n_samples, -1), picks
+
+
+def make_dataset(path, n_train):
+    """Training and test arrays: full MNIST from ``path`` or shifted embedded."""
+    from skmnist import load_mnist
+
+    if path:
+        train = load_mnist(source=path, subset="train")
+        test = load_mnist(source=path, subset="test")
+        return (train.data[:n_train], train.target[:n_train], test.data,
+                test.target, f"MNIST from {path}")
+    train = load_mnist(source="embedded", subset="train")
+    test = load_mnist(source="embedded", subset="test")
+    X, picks = shifted_copies(train.images, n_train)
+    return (X, train.target[picks], test.data, test.target,
+            "embedded MNIST, training images shifted by up to 2 px")
+
+
+def fit_seconds(estimator, X, y, X_test, y_test):
+    start = time.perf_counter()
+    estimator.fit(X, y)
+    seconds = time.perf_counter() - start
+    return seconds, estimator.score(X_test, y_test)
+
+
+def keras_raw_fit_seconds(X, y, epochs, repeats=2):
+    """Best-of-``repeats`` fit time of KerasMLP and of the same raw Keras model."""
+    from skmnist import KerasMLP
+    from skmnist._builders import build_model, compile_model
+
+    estimator = KerasMLP(max_iter=epochs, n_iter_no_change=epochs + 1,
+                         random_state=0)
+    wrapped, raw = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        estimator.fit(X, y)
+        wrapped.append(time.perf_counter() - start)
+
+        start = time.perf_counter()
+        model = build_model(X.shape[1], 10, hidden_layer_sizes=(128,),
+                            l2=estimator.alpha / (2 * len(X)), input_scale=1 / 255)
+        compile_model(model, "multiclass", learning_rate=estimator.learning_rate,
+                      steps_per_execution=estimator.steps_per_execution,
+                      jit_compile=estimator.jit_compile)
+        model.fit(X, y.astype(np.float32), batch_size=estimator.batch_size,
+                  epochs=epochs, shuffle=True, verbose=0)
+        raw.append(time.perf_counter() - start)
+    return min(wrapped), min(raw)
+
+
+def predict_latency(fitted, X_test, n_calls):
+    """p50 and p95 of ``predict`` on one image, and Keras' own predict on one."""
+    times = []
+    for i in range(n_calls):
+        row = X_test[i % len(X_test)][None, :]
+        start = time.perf_counter()
+        fitted.predict(row)
+        times.append(time.perf_counter() - start)
+    keras_times = []
+    for i in range(min(n_calls, 30)):
+        start = time.perf_counter()
+        fitted.model_.predict(X_test[i:i + 1].astype(np.float32), verbose=0)
+        keras_times.append(time.perf_counter() - start)
+    return (float(np.percentile(times, 50)), float(np.percentile(times, 95)),
+            float(np.median(keras_times)))
+
+
+def grid_search_seconds(X, y, quick):
+    from sklearn.model_selection import GridSearchCV
+
+    from skmnist import KerasMLP
+
+    grid = {"hidden_layer_sizes": [(64,), (128,)], "alpha": [1e-4, 1e-2]}
+    estimator = KerasMLP(max_iter=2 if quick else 5, random_state=0)
+    seconds = []
+    for n_jobs in (1, 2):
+        start = time.perf_counter()
+        GridSearchCV(estimator, grid, cv=2, n_jobs=n_jobs).fit(X, y)
+        seconds.append(time.perf_counter() - start)
+    return tuple(seconds)
