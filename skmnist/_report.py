@@ -79,13 +79,17 @@ def write_json(path, data):
 
 def rich_table(result, *, title=None):
     """A ``rich.table.Table`` of a :class:`~skmnist.compare.ComparisonResult`."""
+    from rich import box
     from rich.table import Table
 
     from .compare import COLUMNS
 
-    table = Table(title=title)
+    # No vertical rules: the seven columns then fit an 80-column terminal.
+    table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False,
+                  collapse_padding=True)
     for key, (header, _) in COLUMNS.items():
-        table.add_column(header, justify="left" if key == "model" else "right")
+        table.add_column(header, justify="left" if key == "model" else "right",
+                         no_wrap=key == "model")
     for cells in result.formatted_rows():
         table.add_row(*cells)
     return table
