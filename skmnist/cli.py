@@ -82,7 +82,20 @@ def _add_data_options(parser, *, subsets=True):
 
 
 def build_parser():
-    """The ``argparse`` parser of ``skmnist`` and its sub-commands."""
+    """The ``argparse`` parser of ``skmnist`` and its sub-commands.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+        Its ``error`` raises :class:`UsageError` instead of exiting.
+
+    Examples
+    --------
+    >>> from skmnist.cli import build_parser
+    >>> args = build_parser().parse_args(["compare", "--models", "baseline"])
+    >>> args.models, args.max_iter, args.out
+    ('baseline', 30, 'skmnist-report')
+    """
     parser = _Parser(prog="skmnist", formatter_class=_Formatter,
                      description="Keras classifiers as scikit-learn estimators, "
                                  "compared on MNIST.")
@@ -174,7 +187,25 @@ def build_parser():
 
 
 def main(argv=None):
-    """Run ``skmnist`` with ``argv`` (default ``sys.argv[1:]``); return the status."""
+    """Run ``skmnist`` with ``argv`` and return the exit status.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        The arguments after ``skmnist``; None reads ``sys.argv[1:]``.
+
+    Returns
+    -------
+    status : int
+        0 on success, 1 when a download fails, 2 for a bad argument or
+        unreadable data (one line on stderr), 130 when interrupted.
+
+    Examples
+    --------
+    >>> from skmnist.cli import main
+    >>> main(["compare", "--models", "cnn"])  # the message goes to stderr
+    2
+    """
     from rich.console import Console
 
     out = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 120)
