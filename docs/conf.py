@@ -251,17 +251,18 @@ def write_cli_page(out_dir):
         import argparse
 
         # argparse wraps to the terminal width; fix it so the page is stable.
-        os.environ["COLUMNS"] = "88"
+        os.environ["COLUMNS"] = "72"
         parser = build_parser()
         commands = next(action for action in parser._actions
                         if isinstance(action, argparse._SubParsersAction))
-        parts = [("skmnist --help", parser)]
-        parts += [(f"skmnist {name} --help", sub)
-                  for name, sub in commands.choices.items()]
+        parts = [("skmnist", parser)]
+        parts += [(f"skmnist {name}", sub) for name, sub in commands.choices.items()]
         text = ""
-        for title, sub in parts:
+        for command, sub in parts:
+            title = f"``{command}``"
             help_text = sub.format_help().rstrip().replace("\n", "\n   ")
-            text += f"``{title}``\n\n.. code-block:: text\n\n   {help_text}\n\n"
+            text += (f"{title}\n{'-' * len(title)}\n\n"
+                     f".. code-block:: text\n\n   {help_text}\n\n")
     (out_dir / "cli_help.rst").write_text(text)
 
 

@@ -32,7 +32,8 @@ from skmnist import KerasLogistic, load_mnist
 
 X_train, digits_train = load_mnist(source="embedded", subset="train",
                                    return_X_y=True)
-X_test, digits_test = load_mnist(source="embedded", subset="test", return_X_y=True)
+X_test, digits_test = load_mnist(source="embedded", subset="test",
+                                 return_X_y=True)
 y_train, y_test = digits_train == 5, digits_test == 5
 print(f"share of fives: {y_train.mean():.2f}")
 

@@ -32,7 +32,8 @@ from skmnist import KerasMLP, load_mnist
 
 X_train, digits_train = load_mnist(source="embedded", subset="train",
                                    return_X_y=True)
-X_test, digits_test = load_mnist(source="embedded", subset="test", return_X_y=True)
+X_test, digits_test = load_mnist(source="embedded", subset="test",
+                                 return_X_y=True)
 label_names = ["even", ">= 5", "prime"]
 
 

@@ -22,7 +22,8 @@ from sklearn.pipeline import Pipeline
 
 from skmnist import KerasMLP, PixelScaler, load_mnist
 
-X_train, y_train = load_mnist(source="embedded", subset="train", return_X_y=True)
+X_train, y_train = load_mnist(source="embedded", subset="train",
+                              return_X_y=True)
 X_test, y_test = load_mnist(source="embedded", subset="test", return_X_y=True)
 X_small, y_small = X_train[:1500], y_train[:1500]
 

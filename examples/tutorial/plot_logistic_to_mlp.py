@@ -24,7 +24,8 @@ import numpy as np
 
 from skmnist import load_mnist
 
-X_train, y_train = load_mnist(source="embedded", subset="train", return_X_y=True)
+X_train, y_train = load_mnist(source="embedded", subset="train",
+                              return_X_y=True)
 X_test, y_test = load_mnist(source="embedded", subset="test", return_X_y=True)
 print(X_train.shape, X_test.shape, X_train.dtype, X_train.max())
 

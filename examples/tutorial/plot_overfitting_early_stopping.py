@@ -25,7 +25,8 @@ from sklearn.metrics import log_loss
 from skmnist import KerasMLP, load_mnist
 from skmnist.plotting import LossCurveDisplay
 
-X_train, y_train = load_mnist(source="embedded", subset="train", return_X_y=True)
+X_train, y_train = load_mnist(source="embedded", subset="train",
+                              return_X_y=True)
 X_test, y_test = load_mnist(source="embedded", subset="test", return_X_y=True)
 
 # %%
