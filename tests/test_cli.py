@@ -100,6 +100,19 @@ def test_tune_grid_search(tmp_path, capsys):
     assert (tmp_path / "t" / "best_model.skmnist").stat().st_size > 0
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("alpha=1e-4,0.1", ("alpha", [1e-4, 0.1])),
+    ("hidden_layer_sizes=(64,),(32, 32)", ("hidden_layer_sizes", [(64,), (32, 32)])),
+    ("solver=adam,sgd", ("solver", ["adam", "sgd"])),
+    ("early_stopping=True,False", ("early_stopping", [True, False])),
+    ("solver=adam,1e-3", ("solver", ["adam", 1e-3])),
+])
+def test_param_values_are_python_literals_or_words(text, expected):
+    from skmnist._tune import _parse_param
+
+    assert _parse_param(text) == expected
+
+
 def _fake_mnist(path, n=20):
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)

@@ -1,0 +1,129 @@
+"""``skmnist tune``: a cross-validated grid search with progress and a summary.
+
+Kept apart from :mod:`skmnist.cli` so that each module stays short; the
+command line calls :func:`tune` with its parsed arguments.
+"""
+
+import ast
+import time
+
+from ._report import ReportFolder, environment, write_json
+from .cli import TUNE_GRIDS, UsageError, _one_line, _train_test
+
+
+def _parse_param(text):
+    """``"NAME=V1,V2"`` -> ``(NAME, [V1, V2])``; values are Python literals."""
+    name, sep, values = text.partition("=")
+    name = name.strip()
+    if not sep or not name.isidentifier() or not values.strip():
+        raise UsageError(f"skmnist tune: error: malformed --param {text!r}; expected "
+                         "NAME=V1,V2,... e.g. --param alpha=1e-4,1e-2")
+    try:
+        parsed = ast.literal_eval(f"[{values}]")
+    except (ValueError, SyntaxError):
+        # Bare words (e.g. solver=adam,sgd) are strings.
+        parsed = [_literal_or_word(value) for value in values.split(",")]
+    return name, parsed
+
+
+def _literal_or_word(text):
+    try:
+        return ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError):
+        return text.strip()
+
+
+def _tune_grid(args, estimator):
+    from sklearn.base import clone
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    if not args.param:
+        return TUNE_GRIDS[args.model]
+    grid = dict(_parse_param(text) for text in args.param)
+    valid = estimator.get_params()
+    for name, values in grid.items():
+        if name not in valid or name == "callbacks":
+            raise UsageError(f"skmnist tune: error: unknown parameter {name!r} for "
+                             f"--model {args.model}; choose from "
+                             f"{', '.join(sorted(set(valid) - {'callbacks'}))}")
+        for value in values:
+            try:
+                clone(estimator).set_params(**{name: value})._validate_params()
+            except InvalidParameterError as error:
+                raise UsageError(f"skmnist tune: error: --param {name}: "
+                                 f"{_one_line(error)}") from None
+    return grid
+
+
+def tune(args, out, err):
+    """Run ``skmnist tune`` with parsed ``args``; return the exit status."""
+    from .compare import default_estimators
+
+    started = time.perf_counter()
+    name = "logistic" if args.model == "logistic" else "mlp"
+    probe = default_estimators([name], max_iter=args.max_iter, random_state=args.seed)
+    grid = _tune_grid(args, probe[name])
+    folder = ReportFolder(args.out)
+    X, y, X_test, y_test = _train_test(args)
+    from sklearn.model_selection import GridSearchCV, ParameterGrid
+
+    from ._progress import EpochProgress, Reporter
+
+    n_fits = len(ParameterGrid(grid)) * args.cv + 1  # +1: the refit on all data
+    with Reporter(err) as reporter:
+        estimator = default_estimators([name], max_iter=args.max_iter,
+                                       random_state=args.seed,
+                                       callbacks=[EpochProgress(reporter)])[name]
+        search = GridSearchCV(estimator, grid, cv=args.cv, n_jobs=args.n_jobs,
+                              scoring="accuracy", error_score="raise")
+        reporter.start(f"grid search: {len(ParameterGrid(grid))} candidates x "
+                       f"{args.cv} folds + refit", total=n_fits, count_fits=True)
+        search.fit(X, y)
+        reporter.finish()
+    test_score = float(search.score(X_test, y_test))
+    top = _top_rows(search.cv_results_, args.top)
+    from rich import box
+    from rich.table import Table
+
+    n_candidates = len(search.cv_results_["params"])
+    table = Table(title=f"{args.model}: top {len(top)} of {n_candidates} candidates "
+                        "(cross-validated accuracy)", box=box.SIMPLE_HEAD,
+                  show_edge=False)
+    for column in ("rank", "accuracy", "± std", "fit (s)", "parameters"):
+        table.add_column(column, justify="left" if column == "parameters" else "right")
+    for row in top:
+        table.add_row(str(row["rank"]), f"{row['mean_accuracy']:.4f}",
+                      f"{row['std_accuracy']:.4f}", f"{row['mean_fit_seconds']:.2f}",
+                      _format_params(row["params"]))
+    out.print(table)
+    out.print(f"Best parameters: {_format_params(search.best_params_)}",
+              highlight=False)
+    out.print(f"Cross-validated accuracy {search.best_score_:.4f}; test accuracy "
+              f"{test_score:.4f} on {len(y_test):,} images", highlight=False)
+    summary = {"model": args.model, "grid": grid, "cv": args.cv,
+               "best_params": search.best_params_,
+               "best_cv_accuracy": float(search.best_score_),
+               "test_accuracy": test_score, "n_train": len(y), "n_test": len(y_test),
+               "top": top, "environment": environment(),
+               "wall_seconds": time.perf_counter() - started}
+    from ._report import save_model
+
+    with folder as tmp:
+        save_model(search.best_estimator_, tmp / "best_model.skmnist")
+        write_json(tmp / "tune.json", summary)
+    out.print(f"Best model: {folder.path / 'best_model.skmnist'}", highlight=False)
+    return 0
+
+
+def _top_rows(cv_results, n):
+    order = sorted(range(len(cv_results["params"])),
+                   key=lambda i: cv_results["rank_test_score"][i])[:n]
+    return [{"rank": int(cv_results["rank_test_score"][i]),
+             "mean_accuracy": float(cv_results["mean_test_score"][i]),
+             "std_accuracy": float(cv_results["std_test_score"][i]),
+             "mean_fit_seconds": float(cv_results["mean_fit_time"][i]),
+             "params": cv_results["params"][i]} for i in order]
+
+
+def _format_params(params):
+    return ", ".join(f"{key}={value!r}" for key, value in sorted(params.items()))
