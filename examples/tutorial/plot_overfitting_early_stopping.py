@@ -101,6 +101,7 @@ ax.plot(np.arange(1, 7), accuracies, marker="o")
 ax.set(xlabel="passes over the training data", ylabel="test accuracy",
        title="partial_fit, one chunk at a time")
 ax.grid(True, alpha=0.3)
+fig.tight_layout()
 print("partial_fit calls:", online.n_iter_)
 
 # %%
