@@ -78,11 +78,11 @@ def write_json(path, data):
 
 
 def rich_table(result, *, title=None):
-    """A ``rich.table.Table`` of a :class:`~skmnist.compare.ComparisonResult`."""
+    """A ``rich.table.Table`` of a :class:`~skmnist.comparison.ComparisonResult`."""
     from rich import box
     from rich.table import Table
 
-    from .compare import COLUMNS
+    from .comparison import COLUMNS
 
     # No vertical rules: the seven columns then fit an 80-column terminal.
     table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False,

@@ -57,7 +57,7 @@ def _tune_grid(args, estimator):
 
 def tune(args, out, err):
     """Run ``skmnist tune`` with parsed ``args``; return the exit status."""
-    from .compare import default_estimators
+    from .comparison import default_estimators
 
     started = time.perf_counter()
     name = "logistic" if args.model == "logistic" else "mlp"

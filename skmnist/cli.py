@@ -18,7 +18,7 @@ from ._report import (
     rich_table,
     write_compare_report,
 )
-from .compare import DEFAULT_EPOCHS, MODEL_NAMES
+from .comparison import DEFAULT_EPOCHS, MODEL_NAMES
 
 # Default search grids of `skmnist tune` when no --param is given.
 TUNE_GRIDS = {
@@ -275,7 +275,7 @@ def _source_name(args):
 
 
 def _compare(args, out, err):
-    from .compare import _run, default_estimators
+    from .comparison import _run, default_estimators
 
     started = time.perf_counter()
     names = [name.strip() for name in args.models.split(",") if name.strip()]

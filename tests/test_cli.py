@@ -194,12 +194,12 @@ def test_out_that_is_a_file_exits_2(tmp_path, capsys):
 
 
 def test_ctrl_c_during_fitting_writes_nothing(tmp_path, capsys, monkeypatch):
-    import skmnist.compare
+    import skmnist.comparison
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(skmnist.compare, "_run", interrupted)
+    monkeypatch.setattr(skmnist.comparison, "_run", interrupted)
     status, _, err = run(capsys, "compare", *TINY, "--out", tmp_path / "r")
     assert status == 130 and "interrupted" in err
     assert list(tmp_path.iterdir()) == []

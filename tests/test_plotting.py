@@ -369,7 +369,7 @@ def test_comparison_from_result():
 
 
 def test_comparison_with_real_result_and_missing_values():
-    from skmnist.compare import ComparisonResult
+    from skmnist.comparison import ComparisonResult
 
     rows = [{"model": "svc", "accuracy": 0.9, "log_loss": None, "log_loss_std": None},
             {"model": "mlp", "accuracy": 0.95, "log_loss": 0.2, "log_loss_std": 0.05}]

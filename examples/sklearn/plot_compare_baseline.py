@@ -22,13 +22,13 @@ This is what ``skmnist compare`` (and ``make compare``) runs.
 # %%
 # Running the comparison
 # ----------------------
-# :func:`~skmnist.compare.default_estimators` builds the four models; the
+# :func:`~skmnist.comparison.default_estimators` builds the four models; the
 # three networks get the same budget of epochs (20 here, to keep the example
 # short).
 import pandas as pd
 
 from skmnist import compare, load_mnist
-from skmnist.compare import default_estimators
+from skmnist.comparison import default_estimators
 
 X_train, y_train = load_mnist(source="embedded", subset="train",
                               return_X_y=True)

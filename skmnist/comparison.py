@@ -6,8 +6,6 @@ split, so the hold-out and the cross-validated comparison share one code path.
 """
 
 import math
-import sys
-import types
 import warnings
 
 import numpy as np
@@ -69,7 +67,7 @@ def default_estimators(names=MODEL_NAMES, *, max_iter=DEFAULT_EPOCHS,
 
     Examples
     --------
-    >>> from skmnist.compare import default_estimators
+    >>> from skmnist.comparison import default_estimators
     >>> models = default_estimators(["baseline", "mlp"], max_iter=5)
     >>> list(models), models["mlp"].max_iter
     (['baseline', 'mlp'], 5)
@@ -148,7 +146,7 @@ class ComparisonResult:
 
     Examples
     --------
-    >>> from skmnist.compare import ComparisonResult
+    >>> from skmnist.comparison import ComparisonResult
     >>> result = ComparisonResult([
     ...     {"model": "a", "accuracy": 0.9, "log_loss": 0.3, "f1_macro": 0.9,
     ...      "fit_seconds": 1.0, "predict_seconds": 0.1, "n_parameters": 10},
@@ -379,20 +377,3 @@ def _row(name, scores, *, with_std):
             row[f"{key}_std"] = (None if values[key] is None
                                  else float(np.std(values[key])))
     return row
-
-
-
-class _CallableModule(types.ModuleType):
-    """This module, callable as :func:`compare`.
-
-    The package exposes the function ``skmnist.compare`` lazily, but importing
-    this submodule first (``from skmnist.compare import ComparisonResult``)
-    makes Python bind ``skmnist.compare`` to the module instead. Making the
-    module callable keeps ``skmnist.compare(...)`` working in either order.
-    """
-
-    def __call__(self, *args, **kwargs):
-        return compare(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
