@@ -148,7 +148,7 @@ _API_GROUPS = {
                  "The classic scikit-learn model the Keras ones are compared to."),
     "preprocessing": ("Preprocessing", "Transformers for pixel data."),
     "datasets": ("Datasets", "Loading MNIST from several sources."),
-    "compare": ("Model comparison",
+    "comparison": ("Model comparison",
                 "Fit several models on the same data and compare them."),
     "plotting": ("Plotting", "Display objects, following scikit-learn's "
                  "plotting API."),
