@@ -223,6 +223,11 @@ def write_api_pages():
                       f"   :template: autosummary/{template}.rst", "",
                       *[f"   {name}" for name in sorted(names)], ""]
     (DOCS / "_api_sections.rst").write_text("\n".join(lines))
+    # Stubs of names that were renamed or removed would be orphan pages.
+    expected = {f"{prefix}.{name}" for _, prefix, name in found}
+    for stub in (DOCS / "generated").glob("skmnist.*.rst"):
+        if stub.stem not in expected:
+            stub.unlink()
     return missing
 
 
