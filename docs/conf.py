@@ -149,7 +149,7 @@ _API_GROUPS = {
     "preprocessing": ("Preprocessing", "Transformers for pixel data."),
     "datasets": ("Datasets", "Loading MNIST from several sources."),
     "comparison": ("Model comparison",
-                "Fit several models on the same data and compare them."),
+                   "Fit several models on the same data and compare them."),
     "plotting": ("Plotting", "Display objects, following scikit-learn's "
                  "plotting API."),
     "persistence": ("Saving and loading", "Save fitted models without pickle."),
