@@ -84,7 +84,11 @@ def _pack_keras(estimator, prefix):
         attributes[name] = _encode(value)
     document = {"class": type(estimator).__name__, "params": _encode(params),
                 "attributes": attributes}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        # TensorFlow's tensors still lack numpy 2's __array__(copy=...) keyword;
+        # Keras' saver trips on that, harmlessly, for every weight.
+        warnings.filterwarnings("ignore", "__array__ implementation",
+                                DeprecationWarning)
         estimator.model_.save(Path(tmp, "model.keras"))
         model = Path(tmp, "model.keras").read_bytes()
     return {f"{prefix}estimator.json": json.dumps(document).encode(),
@@ -221,11 +225,13 @@ def _check_keras_config(node):
         for item in node:
             _check_keras_config(item)
     elif isinstance(node, dict):
+        # Pickling a Keras model registers Functional as ">Functional" (empty
+        # package) for the rest of the process; both names mean the same class.
         if "class_name" in node:
             name, module = node["class_name"], node.get("module")
             registered = node.get("registered_name")
             if (name not in _KERAS_CLASSES or module not in _KERAS_MODULES
-                    or registered not in (None, name)):
+                    or registered not in (None, name, f">{name}")):
                 raise UntrustedModelError(
                     f"The Keras config names {module}.{name} (registered as "
                     f"{registered!r}), which skmnist models never contain; only "

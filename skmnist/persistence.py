@@ -307,13 +307,14 @@ def _skops_dumps(estimator):
     except Exception as exc:
         raise TypeError(f"Cannot save {type(estimator).__name__} with skops: {exc}. "
                         "skmnist.save handles Keras classifiers only on their own "
-                        "or as steps of a Pipeline.") from exc
+                        "or as steps of a top-level Pipeline.") from exc
     untrusted = set(skops.io.get_untrusted_types(data=data)) - set(SKOPS_TRUSTED)
     if untrusted:
         raise TypeError(
             f"Cannot save {type(estimator).__name__}: it holds types that "
             f"skmnist.load refuses to load: {sorted(untrusted)}. Keras "
-            "classifiers may only appear at the top level or as Pipeline steps.")
+            "classifiers are saved only on their own or as steps of a top-level "
+            "Pipeline.")
     return data
 
 
