@@ -310,6 +310,7 @@ def test_lambda_layer_is_refused_and_never_runs(saved, tmp_path, monkeypatch,
                                                 check_config):
     marker = tmp_path / "lambda-ran"
     _hostile_lambda_model(marker).save(tmp_path / "hostile.keras")
+    marker.unlink()  # building the model traced the lambda; loading must not
     _rewrite(saved, lambda m, e: e.update(
         {"model.keras": (tmp_path / "hostile.keras").read_bytes()}))
     if not check_config:  # prove Keras' own safe_mode refuses it too
