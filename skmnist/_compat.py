@@ -169,6 +169,7 @@ class ScikerasCompatMixin:
             y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
             return None, y
         X = _flatten_image_stack(X)
+        _refuse_non_pixels(X)
         check_params = dict(dtype=_ACCEPTED_DTYPES, allow_nd=True,
                             ensure_all_finite=True)
         if y is None:
@@ -187,7 +188,27 @@ class ScikerasCompatMixin:
             )
         if X.dtype == np.bool_:
             X = X.view(np.uint8)
+        elif X.dtype == np.float64 and X.size and max(X.max(), -X.min()) > _F32_MAX:
+            # The model computes in float32, where these become inf and every
+            # probability NaN: refuse them instead of predicting NaN.
+            raise ValueError(
+                "X has values beyond the float32 range the model computes in "
+                f"(|x| <= {_F32_MAX:.3g}); got {max(X.max(), -X.min()):.3g}.")
         return X, y
+
+
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _refuse_non_pixels(X):
+    """Refuse 4-D and date/time input before ``validate_data`` misreads it."""
+    if getattr(X, "ndim", 2) > 2:  # 3-D stacks were flattened already
+        raise ValueError(
+            "Expected X as a 2-D array (n_samples, n_features) or a 3-D image "
+            f"stack (n_samples, height, width); got shape {X.shape}.")
+    if getattr(getattr(X, "dtype", None), "kind", "") in ("m", "M"):
+        raise TypeError(f"X has dtype {X.dtype}; expected numbers (bool, integer "
+                        "or float pixels).")
 
 
 # Integer pixels stay integers and float32 stays float32: the model casts each
