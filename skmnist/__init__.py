@@ -25,6 +25,7 @@ _LAZY = {
     "ComparisonDisplay": "plotting",
     "save": "persistence",
     "load": "persistence",
+    "UntrustedModelError": "persistence",
 }
 
 __all__ = sorted([*_LAZY, "__version__"])

@@ -410,3 +410,18 @@ def test_pipeline_placeholder_swapped_for_a_real_step_is_refused(fitted, tmp_pat
     _rewrite(path, lambda m, e: e.update({"sklearn.skops": skops.io.dumps(swapped)}))
     with pytest.raises(UntrustedModelError, match="placeholder"):
         skmnist.load(path)
+
+
+def test_feature_names_survive_the_round_trip(tmp_path):
+    from sklearn.datasets import load_digits
+
+    from skmnist import KerasLogistic
+
+    X, y = load_digits(return_X_y=True, as_frame=True)
+    clf = KerasLogistic(**FAST).fit(X[:200], y[:200])
+    loaded = skmnist.load(skmnist.save(clf, tmp_path / "m"))
+    np.testing.assert_array_equal(loaded.feature_names_in_, clf.feature_names_in_)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    renamed = X.set_axis([f"c{i}" for i in range(64)], axis=1)
+    with pytest.raises(ValueError, match="feature names"):
+        loaded.predict(renamed[:2])  # the names are checked as before saving
