@@ -109,9 +109,11 @@ def _unpack_keras(entries, prefix):
     estimator = classes[document["class"]]()
     params = _decode(document["params"])
     allowed = set(estimator.get_params(deep=False))
-    if not isinstance(params, dict) or not set(params) <= allowed:
+    if (not isinstance(params, dict) or not set(params) <= allowed
+            or params.get("callbacks") is not None):
         raise UntrustedModelError(
-            f"estimator.json sets parameters outside {sorted(allowed)}.")
+            f"estimator.json sets parameters outside {sorted(allowed)}, or "
+            "callbacks (never saved).")
     try:
         estimator.set_params(**params)._validate_params()
     except ValueError as exc:

@@ -120,6 +120,9 @@ def save(estimator, path):
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        umask = os.umask(0)  # mkstemp makes the file private; use the usual mode
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -178,13 +181,16 @@ def load(path):
             raise UntrustedModelError(
                 f"The manifest says 'pipeline' but the skops part holds a "
                 f"{type(estimator).__name__}.")
+        steps = estimator.steps
         for index in manifest["keras_steps"]:
-            name, placeholder = estimator.steps[index]
-            if placeholder != "passthrough":
+            in_range = isinstance(steps, list) and index < len(steps)
+            step = steps[index] if in_range else ()
+            if not (isinstance(step, tuple) and len(step) == 2
+                    and isinstance(step[1], str) and step[1] == "passthrough"):
                 raise UntrustedModelError(
-                    f"Pipeline step {index} ({name!r}) should be a placeholder "
-                    "for a Keras classifier.")
-            estimator.steps[index] = (name, _unpack_keras(entries, f"steps/{index}/"))
+                    f"Pipeline step {index} should be a placeholder for a Keras "
+                    f"classifier; the skops part has {step!r}.")
+            steps[index] = (step[0], _unpack_keras(entries, f"steps/{index}/"))
     return estimator
 
 

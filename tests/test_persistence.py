@@ -283,6 +283,7 @@ def test_estimator_class_outside_allow_list_is_refused(saved, class_name):
         history_={"__reduce__": ["os.system", ["echo"]]}), "Unexpected JSON object"),
     (lambda d: d["params"]["__dict__"].append(["__init__", "x"]), "parameters"),
     (lambda d: d["params"]["__dict__"].append(["solver", "exec"]), "parameters"),
+    (lambda d: d["params"]["__dict__"].append(["callbacks", ["x"]]), "callbacks"),
 ])
 def test_unexpected_attributes_or_parameters_are_refused(saved, edit, message):
     _edit_json(saved, "estimator.json", edit)
@@ -410,6 +411,28 @@ def test_pipeline_placeholder_swapped_for_a_real_step_is_refused(fitted, tmp_pat
     _rewrite(path, lambda m, e: e.update({"sklearn.skops": skops.io.dumps(swapped)}))
     with pytest.raises(UntrustedModelError, match="placeholder"):
         skmnist.load(path)
+
+
+@pytest.mark.parametrize("keras_steps", [[7], [0]])
+def test_pipeline_keras_step_pointing_elsewhere_is_refused(fitted, tmp_path,
+                                                           keras_steps):
+    path = skmnist.save(fitted["pipeline"], tmp_path / "pipe.skmnist")
+
+    def move(manifest, entries):
+        (old,) = manifest["keras_steps"]
+        manifest["keras_steps"] = keras_steps
+        for name in ("estimator.json", "model.keras"):
+            entries[f"steps/{keras_steps[0]}/{name}"] = entries.pop(
+                f"steps/{old}/{name}")
+    _rewrite(path, move)
+    with pytest.raises(UntrustedModelError, match="placeholder"):
+        skmnist.load(path)
+
+
+def test_saved_file_has_the_usual_permissions(saved):
+    umask = os.umask(0)
+    os.umask(umask)
+    assert saved.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_feature_names_survive_the_round_trip(tmp_path):
