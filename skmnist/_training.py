@@ -50,6 +50,28 @@ def _compiled_forward(model):
     return forward
 
 
+def _repeating_batches(X, y, weights, batch_size, seed):
+    """Shuffled mini-batches of ``(X, y[, weights])``, epoch after epoch.
+
+    Keras builds a new ``tf.data`` iterator for every epoch of a NumPy input,
+    about 30 ms each on 2 CPU cores: that fixed cost dominates small data sets.
+    One repeating data set with ``steps_per_epoch`` keeps one iterator per fit.
+    Only row indices are shuffled; rows are gathered per batch, so ``X`` keeps
+    its dtype (uint8 pixels stay uint8 until the model's first layer).
+    """
+    import tensorflow as tf
+
+    arrays = (X, y) if weights is None else (X, y, weights)
+    tensors = tuple(tf.constant(array) for array in arrays)
+    n_samples = X.shape[0]
+    indices = tf.data.Dataset.range(n_samples).shuffle(
+        n_samples, seed=seed, reshuffle_each_iteration=True)
+    return (indices.batch(batch_size)
+            .map(lambda rows: tuple(tf.gather(t, rows) for t in tensors))
+            .repeat()
+            .prefetch(tf.data.AUTOTUNE))
+
+
 def _epoch_logger(keras):
     """A Keras callback printing one line per epoch, as ``MLPClassifier`` does."""
     import time
@@ -216,18 +238,22 @@ class TrainingMixin:
                 restore_best_weights=watch_validation)
             callbacks.append(stopper)
         initial_epoch = len(self.history_.get("loss", []))
+        batch_size = min(self.batch_size, X.shape[0])
+        shuffle_seed = None if seed is None else seed + initial_epoch
         fit_kwargs = dict(
-            x=X, y=y, sample_weight=weights, validation_data=validation,
-            batch_size=min(self.batch_size, X.shape[0]),
+            x=_repeating_batches(X, y, weights, batch_size, shuffle_seed),
+            steps_per_epoch=-(-X.shape[0] // batch_size),
+            validation_data=validation, validation_batch_size=max(batch_size, 1024),
             epochs=initial_epoch + epochs, initial_epoch=initial_epoch,
-            shuffle=True, callbacks=callbacks,
+            shuffle=False,  # the data set shuffles itself
+            callbacks=callbacks,
             # verbose=1 is one line per epoch (our logger); 2+ is Keras' bar.
             verbose=1 if int(self.verbose) >= 2 else 0)
         if seed is None:
             history = self.model_.fit(**fit_kwargs).history
         else:
             # Continue a warm start on a fresh but reproducible shuffle order.
-            with seeded_tensorflow(seed + initial_epoch):
+            with seeded_tensorflow(shuffle_seed):
                 history = self.model_.fit(**fit_kwargs).history
         for key, values in history.items():
             self.history_.setdefault(key, []).extend(float(v) for v in values)
