@@ -29,6 +29,8 @@ ENV_VAR = "SKMNIST_TF_THREADS"
 
 # Set by skmnist.parallel.set_tensorflow_threads; wins over every other source.
 _requested = None
+# (n_threads, source) chosen when skmnist imported TensorFlow in this process.
+applied = None
 
 
 def resolve_thread_count():
@@ -65,11 +67,19 @@ def _dask_worker_threads():
     if "distributed" not in sys.modules:
         return None
     try:
-        from distributed import get_worker
-
-        worker = get_worker()
-    except (ImportError, ValueError):  # ValueError: not inside a worker
+        from distributed import Worker, get_worker
+    except ImportError:
         return None
+    try:
+        worker = get_worker()
+    except ValueError:
+        # get_worker() only answers inside a running task, but a task's
+        # arguments (our estimator, hence TensorFlow's import) are unpickled
+        # before it runs: fall back to the worker(s) living in this process.
+        workers = list(getattr(Worker, "_instances", ()))
+        if len(workers) != 1:
+            return None
+        worker = workers[0]
     return getattr(getattr(worker, "state", worker), "nthreads", None)
 
 
@@ -113,13 +123,15 @@ def configure_tensorflow_threads(tf):
     request (function or environment variable) that cannot be honoured is
     reported as a ``RuntimeWarning`` and the automatic rule is skipped.
     """
+    global applied
     n_threads, source = resolve_thread_count()
     if n_threads is None and source == "tensorflow default":
-        return None
+        applied = (None, source)
+        return
     try:
         apply_thread_count(tf, n_threads)
     except RuntimeError as exc:
         if source in ("set_tensorflow_threads", ENV_VAR):
             warnings.warn(str(exc), RuntimeWarning, stacklevel=2)
-        return None
-    return n_threads
+        return
+    applied = (n_threads, source)
