@@ -156,18 +156,32 @@ def search_backend(scheduler=None, *, n_workers=None, timeout=30, **cluster_kwar
     --------
     set_tensorflow_threads : Size TensorFlow's thread pools by hand.
 
+    Notes
+    -----
+    Each Dask worker sizes TensorFlow to its own number of threads (see the
+    rule in :mod:`skmnist.parallel`). A cluster with a single worker thread in
+    total runs the search in this process: joblib skips a backend that offers
+    one slot.
+
+    When a worker dies mid-search, Dask reruns its task on another worker, up to
+    ``distributed.scheduler.allowed-failures`` times (3 by default), then the
+    search raises ``distributed.KilledWorker``. If the dead worker held the
+    only copy of an array joblib scattered, the search raises
+    ``FutureCancelledError`` at once. It never waits forever: joblib 1.6 alone
+    would, and the backend used here passes those failures on.
+
     Examples
     --------
     >>> from sklearn.datasets import load_digits
-    >>> from sklearn.linear_model import LogisticRegression
     >>> from sklearn.model_selection import GridSearchCV
+    >>> from sklearn.neighbors import KNeighborsClassifier
     >>> from skmnist.parallel import search_backend
     >>> X, y = load_digits(return_X_y=True)
-    >>> search = GridSearchCV(LogisticRegression(max_iter=50), {"C": [0.1, 1.0]})
+    >>> search = GridSearchCV(KNeighborsClassifier(), {"n_neighbors": [1, 15]})
     >>> with search_backend("local", n_workers=2) as client:
     ...     _ = search.fit(X, y)
     >>> search.best_params_
-    {'C': 0.1}
+    {'n_neighbors': 1}
     """
     if scheduler is None:
         yield None
