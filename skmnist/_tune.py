@@ -5,6 +5,7 @@ command line calls :func:`tune` with its parsed arguments.
 """
 
 import ast
+import contextlib
 import time
 
 from ._report import ReportFolder, environment, write_json
@@ -78,7 +79,9 @@ def tune(args, out, err):
                               scoring="accuracy", error_score="raise")
         reporter.start(f"grid search: {len(ParameterGrid(grid))} candidates x "
                        f"{args.cv} folds + refit", total=n_fits, count_fits=True)
-        search.fit(X, y)
+        with contextlib.ExitStack() as backend:
+            _enter_backend(backend, args.scheduler)
+            search.fit(X, y)
         reporter.finish()
     test_score = float(search.score(X_test, y_test))
     top = _top_rows(search.cv_results_, args.top)
@@ -113,6 +116,19 @@ def tune(args, out, err):
         write_json(tmp / "tune.json", summary)
     out.print(f"Best model: {folder.path / 'best_model.skmnist'}", highlight=False)
     return 0
+
+
+def _enter_backend(stack, scheduler):
+    """Enter ``search_backend(scheduler)``; set-up errors exit 2 (usage)."""
+    from .parallel import MissingExtraError, search_backend
+
+    try:
+        stack.enter_context(search_backend(scheduler))
+    except MissingExtraError as error:
+        raise UsageError(f"skmnist tune: error: --scheduler: {error}") from None
+    except (OSError, ValueError) as error:
+        raise UsageError(f"skmnist tune: error: --scheduler {scheduler}: "
+                         f"{_one_line(error)}") from None
 
 
 def _top_rows(cv_results, n):

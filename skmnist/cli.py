@@ -148,6 +148,10 @@ def build_parser():
     tune.add_argument("--n-jobs", type=int, default=None, metavar="N",
                       help="fits in parallel (default: 1; epochs are shown "
                            "only with 1)")
+    tune.add_argument("--scheduler", default=None, metavar="WHERE",
+                      help="run the search on Dask: 'local' starts a LocalCluster, "
+                           "tcp://HOST:8786 joins a running one (needs "
+                           "skmnist[dask]; default: this process and --n-jobs)")
     tune.add_argument("--top", type=_positive_int, default=5, metavar="N",
                       help="rows of cv_results_ shown")
     tune.add_argument("--out", default="skmnist-tune", metavar="DIR",

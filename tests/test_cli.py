@@ -239,3 +239,21 @@ def test_python_dash_m_runs_the_same_command():
     done = subprocess.run([sys.executable, "-m", "skmnist", "download", "--help"],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "--data-home" in done.stdout
+
+
+def test_tune_on_a_local_dask_cluster(tmp_path, capsys):
+    status, out, _ = run(capsys, "tune", "--model", "logistic", "--param",
+                         "alpha=1e-4,1.0", "--cv", "2", *TINY, "--scheduler",
+                         "local", "--out", tmp_path / "t")
+    assert status == 0 and "Best parameters: alpha=" in out
+    assert (tmp_path / "t" / "best_model.skmnist").stat().st_size > 0
+
+
+def test_tune_scheduler_without_the_dask_extra_exits_2(tmp_path, capsys,
+                                                        monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    status, _, err = run(capsys, "tune", "--model", "logistic", "--cv", "2", *TINY,
+                         "--scheduler", "local", "--out", tmp_path / "t")
+    assert status == 2
+    assert 'pip install "skmnist[dask]"' in err and "Traceback" not in err
+    assert not (tmp_path / "t").exists()
