@@ -27,6 +27,7 @@ def build_model(
     input_scale=None,
     input_mean=None,
     input_variance=None,
+    seed=None,
 ):
     """Build an MLP over flat features that outputs logits.
 
@@ -51,6 +52,10 @@ def build_model(
         Multiply inputs by this before the first layer (e.g. ``1 / 255``).
     input_mean, input_variance : array-like, optional
         Standardise each feature with these instead of ``input_scale``.
+    seed : int, optional
+        Seeds every initializer and dropout layer explicitly. Keras would
+        otherwise draw them from Python's global ``random``, which other threads
+        (a Dask worker's event loop, say) may advance mid-build.
 
     Returns
     -------
@@ -69,12 +74,19 @@ def build_model(
                                  name="standardize")(x)
     elif input_scale is not None and input_scale != 1.0:
         x = layers.Rescaling(float(input_scale), name="rescale")(x)
+
+    def initializer(layer):
+        return keras.initializers.GlorotUniform(
+            seed=None if seed is None else seed + layer)
+
     for i, units in enumerate(hidden_layer_sizes):
         x = layers.Dense(units, activation=activation, kernel_regularizer=regularizer,
-                         name=f"hidden_{i}")(x)
+                         kernel_initializer=initializer(i), name=f"hidden_{i}")(x)
         if dropout > 0:
-            x = layers.Dropout(dropout, name=f"dropout_{i}")(x)
+            x = layers.Dropout(dropout, name=f"dropout_{i}",
+                               seed=None if seed is None else seed + 1000 + i)(x)
     logits = layers.Dense(n_outputs, kernel_regularizer=regularizer,
+                          kernel_initializer=initializer(len(hidden_layer_sizes)),
                           name="logits")(x)
     return keras.Model(inputs, logits, name="skmnist_classifier")
 

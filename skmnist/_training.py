@@ -212,7 +212,7 @@ class TrainingMixin:
         build = lambda: build_model(  # noqa: E731
             self.n_features_in_, n_outputs, hidden_layer_sizes=self._hidden_layers(),
             l2=self.alpha / (2.0 * min(self.batch_size, X.shape[0])),
-            **self._model_kwargs(), **scaling)
+            seed=seed, **self._model_kwargs(), **scaling)
         if seed is None:
             model = build()
         else:
