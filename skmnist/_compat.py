@@ -181,11 +181,6 @@ class ScikerasCompatMixin:
                 # A column vector is one label per row, not a one-label
                 # multilabel problem: warn and ravel, as scikit-learn does.
                 y = column_or_1d(y, warn=True)
-        if X.ndim != 2:
-            raise ValueError(
-                "Expected X as a 2-D array (n_samples, n_features) or a 3-D image "
-                f"stack (n_samples, height, width); got shape {X.shape}."
-            )
         if X.dtype == np.bool_:
             X = X.view(np.uint8)
         elif X.dtype == np.float64 and X.size and max(X.max(), -X.min()) > _F32_MAX:
