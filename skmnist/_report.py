@@ -139,7 +139,10 @@ def _write_markdown(path, result, data, command, env, wall, files):
     images = [f for f in files if f.suffix == ".png"]
     others = [f for f in files if f.suffix != ".png"]
     if images:
-        lines += ["## Figures", ""]
+        lines += ["## Figures", "",
+                  "Validation curves, where shown, are the Keras models' loss and "
+                  "accuracy on the test images after each epoch: recorded to show "
+                  "over-fitting, never used to choose or stop a model.", ""]
         lines += [f"![{f.stem}]({f.as_posix()})" for f in images] + [""]
     if others:
         lines += ["## Files", ""]

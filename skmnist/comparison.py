@@ -5,6 +5,7 @@ scorers of :mod:`sklearn.metrics`; a held-out test set is one predefined
 split, so the hold-out and the cross-validated comparison share one code path.
 """
 
+import inspect
 import math
 import warnings
 
@@ -329,7 +330,8 @@ def _run(estimators, X, y, X_test, y_test, *, cv=None, n_jobs=None, verbose=0,
             warnings.simplefilter("always", ConvergenceWarning)
             scores = cross_validate(clone(estimator), X_all, y_all, cv=splitter,
                                     scoring=scoring, n_jobs=n_jobs, verbose=verbose,
-                                    return_estimator=True, error_score="raise")
+                                    return_estimator=True, error_score="raise",
+                                    params=_monitoring(estimator, X_test, y_test))
         notes = sorted({str(w.message).splitlines()[0] for w in caught
                         if issubclass(w.category, ConvergenceWarning)})
         row = _row(name, scores, with_std=cv is not None)
@@ -340,6 +342,20 @@ def _run(estimators, X, y, X_test, y_test, *, cv=None, n_jobs=None, verbose=0,
             on_end(name, row, notes)
     folds = None if cv is None else len(scores["fit_time"])
     return ComparisonResult(rows, fitted, cv=folds, n_train=n_train, n_test=n_test)
+
+
+def _monitoring(estimator, X_test, y_test):
+    """Fit parameters that record test loss per epoch, for the loss curves.
+
+    Only for a Keras estimator on a hold-out split, and only when it does not
+    stop early: the curves then show over-fitting (the tutorial's lesson), while
+    nothing about the model is chosen from the test images.
+    """
+    if X_test is None or getattr(estimator, "early_stopping", True):
+        return None
+    if "validation_data" not in inspect.signature(estimator.fit).parameters:
+        return None
+    return {"validation_data": (X_test, y_test)}
 
 
 def _as_named(estimators):

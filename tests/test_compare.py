@@ -15,6 +15,7 @@ from sklearn.svm import LinearSVC
 import skmnist
 from skmnist.comparison import (
     ComparisonResult,
+    _monitoring,
     compare,
     count_parameters,
     default_estimators,
@@ -115,6 +116,24 @@ def test_keras_estimator_is_counted_and_compared(small_digits):
                      X, y, X_test, y_test)
     assert result.rows[0]["n_parameters"] == 650
     assert 0 < result.rows[0]["accuracy"] <= 1
+
+
+def test_keras_loss_curves_record_the_test_loss_unless_stopping_early(small_digits):
+    from sklearn.metrics import log_loss
+
+    X, X_test, y, y_test = small_digits
+    models = {"plain": skmnist.KerasLogistic(max_iter=3, random_state=0)}
+    plain = compare(models, X, y, X_test, y_test).estimators_["plain"]
+    assert len(plain.history_["val_loss"]) == 3
+    # Alpha's penalty is part of Keras' val_loss; it is tiny at this size.
+    assert plain.history_["val_loss"][-1] == pytest.approx(
+        log_loss(y_test, plain.predict_proba(X_test)), rel=1e-3)
+    # Early stopping must never be steered by the test images, and estimators
+    # without `validation_data` (or cross-validation) get no fit parameters.
+    early = skmnist.KerasLogistic(early_stopping=True)
+    assert _monitoring(early, X_test, y_test) is None
+    assert _monitoring(MLPClassifier(), X_test, y_test) is None
+    assert _monitoring(skmnist.KerasLogistic(), None, None) is None
 
 
 def test_count_parameters_of_sklearn_mlp_and_pipeline(small_digits):
