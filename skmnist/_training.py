@@ -102,9 +102,9 @@ class TrainingMixin:
                 self._set_targets(y, classes, require_classes)
             y_encoded = self._encode_targets(y, what="y")
             weights = self._sample_weights(X, y, sample_weight)
-            X, y_encoded, weights, validation = self._split_validation(
-                X, y, y_encoded, weights, validation_data, monitor)
             seed = _seed_from(self.random_state)
+            X, y_encoded, weights, validation = self._split_validation(
+                X, y, y_encoded, weights, validation_data, monitor, seed)
             if reset:
                 self._random_state = seed
                 self.model_ = self._make_model(X, seed)
@@ -177,7 +177,7 @@ class TrainingMixin:
         return weights.astype(np.float32, copy=False)
 
     def _split_validation(self, X, y, y_encoded, weights, validation_data,
-                          monitor):
+                          monitor, seed):
         if validation_data is not None:
             if not (isinstance(validation_data, (tuple, list))
                     and len(validation_data) == 2):
@@ -191,7 +191,7 @@ class TrainingMixin:
         single_label = self.target_type_ != "multilabel-indicator"
         train, val = train_test_split(
             np.arange(X.shape[0]), test_size=self.validation_fraction,
-            random_state=_seed_from(self.random_state),
+            random_state=seed,
             stratify=y if single_label else None)
         train_weights = None if weights is None else weights[train]
         return X[train], y_encoded[train], train_weights, (X[val], y_encoded[val])
