@@ -25,7 +25,7 @@ _LAZY = {
     "ComparisonDisplay": "plotting",
     "save": "persistence",
     "load": "persistence",
-    "UntrustedModelError": "persistence",
+    "UntrustedModelError": "exceptions",
 }
 
 __all__ = sorted([*_LAZY, "__version__"])

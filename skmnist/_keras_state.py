@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .exceptions import UntrustedModelError
+
 # Fitted attributes a Keras classifier may carry; model_ and target_encoder_
 # are rebuilt, never read from JSON.
 _REQUIRED = ("classes_", "n_classes_", "target_type_", "n_features_in_",
@@ -38,8 +40,6 @@ _KERAS_MODULES = {None, "keras", "keras.layers", "keras.initializers",
 _KERAS_FILES = {"metadata.json", "config.json", "model.weights.h5"}
 
 
-class UntrustedModelError(ValueError):
-    """A model file that :func:`load` refuses: damaged, tampered or foreign."""
 
 
 def _parse_json(data, name):

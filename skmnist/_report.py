@@ -8,15 +8,13 @@ report behind.
 import csv
 import json
 import os
-import platform
 import shutil
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 
-_LIBRARIES = ("skmnist", "numpy", "scikit-learn", "tensorflow", "keras", "scikeras",
-              "matplotlib")
+from ._io import atomic_open, environment, usual_folder_mode
+from .exceptions import UsageError
 
 
 class ReportFolder:
@@ -27,8 +25,6 @@ class ReportFolder:
     """
 
     def __init__(self, path):
-        from .cli import UsageError
-
         self.path = Path(path)
         if self.path.exists() and not self.path.is_dir():
             raise UsageError(f"--out {path}: exists and is not a folder")
@@ -38,9 +34,7 @@ class ReportFolder:
         parent = self.path.absolute().parent
         parent.mkdir(parents=True, exist_ok=True)
         self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", dir=parent))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self._tmp, 0o777 & ~umask)  # mkdtemp makes it private (0700)
+        os.chmod(self._tmp, usual_folder_mode())  # mkdtemp makes it private (0700)
         return self._tmp
 
     def __exit__(self, exc_type, exc, tb):
@@ -55,19 +49,6 @@ class ReportFolder:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
         return False
-
-
-def environment():
-    """The machine and library versions, for reports."""
-    versions = {}
-    for name in _LIBRARIES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return {"python": platform.python_version(), "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(), "libraries": versions}
 
 
 def write_json(path, data):
@@ -170,15 +151,8 @@ def save_model(estimator, path):
 def write_predictions(path, y_true, y_pred):
     """Write ``index,true,predicted`` rows to ``path`` atomically."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.absolute().parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["index", "true", "predicted"])
-            writer.writerows(zip(range(len(y_true)), y_true.tolist(),
-                                 y_pred.tolist()))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["index", "true", "predicted"])
+        writer.writerows(zip(range(len(y_true)), y_true.tolist(), y_pred.tolist()))
     return path

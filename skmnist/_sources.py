@@ -19,6 +19,7 @@ from urllib.request import urlopen
 import numpy as np
 
 from ._idx import check_mnist_arrays
+from ._io import atomic_open, usual_file_mode
 
 
 @dataclass(frozen=True)
@@ -271,21 +272,13 @@ def fetch_openml_mnist(data_home, *, download_if_missing=True, force=False):
 
 def save_npz_atomic(path, **arrays):
     """``np.savez`` to a temporary name, then rename into place."""
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    fd, partial = tempfile.mkstemp(prefix=".mnist.", suffix=".npz.part", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            np.savez(out, **arrays)
-        _publish(partial, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(partial)
-        raise
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with atomic_open(path, "wb") as out:
+        np.savez(out, **arrays)
 
 
 def _publish(partial, final):
-    # mkstemp files are private (0600); a cache may be shared, so make it
-    # world-readable like any file the user would have saved, then rename.
-    os.chmod(partial, 0o644)
+    # mkstemp files are private (0600); give the cache the mode of any file
+    # the user would have saved (one rule, skmnist._io), then rename.
+    os.chmod(partial, usual_file_mode())
     os.replace(partial, final)

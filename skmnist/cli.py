@@ -19,6 +19,7 @@ from ._report import (
     write_compare_report,
 )
 from .comparison import DEFAULT_EPOCHS, MODEL_NAMES
+from .exceptions import UsageError
 
 # Default search grids of `skmnist tune` when no --param is given.
 TUNE_GRIDS = {
@@ -28,8 +29,6 @@ TUNE_GRIDS = {
 DEFAULT_MODELS = ",".join(MODEL_NAMES)
 
 
-class UsageError(Exception):
-    """A bad argument or unreadable input: exit status 2, one line, no traceback."""
 
 
 class _Parser(argparse.ArgumentParser):

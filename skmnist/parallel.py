@@ -32,6 +32,7 @@ from numbers import Integral
 
 from . import _threads
 from ._compat import _muted_native_stderr
+from .exceptions import MissingExtraError
 
 __all__ = ["MissingExtraError", "search_backend", "set_tensorflow_threads"]
 
@@ -41,18 +42,6 @@ INSTALL_DASK = 'pip install "skmnist[dask]"'
 _ADDRESS = re.compile(r"^([a-z][a-z0-9+.-]*://\S+|[\w.\-\[\]:]+:\d+)$", re.IGNORECASE)
 
 
-class MissingExtraError(ImportError):
-    """An optional dependency of skmnist is not installed.
-
-    The message names the ``pip`` command that installs it, e.g.
-    ``pip install "skmnist[dask]"``. Subclasses :class:`ImportError`.
-
-    Examples
-    --------
-    >>> from skmnist.parallel import MissingExtraError
-    >>> issubclass(MissingExtraError, ImportError)
-    True
-    """
 
 
 def set_tensorflow_threads(n_threads):

@@ -37,15 +37,13 @@ import copy
 import hashlib
 import io
 import json
-import os
-import tempfile
 import warnings
 import zipfile
-from importlib import metadata
 from pathlib import Path
 
 from sklearn.pipeline import Pipeline
 
+from ._io import library_versions, write_bytes_atomic
 from ._keras_state import (
     UntrustedModelError,
     _is_keras_classifier,
@@ -53,7 +51,7 @@ from ._keras_state import (
     _parse_json,
     _unpack_keras,
 )
-from ._version import __version__
+from .exceptions import ModelVersionWarning
 
 __all__ = ["ModelVersionWarning", "UntrustedModelError", "load", "save"]
 
@@ -66,8 +64,6 @@ _VERSIONED = ("skmnist", "keras", "tensorflow", "scikit-learn", "skops", "numpy"
 SKOPS_TRUSTED = ["skmnist.preprocessing.PixelScaler"]
 
 
-class ModelVersionWarning(UserWarning):
-    """A model file was written by another version of skmnist or Keras."""
 
 
 def save(estimator, path):
@@ -116,17 +112,7 @@ def save(estimator, path):
     manifest.update(format=_FORMAT, format_version=_FORMAT_VERSION,
                     versions=_library_versions())
     data = _archive_bytes(manifest, entries)
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        umask = os.umask(0)  # mkstemp makes the file private; use the usual mode
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(path, data)
     return path
 
 
@@ -264,13 +250,7 @@ def _expected_entries(manifest):
 
 
 def _library_versions():
-    versions = {"skmnist": __version__}
-    for name in _VERSIONED[1:]:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:  # pragma: no cover
-            versions[name] = None
-    return versions
+    return library_versions(_VERSIONED)
 
 
 def _warn_versions(manifest):
