@@ -28,7 +28,6 @@ off here). Release builds should set the variable.
 
 import importlib
 import os
-import re
 import sys
 import warnings
 from pathlib import Path
@@ -87,6 +86,10 @@ autodoc_default_options = {"members": False}
 # so numpydoc must not add a second, inherited-members table.
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
+# Class name -> the public methods it inherits unchanged from scikit-learn
+# (filled by write_api_pages below); the class template lists them by name.
+SKLEARN_METHODS = {}
+autosummary_context = {"sklearn_methods": SKLEARN_METHODS}
 
 # -- Intersphinx (see the module docstring) -----------------------------------
 
@@ -194,6 +197,21 @@ def _public_objects():
     return found, missing
 
 
+def _sklearn_methods(cls):
+    """Public methods of ``cls`` whose code is scikit-learn's, unchanged.
+
+    Their docstrings cite labels and glossary terms of scikit-learn's own
+    documentation, which cannot resolve here, so the class pages name these
+    methods and link to scikit-learn instead of rendering them (see
+    ``_templates/autosummary/class.rst``).
+    """
+    return sorted(
+        name for name in dir(cls)
+        if not name.startswith("_") and callable(getattr(cls, name))
+        and getattr(getattr(cls, name), "__module__", "").startswith("sklearn.")
+    )
+
+
 def _template(obj):
     if isinstance(obj, type) and issubclass(obj, BaseException):
         return "exception"
@@ -207,6 +225,8 @@ def write_api_pages():
     for module, prefix, name in found:
         obj = getattr(importlib.import_module(prefix), name)
         by_module.setdefault(module, []).append((prefix, _template(obj), name))
+        if _template(obj) == "class":
+            SKLEARN_METHODS[f"{prefix}.{name}"] = _sklearn_methods(obj)
     order = {"class": 0, "function": 1, "exception": 2}
     lines = []
     for module in sorted(by_module, key=lambda m: (m not in _API_GROUPS,
@@ -280,37 +300,6 @@ if _MISSING:
     # Not a Sphinx warning: a module still being written must not fail -W.
     print("skmnist docs: not in the API reference yet (module missing): "
           + ", ".join(_MISSING))
-
-# Methods inherited from scikit-learn (score, set_params, set_output, the
-# metadata-routing setters) carry docstrings that refer to labels and glossary
-# terms of scikit-learn's own documentation. Online, intersphinx resolves them;
-# offline they would be undefined references, so they become plain emphasis.
-_SKLEARN_ROLE = re.compile(r":(?:ref|term):`([^`<]*?)\s*(?:<([^`>]*)>)?`")
-
-
-# "of shape (n_features_in_,)" in a numpydoc type line is read by docutils as
-# a link to a target named "n_features_in" (trailing underscore) and fails the
-# build; scikit-learn writes such attribute names in backticks. Do the same
-# for any docstring that does not.
-_SHAPE_ATTRIBUTE = re.compile(r"(?<![`\w])([A-Za-z]\w*_)(?=[,)\s]|$)")
-
-
-def _tidy_docstring(app, what, name, obj, options, lines):
-    module = getattr(obj, "__module__", None) or ""
-    if module.startswith("sklearn") and not _ONLINE:
-        lines[:] = [_SKLEARN_ROLE.sub(lambda m: f"*{m.group(1) or m.group(2)}*", line)
-                    for line in lines]
-    for i, line in enumerate(lines):
-        if "of shape (" in line:
-            head, _, rest = line.partition("of shape (")
-            shape, close, tail = rest.partition(")")
-            lines[i] = (head + "of shape (" + _SHAPE_ATTRIBUTE.sub(r"``\1``", shape)
-                        + close + tail)
-
-
-def setup(app):
-    app.connect("autodoc-process-docstring", _tidy_docstring)
-
 
 # TensorFlow and Keras print deprecation noise while the gallery runs.
 warnings.filterwarnings("ignore", category=DeprecationWarning,
