@@ -1,6 +1,7 @@
 """End-to-end runs of ``skmnist`` in process, on tiny settings."""
 
 import csv
+import io
 import json
 import subprocess
 import sys
@@ -113,42 +114,46 @@ def test_param_values_are_python_literals_or_words(text, expected):
     assert _parse_param(text) == expected
 
 
-def _fake_mnist(path, n=20):
+def _mnist_npz_bytes(n_train=20, n_test=10):
     rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
-    labels = np.arange(n) % 10
-    np.savez(path, x_train=images, y_train=labels, x_test=images[:10],
-             y_test=labels[:10])
-    return path
+    images = rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8)
+    labels = np.arange(n_train, dtype=np.uint8) % 10
+    buffer = io.BytesIO()
+    np.savez(buffer, x_train=images, y_train=labels, x_test=images[:n_test],
+             y_test=labels[:n_test])
+    return buffer.getvalue()
 
 
-def test_download_verifies_what_it_fetched(tmp_path, capsys, monkeypatch):
-    from skmnist import datasets
-
-    calls = []
-
-    def fake_download(*, source, data_home, force):
-        calls.append((source, data_home, force))
-        return _fake_mnist(tmp_path / "mnist.npz")
-
-    monkeypatch.setattr(datasets, "download_mnist", fake_download)
-    status, out, _ = run(capsys, "download", "--source", "openml", "--data-home",
+def test_download_fetches_verifies_and_reuses_the_cache(serve, tmp_path, capsys):
+    serve(_mnist_npz_bytes())
+    status, out, _ = run(capsys, "download", "--source", "keras", "--data-home",
                          tmp_path)
-    assert status == 0 and "Verified 30 images (784 pixels" in out
-    assert calls == [("openml", str(tmp_path), False)]
+    assert status == 0
+    assert "Verified 30 images (784 pixels each, labels 0-9)" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist.npz"]
+    # --data-home and --force reach the download: the verified cache is reused
+    # unless forced.
+    assert run(capsys, "download", "--data-home", tmp_path)[0] == 0
+    assert serve.requests == ["/mnist.npz"]
+    assert run(capsys, "download", "--data-home", tmp_path, "--force")[0] == 0
+    assert serve.requests == ["/mnist.npz", "/mnist.npz"]
 
 
-def test_download_failure_is_one_line(capsys, monkeypatch):
-    from skmnist import datasets
-
-    def failing(**kwargs):
-        raise OSError("network unreachable\nsecond line")
-
-    monkeypatch.setattr(datasets, "download_mnist", failing)
-    status, _, err = run(capsys, "download")
+@pytest.mark.parametrize("mode, cause", [
+    ("missing", "(HTTP Error 404"),
+    ("truncated", "(connection closed after"),
+])
+def test_download_failure_is_one_line_and_leaves_nothing(serve, tmp_path, capsys,
+                                                          mode, cause):
+    remote = serve(_mnist_npz_bytes(), mode=mode)
+    status, _, err = run(capsys, "download", "--data-home", tmp_path)
     assert status == 1
-    assert err.strip().splitlines()[-1] == (
-        "skmnist download: error: network unreachable second line")
+    progress, error = err.strip().splitlines()
+    assert progress.startswith("Downloading MNIST from keras")
+    assert error.startswith(
+        f"skmnist download: error: Could not download MNIST from {remote.url} "
+        f"{cause}")
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("argv, phrase", [
