@@ -158,6 +158,9 @@ _API_GROUPS = {
     "persistence": ("Saving and loading", "Save fitted models without pickle."),
     "parallel": ("Parallel and distributed searches",
                  "TensorFlow threads in worker processes, and Dask clusters."),
+    "exceptions": ("Errors and warnings",
+                   "Every public error and warning, defined in "
+                   "``skmnist.exceptions``."),
 }
 # Public modules that are not Python API: the command line has its own page.
 _NOT_API = {"cli", "__main__"}
@@ -191,8 +194,14 @@ def _public_objects():
         info.name for info in pkgutil.iter_modules(skmnist.__path__)
         if not info.name.startswith("_") and info.name not in _NOT_API))
     for module in modules:
-        for name in getattr(_import(module), "__all__", ()):
-            if name not in skmnist._LAZY:
+        imported = _import(module)
+        for name in getattr(imported, "__all__", ()):
+            # A name another public module defines (an error re-exported where
+            # it is raised) is documented once, in its own module.
+            home = getattr(getattr(imported, name), "__module__", "")
+            elsewhere = (home.startswith("skmnist.") and home != imported.__name__
+                         and not home.rpartition(".")[2].startswith("_"))
+            if name not in skmnist._LAZY and not elsewhere:
                 found.append((module, f"skmnist.{module}", name))
     return found, missing
 
