@@ -298,10 +298,6 @@ def test_import_graph_sees_relative_and_function_level_imports():
     assert "skmnist.preprocessing" in graph["skmnist.baseline"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="skmnist.cli <-> skmnist._tune/_report: removed by the cli/ package split",
-)
 def test_package_has_no_import_cycle():
     cycle = find_cycle(import_graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
