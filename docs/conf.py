@@ -3,13 +3,15 @@
 Build with ``make docs`` from the repository root (warnings are errors) or
 ``make -C docs html-noplot`` to skip running the gallery while editing text.
 
-Two pages are written at build time into ``_generated/`` (ignored by git), so
-that the build never fails because another part of the project is not there
-yet:
+Three files are written at build time (all ignored by git), so that the pages
+cannot drift from the code:
 
-* ``../_api_sections.rst``: one autosummary table per group of public names, made from
-  ``skmnist._LAZY`` (the package's list of public names). A name whose module
-  cannot be imported yet is left out with a note in the build log.
+* ``_api_sections.rst``: one autosummary table per group of public names, made
+  from ``skmnist._LAZY`` (the package's list of public names) and the public
+  modules' ``__all__``. A name whose module cannot be imported is left out
+  with a note in the build log. Each class page documents the methods skmnist
+  writes and only names those it inherits unchanged from scikit-learn
+  (``_templates/autosummary/class.rst``).
 * ``_generated/cli_help.rst``: the ``--help`` of every ``skmnist`` command,
   taken from the installed parser, so the page cannot drift from the code.
 * ``_generated/benchmark_results.rst``: includes ``benchmarks/RESULTS.md`` through
