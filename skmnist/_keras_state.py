@@ -8,14 +8,15 @@ fitted attribute names and types, and every class named in the Keras config.
 
 import io
 import json
+import math
 import sys
 import tempfile
 import warnings
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from . import _safe_zip
 from .exceptions import UntrustedModelError
 
 # Fitted attributes a Keras classifier may carry; model_ and target_encoder_
@@ -39,14 +40,24 @@ _KERAS_MODULES = {None, "keras", "keras.layers", "keras.initializers",
                   "keras.metrics", "keras.src.models.functional"}
 _KERAS_FILES = {"metadata.json", "config.json", "model.weights.h5"}
 
+# Checked before Keras builds anything: a config's sizes decide what Keras
+# allocates, whatever the weights file holds.
+MAX_LAYERS = 64
+MAX_UNITS = 1 << 16  # units of one Dense layer
+MAX_FEATURES = 1 << 20  # any dimension of a declared shape
+# Weights, counted as sum(units * (widest declared dimension + 1)) over Dense
+# layers: an upper bound on the real count, so Keras allocates at most ~64 MB
+# of float32 weights (and twice that for Adam's moments).
+MAX_WEIGHTS = 16_000_000
+MAX_CLASSES = 1 << 16
+MAX_LABEL_BYTES = 1024  # itemsize of a label dtype, e.g. "<U256"
+_SHAPE_KEYS = {"batch_shape", "batch_input_shape", "shape", "input_shape"}
+
 
 
 
 def _parse_json(data, name):
-    try:
-        return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise UntrustedModelError(f"{name} is not valid JSON: {exc}") from exc
+    return _safe_zip.parse_json(data, name, UntrustedModelError)
 
 
 def _keras_classes():
@@ -95,8 +106,9 @@ def _pack_keras(estimator, prefix):
             f"{prefix}model.keras": model}
 
 
-def _unpack_keras(entries, prefix):
-    document = _parse_json(entries[f"{prefix}estimator.json"], "estimator.json")
+def _unpack_keras(entries, prefix, budget=None):
+    document = _parse_json(entries[f"{prefix}estimator.json"],
+                           f"{prefix}estimator.json")
     if not (isinstance(document, dict)
             and set(document) == {"class", "params", "attributes"}):
         raise UntrustedModelError("estimator.json must hold exactly 'class', "
@@ -120,7 +132,8 @@ def _unpack_keras(entries, prefix):
         raise UntrustedModelError(f"Invalid saved parameters: {exc}") from exc
     attributes = _check_attributes(document["attributes"])
     vars(estimator).update(attributes)
-    estimator.model_ = _load_keras_model(entries[f"{prefix}model.keras"])
+    estimator.model_ = _load_keras_model(entries[f"{prefix}model.keras"],
+                                         f"{prefix}model.keras", budget)
     _check_model_shape(estimator)
     estimator.target_encoder_ = _rebuild_target_encoder(estimator)
     return estimator
@@ -153,9 +166,34 @@ def _check_attributes(encoded):
     }
     bad = [name for name, ok in checks.items() if name in attrs and not ok]
     if bad or len(attrs["classes_"]) != attrs["n_classes_"]:
-        raise UntrustedModelError(f"Fitted attributes of the wrong type or size: "
-                                  f"{bad or ['classes_', 'n_classes_']}.")
+        raise UntrustedModelError(f"estimator.json: fitted attributes of the wrong "
+                                  f"type or size: {bad or ['classes_', 'n_classes_']}.")
+    _check_classes(attrs["classes_"])
     return attrs
+
+
+def _check_classes(classes):
+    # scikit-learn's encoders need sorted, distinct, comparable labels (what
+    # np.unique returns at fit); anything else fails later, deep inside them.
+    if len(classes) > MAX_CLASSES:
+        raise UntrustedModelError(f"estimator.json: {len(classes)} classes_, over "
+                                  f"the limit of {MAX_CLASSES}.")
+    try:
+        floats = classes.dtype.kind == "f" or (
+            classes.dtype == object and any(type(c) is float for c in classes))
+        if floats and any(math.isnan(c) for c in classes.tolist()
+                          if type(c) is float):
+            raise TypeError("NaN")
+        unique = np.unique(classes)
+    except TypeError as exc:  # mixed str and int, or NaN
+        raise UntrustedModelError(
+            f"estimator.json: classes_ {classes.tolist()[:10]} cannot be sorted "
+            f"({exc}); fitted labels are sorted and distinct.") from exc
+    if len(unique) != len(classes) or not all(
+            a == b for a, b in zip(unique.tolist(), classes.tolist())):
+        raise UntrustedModelError(
+            f"estimator.json: classes_ {classes.tolist()[:10]} are not sorted and "
+            "distinct, as fitted labels always are.")
 
 
 def _is_count(value, low):
@@ -197,19 +235,19 @@ def _rebuild_target_encoder(estimator):
     return ClassifierLabelEncoder(categories=[classes]).fit(classes)
 
 
-def _load_keras_model(data):
+def _load_keras_model(data, where, budget=None):
     from ._compat import import_keras
 
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-            config = archive.read("config.json") if "config.json" in names else b""
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        raise UntrustedModelError(f"Unreadable Keras model: {exc}") from exc
-    if names != _KERAS_FILES:
-        raise UntrustedModelError(f"The .keras archive holds {sorted(names)}; "
-                                  f"expected {sorted(_KERAS_FILES)}.")
-    _check_keras_config(_parse_json(config, "model.keras/config.json"))
+    entries = _safe_zip.read_zip(data, where, UntrustedModelError, budget=budget)
+    if set(entries) != _KERAS_FILES:
+        raise UntrustedModelError(f"{where} holds {sorted(entries)}; expected "
+                                  f"{sorted(_KERAS_FILES)}.")
+    _parse_json(entries["metadata.json"], f"{where}/metadata.json")
+    config = _parse_json(entries["config.json"], f"{where}/config.json")
+    _check_keras_config(config)
+    _check_keras_sizes(config, f"{where}/config.json")
+    _check_weights_file(entries.pop("model.weights.h5"), f"{where}/model.weights.h5")
+    del entries
     keras = import_keras()
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "model.keras").write_bytes(data)
@@ -218,7 +256,90 @@ def _load_keras_model(data):
                                            safe_mode=True)
         except Exception as exc:  # Keras raises ValueError, TypeError, KeyError...
             raise UntrustedModelError(
-                f"Keras refused the model (safe_mode=True): {exc}") from exc
+                f"{where}: Keras refused the model (safe_mode=True): {exc}") from exc
+
+
+def _check_keras_sizes(config, where):
+    """Refuse a config whose layers would make Keras allocate past the limits."""
+    layers = config.get("config", {}).get("layers") if isinstance(
+        config.get("config"), dict) else None
+    if config.get("class_name") != "Functional" or not isinstance(layers, list):
+        raise UntrustedModelError(f"{where}: not a Functional model config.")
+    if len(layers) > MAX_LAYERS:
+        raise UntrustedModelError(f"{where}: {len(layers)} layers, over the limit "
+                                  f"of {MAX_LAYERS}.")
+    # Every node of the tree, not only the layer list: wherever a Dense hides,
+    # its units count (depth is already bounded by parse_json).
+    widest, units, stack = 1, [], [config]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        for key, value in node.items():
+            if key in _SHAPE_KEYS:
+                widest = max(widest, _shape_width(value, where))
+            elif key == "units" and node is not config:
+                if type(value) is not int or not 1 <= value <= MAX_UNITS:
+                    raise UntrustedModelError(
+                        f"{where}: a Dense layer has units={value!r}; allowed are "
+                        f"integers 1 to {MAX_UNITS}.")
+                units.append(value)
+            stack.append(value)
+    widest = max([widest, *units])
+    weights = sum(n * (widest + 1) for n in units)
+    if weights > MAX_WEIGHTS:
+        raise UntrustedModelError(
+            f"{where}: Dense layers of {units} units on inputs up to {widest} wide "
+            f"may hold {weights} weights, over the limit of {MAX_WEIGHTS}.")
+
+
+def _shape_width(shape, where):
+    if shape is None:
+        return 1
+    if not (isinstance(shape, list) and len(shape) == 2 and shape[0] is None
+            and type(shape[1]) is int and 1 <= shape[1] <= MAX_FEATURES):
+        raise UntrustedModelError(
+            f"{where}: declared shape {str(shape)[:80]}; skmnist models take "
+            f"[null, n] with n from 1 to {MAX_FEATURES}.")
+    return shape[1]
+
+
+def _check_weights_file(data, where):
+    """Refuse HDF5 links, filters and datasets larger than the file could hold."""
+    import h5py
+
+    total, stack = 0, []
+    try:
+        with h5py.File(io.BytesIO(data), "r") as store:
+            stack.append(store)
+            while stack:
+                group = stack.pop()
+                for key in group:
+                    if not isinstance(group.get(key, getlink=True), h5py.HardLink):
+                        raise UntrustedModelError(f"{where}: {group.name}/{key} is "
+                                                  "a link; Keras writes none.")
+                    item = group[key]
+                    if isinstance(item, h5py.Group):
+                        stack.append(item)
+                        continue
+                    if (not isinstance(item, h5py.Dataset)
+                            or item.dtype.kind not in "biuf" or item.is_virtual
+                            or item.compression or item.external):
+                        raise UntrustedModelError(
+                            f"{where}: {item.name} is not a plain numeric "
+                            "array, as Keras writes.")
+                    total += item.size * item.dtype.itemsize
+                    if total > _safe_zip.MAX_ENTRY_BYTES:
+                        raise UntrustedModelError(
+                            f"{where}: its arrays declare over "
+                            f"{_safe_zip.MAX_ENTRY_BYTES} bytes.")
+    except UntrustedModelError:
+        raise
+    except Exception as exc:  # h5py raises OSError, KeyError, ValueError...
+        raise UntrustedModelError(f"{where}: unreadable HDF5 file: {exc}") from exc
 
 
 def _check_keras_config(node):
@@ -286,7 +407,12 @@ def _hashable(key):
 
 def _decode_array(items, dtype):
     try:
+        if not isinstance(dtype, str) or len(dtype) > 16:
+            raise ValueError(f"dtype {str(dtype)[:40]!r}")
         dtype = np.dtype(dtype)
+        if dtype.itemsize > MAX_LABEL_BYTES:
+            raise ValueError(f"dtype {dtype.str} of {dtype.itemsize} bytes per "
+                             f"item, over the limit of {MAX_LABEL_BYTES}")
         if dtype.kind not in "biufUO" or not isinstance(items, list):
             raise ValueError(f"dtype {dtype} or data of type {type(items).__name__}")
         if dtype.kind == "O" and not all(
