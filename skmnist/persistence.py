@@ -19,8 +19,8 @@ and types, every class named in the Keras config must be one skmnist builds,
 Keras loads with ``safe_mode=True``, and skops loads with an explicit list of
 trusted types. Anything else raises :class:`UntrustedModelError`.
 
-When to use which
------------------
+When to use which:
+
 * ``pickle`` / ``joblib`` work too (Keras models pickle through their native
   format) and are the fastest for a cache or a checkpoint **you wrote
   yourself**, read back by the same library versions. Loading a pickle runs
