@@ -145,6 +145,8 @@ def _check_npz_headers(path, keys, origin):
     (MemoryError) before the data is found missing. Here each header must
     declare at most MAX_DATA_BYTES and exactly the bytes the member holds.
     """
+    with open(path, "rb") as raw:
+        _safe_zip.check_directory(raw, origin, ValueError)
     with zipfile.ZipFile(path) as archive:
         infos = {info.filename: info for info in archive.infolist()}
         for key in keys:

@@ -29,6 +29,9 @@ MAX_ENTRY_BYTES = 192 * MiB  # one inflated entry (weights, skops parts)
 MAX_JSON_BYTES = 16 * MiB  # one JSON entry
 MAX_TOTAL_BYTES = 256 * MiB  # all inflated entries of one model file, nested too
 MAX_ENTRIES = 4096  # entries in one archive
+# zipfile builds one ZipInfo (~0.5 KB) per central-directory record before
+# anyone can count them: bound the directory's size first (~1 KB per entry).
+MAX_DIRECTORY_BYTES = MAX_ENTRIES * 1024
 MAX_JSON_DEPTH = 64  # nesting of JSON arrays and objects (Keras configs use ~10)
 _CHUNK = 1 << 20
 
@@ -50,7 +53,7 @@ class Budget:
 def read_zip(source, where, error, *, budget=None, json_names=()):
     """Return ``{name: bytes}`` for every entry of the zip ``source``.
 
-    ``source`` is bytes or a path. Entries named in ``json_names`` (or ending
+    ``source`` holds the archive's bytes. Entries named in ``json_names`` (or ending
     in ``.json``) are capped at :data:`MAX_JSON_BYTES`, others at
     :data:`MAX_ENTRY_BYTES`, all together at what ``budget`` has left.
     Encrypted, duplicated, oddly compressed, corrupt or truncated entries
@@ -61,6 +64,7 @@ def read_zip(source, where, error, *, budget=None, json_names=()):
         source = io.BytesIO(source)
     entry = ""
     try:
+        check_directory(source, where, error)
         with zipfile.ZipFile(source) as archive:
             infos = archive.infolist()
             names = [info.filename for info in infos]
@@ -81,6 +85,22 @@ def read_zip(source, where, error, *, budget=None, json_names=()):
         raise error(f"{where}{entry}: unreadable archive ({type(exc).__name__}: "
                     f"{exc}).") from exc
     return entries
+
+
+def check_directory(fileobj, where, error):
+    """Refuse a zip whose central directory is too large to parse cheaply."""
+    position = fileobj.tell()
+    # zipfile's own end-of-directory reader (zip64 too); private but unchanged
+    # since Python 2.
+    end = zipfile._EndRecData(fileobj)
+    fileobj.seek(position)
+    if end is None:
+        raise zipfile.BadZipFile("File is not a zip file")
+    size = end[zipfile._ECD_SIZE]
+    if size > MAX_DIRECTORY_BYTES or end[zipfile._ECD_ENTRIES_TOTAL] > MAX_ENTRIES:
+        raise error(f"{where}: a central directory of {size} bytes and "
+                    f"{end[zipfile._ECD_ENTRIES_TOTAL]} entries, over the limits of "
+                    f"{MAX_DIRECTORY_BYTES} bytes and {MAX_ENTRIES} entries.")
 
 
 def _read_entry(archive, info, where, error, budget, limit):

@@ -313,12 +313,8 @@ def _skops_dumps(estimator):
     return data
 
 
-def _skops_loads(data, budget=None):
-    import skops.io
-
-    # skops reads a zip of schema.json and .npy arrays: check every entry within
-    # the limits first, so that skops never inflates or allocates past them.
-    where = "sklearn.skops"
+def _check_skops_entries(data, where, budget):
+    """Check a skops zip (and the sparse-matrix .npz inside it) within limits."""
     for name, content in _safe_zip.read_zip(data, where, UntrustedModelError,
                                             budget=budget).items():
         if name.endswith(".json"):
@@ -327,6 +323,16 @@ def _skops_loads(data, budget=None):
             _safe_zip.npy_header(io.BytesIO(content), len(content),
                                  f"{where}/{name}", UntrustedModelError,
                                  max_bytes=_safe_zip.MAX_ENTRY_BYTES)
+        elif name.endswith(".npz"):  # scipy.sparse.save_npz, itself a zip
+            _check_skops_entries(content, f"{where}/{name}", budget)
+
+
+def _skops_loads(data, budget=None):
+    import skops.io
+
+    # skops reads a zip of schema.json and .npy arrays: check every entry within
+    # the limits first, so that skops never inflates or allocates past them.
+    _check_skops_entries(data, "sklearn.skops", budget)
     try:
         untrusted = set(skops.io.get_untrusted_types(data=data)) - set(SKOPS_TRUSTED)
         if untrusted:

@@ -329,3 +329,39 @@ def test_worst_files_are_refused_within_a_memory_bound(model_bytes, tmp_path):
     assert len(lines) - 2 == len(files) + 3
     peak_mb = int(lines[-2]) / 1024  # ru_maxrss is in KiB on Linux
     assert peak_mb < 1500, f"peak RSS {peak_mb:.0f} MB"
+
+
+def test_npz_inside_skops_is_checked_too(baseline_bytes, tmp_path):
+    # skops stores scipy sparse matrices as an .npz inside its own zip; its
+    # arrays are checked like any other, before skops reads the schema.
+    def edit(inner):
+        header = io.BytesIO()
+        np.lib.format.write_array_header_1_0(
+            header, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)})
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as archive:
+            archive.writestr("data.npy", header.getvalue())
+        inner["1234.npz"] = out.getvalue()
+
+    _refused(tmp_path, _edit_skops(baseline_bytes, edit),
+             r"sklearn\.skops/1234\.npz/data\.npy: declares shape \(1000000000000,\)")
+
+
+def _many_entries(n):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for i in range(n):
+            archive.writestr(f"{i}.npy", b"")
+    return buffer.getvalue()
+
+
+def test_oversized_central_directory_is_refused_before_parsing(tmp_path, monkeypatch):
+    monkeypatch.setattr(_safe_zip, "MAX_ENTRIES", 100)
+    monkeypatch.setattr(_safe_zip, "MAX_DIRECTORY_BYTES", 100 * 1024)
+    data = _many_entries(101)
+    with pytest.raises(UntrustedModelError, match=r"101 entries, over the limits"):
+        _safe_zip.read_zip(data, "model file", UntrustedModelError)
+    path = tmp_path / "mnist.npz"
+    path.write_bytes(_many_entries(101))
+    with pytest.raises(ValueError, match=r"mnist\.npz: a central directory"):
+        skmnist.load_mnist(source=path)
