@@ -264,7 +264,8 @@ def _decode(value):
         return {_hashable(_decode(k)): _decode(v) for k, v in value["__dict__"]}
     if set(value) == {"__ndarray__", "dtype"}:
         return _decode_array(value["__ndarray__"], value["dtype"])
-    raise UntrustedModelError(f"Unexpected JSON object with keys {sorted(value)}.")
+    raise UntrustedModelError(
+        f"estimator.json: unexpected JSON object with keys {sorted(value)}.")
 
 
 def _hashable(key):
@@ -288,4 +289,5 @@ def _decode_array(items, dtype):
             raise ValueError("an object array holding non-scalar values")
         return np.array(items, dtype=dtype)
     except (TypeError, ValueError, OverflowError) as exc:
-        raise UntrustedModelError(f"Invalid saved array: {exc}") from exc
+        raise UntrustedModelError(f"estimator.json: invalid saved array: {exc}"
+                                  ) from exc
