@@ -276,11 +276,11 @@ def test_estimator_class_outside_allow_list_is_refused(saved, class_name):
     (lambda d: d["attributes"].update(n_features_in_=63), "features"),
     (lambda d: d["attributes"].update(n_classes_=3), "wrong type or size"),
     (lambda d: d["attributes"].update(
-        classes_={"__ndarray__": [1, 2], "dtype": "V8"}), "estimator.json: invalid saved array"),
+        classes_={"__ndarray__": [1, 2], "dtype": "V8"}), "invalid saved array"),
     (lambda d: d["attributes"].update(
-        classes_={"__ndarray__": [{"a": 1}], "dtype": "object"}), "Invalid saved"),
+        classes_={"__ndarray__": [{"a": 1}], "dtype": "object"}), "invalid saved"),
     (lambda d: d["attributes"].update(
-        history_={"__reduce__": ["os.system", ["echo"]]}), "estimator.json: unexpected JSON object"),
+        history_={"__reduce__": ["os.system", ["echo"]]}), "unexpected JSON object"),
     (lambda d: d["params"]["__dict__"].append(["__init__", "x"]), "parameters"),
     (lambda d: d["params"]["__dict__"].append(["solver", "exec"]), "parameters"),
     (lambda d: d["params"]["__dict__"].append(["callbacks", ["x"]]), "callbacks"),
