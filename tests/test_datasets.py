@@ -736,6 +736,7 @@ def _openml_routes(base, images, labels):
         f"{api}/qualities/554": {"data_qualities": {"quality": [
             {"name": "NumberOfInstances", "value": f"{len(labels)}.0"}]}},
         "/data/v1/download/52667/mnist_784.arff": arff,
+        "/data/v1/download/52667": arff,  # scikit-learn <= 1.8 builds this URL
     }
 
 
