@@ -775,6 +775,7 @@ def fake_openml(monkeypatch, tmp_path):
             monkeypatch.setattr(_openml, name, base + "/" + value.split("/", 3)[3])
     monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "sklearn_data"))
     monkeypatch.setitem(_sources.OPENML_RETRIES, "delay", 0.0)
+    monkeypatch.setitem(_sources.OPENML_RETRIES, "n_retries", 0)
     monkeypatch.setattr(_sources, "OPENML_SPLIT", (8, 2))
     images, labels = make_mnist(10, seed=5)
     server.routes = _openml_routes(base, images, labels)
