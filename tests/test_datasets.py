@@ -95,59 +95,7 @@ def no_internet(monkeypatch, tmp_path):
     monkeypatch.setattr(datasets, "_hint_shown", False)
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.server.requests.append(self.path)
-        body, mode = self.server.routes.get(self.path, (b"", "missing"))
-        if mode == "missing":
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if mode == "truncated":  # announce everything, send half, hang up
-            self.wfile.write(body[: len(body) // 2])
-            self.wfile.flush()
-            self.close_connection = True
-        else:
-            self.wfile.write(body)
-
-    def log_message(self, *args):  # keep test output clean
-        pass
-
-
-@pytest.fixture(scope="module")
-def http_server():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.routes, server.requests = {}, []
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def serve(http_server, monkeypatch):
-    """serve(body, mode="ok", sha256=None) -> RemoteFile now used for "keras"."""
-    http_server.routes.clear()
-    http_server.requests.clear()
-
-    def _serve(body, mode="ok", sha256=None):
-        url = f"http://127.0.0.1:{http_server.server_port}/mnist.npz"
-        http_server.routes["/mnist.npz"] = (body, mode)
-        remote = _sources.RemoteFile(
-            url=url,
-            sha256=sha256 or hashlib.sha256(body).hexdigest(),
-            filename="mnist.npz",
-        )
-        monkeypatch.setitem(_sources.REMOTE_FILES, "keras", remote)
-        return remote
-
-    _serve.requests = http_server.requests
-    return _serve
+# http_server and serve: the local web server fixtures of conftest.py
 
 
 def npz_bytes(**kwargs):
