@@ -58,11 +58,12 @@ def test_compare_prints_table_and_progress(tmp_path, capsys):
     assert "macro F1" in out and "logistic" in out and "200 train / 100 test" in out
     assert "[1/1] logistic ..." in err and "epoch 2/2" in err
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == [
-        "report.md", "results.json"]
+        ".skmnist-report", "report.md", "results.json"]
 
 
 def test_compare_cv_and_replacing_an_old_report(tmp_path, capsys):
     (tmp_path / "r").mkdir()
+    (tmp_path / "r" / ".skmnist-report").write_text("")  # an earlier report
     (tmp_path / "r" / "stale.txt").write_text("old")
     status, out, _ = run(capsys, "compare", *TINY, "--models", "baseline", "--cv",
                          "2", "--no-figures", "--out", tmp_path / "r")
@@ -208,6 +209,7 @@ def test_ctrl_c_during_fitting_writes_nothing(tmp_path, capsys, monkeypatch):
 def test_ctrl_c_while_writing_keeps_the_old_report(tmp_path, capsys, monkeypatch):
     old = tmp_path / "r"
     old.mkdir()
+    (old / ".skmnist-report").write_text("")
     (old / "report.md").write_text("previous report")
 
     def half_written(folder, *args, **kwargs):
@@ -219,7 +221,8 @@ def test_ctrl_c_while_writing_keeps_the_old_report(tmp_path, capsys, monkeypatch
     monkeypatch.setattr(_commands, "write_compare_report", half_written)
     status, _, _ = run(capsys, "compare", *TINY, "--models", "baseline", "--out", old)
     assert status == 130
-    assert [p.name for p in old.iterdir()] == ["report.md"]
+    assert sorted(p.name for p in old.iterdir()) == [".skmnist-report",
+                                                     "report.md"]
     assert (old / "report.md").read_text() == "previous report"
     assert no_leftovers(tmp_path) == []
 

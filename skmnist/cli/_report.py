@@ -80,9 +80,10 @@ class ReportFolder:
                     "to replace it and everything in it")
         parent, make_parent = path.parent, False
         if not parent.is_dir():
-            if parent.exists() or not parent.parent.is_dir():
-                missing = parent if parent.exists() else parent.parent
-                raise self._error(f"folder {missing} does not exist (skmnist "
+            if parent.exists():
+                raise self._error(f"{parent} is not a folder")
+            if not parent.parent.is_dir():
+                raise self._error(f"folder {parent.parent} does not exist (skmnist "
                                   "creates one missing level at most)")
             parent, make_parent = parent.parent, True
         try:  # the one sure test of writability (root ignores mode bits)
