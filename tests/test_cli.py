@@ -101,7 +101,7 @@ def test_tune_grid_search(tmp_path, capsys):
     assert "fit 5/5 done" in err  # 2 candidates x 2 folds + refit
     # A log that is not a terminal still shows epochs of every fit.
     for fit in range(1, 6):
-        assert f"fit {fit}/5: epoch 2/2 train loss" in err
+        assert f"fit {fit}/5: epoch 2/2: train loss" in err
     summary = json.loads((tmp_path / "t" / "tune.json").read_text())
     assert summary["best_params"]["alpha"] in (1e-4, 1.0)
     assert len(summary["top"]) == 2 and summary["top"][0]["rank"] == 1

@@ -80,7 +80,7 @@ class Reporter:
 
     def epoch(self, done, total, logs=None):
         """Epoch ``done`` of ``total`` has ended, with Keras ``logs``."""
-        info = f"epoch {done}/{total} {_describe_logs(logs)}"
+        info = f"epoch {done}/{total}: {_describe_logs(logs)}"
         if self._progress is not None:
             if self._count_fits:
                 self._progress.update(self._task, info=info)
@@ -92,9 +92,9 @@ class Reporter:
                  else _PLAIN_LINES_PER_FIT)
         step = max(1, math.ceil(total / lines))
         if done % step == 0 or done == total:
-            where = self._label
-            if self._count_fits:
-                where += f", fit {self._fits + 1}/{self._total}"
+            # Fits of a search are numbered; a model's fit is named.
+            where = (f"fit {self._fits + 1}/{self._total}" if self._count_fits
+                     else self._label)
             self.console.print(f"  {where}: {info}", highlight=False)
 
     def fit_done(self):
@@ -105,8 +105,9 @@ class Reporter:
         if self._progress is not None:
             self._progress.update(self._task, completed=self._fits)
         else:
-            self.console.print(f"  {self._label}: fit {self._fits}/{self._total} done",
-                               highlight=False)
+            seconds = time.perf_counter() - self._started
+            self.console.print(f"  fit {self._fits}/{self._total} done, "
+                               f"{seconds:.1f} s elapsed", highlight=False)
 
     def finish(self, message=""):
         """End the current task, with a closing ``message``."""

@@ -97,8 +97,11 @@ def tune(args, out, err):
                                        callbacks=[EpochProgress(reporter)])[name]
         search = GridSearchCV(estimator, grid, cv=args.cv, n_jobs=args.n_jobs,
                               scoring="accuracy", error_score="raise")
-        reporter.start(f"grid search: {len(ParameterGrid(grid))} candidates x "
-                       f"{args.cv} folds + refit", total=n_fits, count_fits=True)
+        n_candidates = len(ParameterGrid(grid))
+        reporter.start(f"grid search: {n_candidates} candidate"
+                       f"{'s' if n_candidates > 1 else ''} x {args.cv} folds + "
+                       "refit on all training images", total=n_fits,
+                       count_fits=True)
         with contextlib.ExitStack() as backend:
             _enter_backend(backend, args.scheduler)
             search.fit(X, y)
