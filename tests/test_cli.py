@@ -58,12 +58,17 @@ def test_compare_prints_table_and_progress(tmp_path, capsys):
     assert status == 0
     assert "macro F1" in out and "logistic" in out and "200 train / 100 test" in out
     assert "[1/1] logistic ..." in err and "epoch 2/2" in err
+    # Keras' "loss" and "val_loss", spelt out: training and validation metrics.
+    epoch = next(line for line in err.splitlines() if "epoch 2/2" in line)
+    assert "train loss" in epoch and "val loss" in epoch
+    assert "train accuracy" in epoch and "val_" not in epoch
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == [
-        "report.md", "results.json"]
+        ".skmnist-report", "report.md", "results.json"]
 
 
 def test_compare_cv_and_replacing_an_old_report(tmp_path, capsys):
     (tmp_path / "r").mkdir()
+    (tmp_path / "r" / ".skmnist-report").write_text("")  # an earlier report
     (tmp_path / "r" / "stale.txt").write_text("old")
     status, out, _ = run(capsys, "compare", *TINY, "--models", "baseline", "--cv",
                          "2", "--no-figures", "--out", tmp_path / "r")
@@ -95,6 +100,9 @@ def test_tune_grid_search(tmp_path, capsys):
     assert "rank" in out and "Best parameters: alpha=" in out
     assert "test accuracy" in out
     assert "fit 5/5 done" in err  # 2 candidates x 2 folds + refit
+    # A log that is not a terminal still shows epochs of every fit.
+    for fit in range(1, 6):
+        assert f"fit {fit}/5: epoch 2/2: train loss" in err
     summary = json.loads((tmp_path / "t" / "tune.json").read_text())
     assert summary["best_params"]["alpha"] in (1e-4, 1.0)
     assert len(summary["top"]) == 2 and summary["top"][0]["rank"] == 1
@@ -213,6 +221,7 @@ def test_ctrl_c_during_fitting_writes_nothing(tmp_path, capsys, monkeypatch):
 def test_ctrl_c_while_writing_keeps_the_old_report(tmp_path, capsys, monkeypatch):
     old = tmp_path / "r"
     old.mkdir()
+    (old / ".skmnist-report").write_text("")
     (old / "report.md").write_text("previous report")
 
     def half_written(folder, *args, **kwargs):
@@ -224,7 +233,8 @@ def test_ctrl_c_while_writing_keeps_the_old_report(tmp_path, capsys, monkeypatch
     monkeypatch.setattr(_commands, "write_compare_report", half_written)
     status, _, _ = run(capsys, "compare", *TINY, "--models", "baseline", "--out", old)
     assert status == 130
-    assert [p.name for p in old.iterdir()] == ["report.md"]
+    assert sorted(p.name for p in old.iterdir()) == [".skmnist-report",
+                                                     "report.md"]
     assert (old / "report.md").read_text() == "previous report"
     assert no_leftovers(tmp_path) == []
 
@@ -264,3 +274,10 @@ def test_tune_scheduler_without_the_dask_extra_exits_2(tmp_path, capsys,
     assert status == 2
     assert 'pip install "skmnist[dask]"' in err and "Traceback" not in err
     assert not (tmp_path / "t").exists()
+
+
+def test_version(capsys):
+    from skmnist import __version__
+
+    status, out, _ = run(capsys, "--version")
+    assert status == 0 and out == f"skmnist {__version__}\n"

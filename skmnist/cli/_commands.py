@@ -5,9 +5,14 @@ import time
 
 from ..comparison import MODEL_NAMES
 from ..exceptions import UsageError
-from ._data import load, source_name, train_test
+from ._data import check_folds, load, source_name, train_test
 from ._parser import one_line
-from ._report import ReportFolder, rich_table, write_compare_report
+from ._report import (
+    ReportFolder,
+    check_out_file,
+    rich_table,
+    write_compare_report,
+)
 
 # -- compare --------------------------------------------------------------------
 
@@ -22,8 +27,10 @@ def _compare(args, out, err):
         raise UsageError(f"skmnist compare: error: unknown model(s) "
                          f"{', '.join(unknown) or repr(args.models)}; choose from "
                          f"{', '.join(MODEL_NAMES)}")
-    folder = ReportFolder(args.out)  # checks --out before the long work
+    # --out, the data and --cv are checked before the long work.
+    folder = ReportFolder(args.out, force=args.force, command="compare")
     X, y, X_test, y_test = train_test(args)
+    check_folds(y, args.cv)
     source = source_name(args)
     from ._progress import Reporter
 
@@ -109,19 +116,34 @@ def _download(args, out, err):
 def _predict(args, out, err):
     from pathlib import Path
 
-    import numpy as np
-
     model_path = Path(args.model)
     if not model_path.is_file():
         raise UsageError(f"skmnist predict: error: --model {args.model}: no such file")
-    from ..persistence import load as load_model
+    if args.images and (args.subset is not None or args.source != "auto"
+                        or args.data_home is not None):
+        raise UsageError("skmnist predict: error: --subset, --source and "
+                         "--data-home score the model on MNIST; leave them out "
+                         "when classifying IMAGE files")
+    if args.out:
+        check_out_file(args.out)  # before the model and data are read
+    if args.images:
+        from .._images import read_images
 
-    X, y = load(args, args.subset)
-    try:
-        model = load_model(model_path)
-    except (ValueError, OSError) as error:
-        raise UsageError(f"skmnist predict: error: cannot load --model "
-                         f"{args.model}: {one_line(error)}") from None
+        try:
+            X, names = read_images(args.images)
+        except ValueError as error:
+            raise UsageError(f"skmnist predict: error: IMAGE {one_line(error)}"
+                             ) from None
+        y = None
+    else:
+        args.subset = args.subset or "test"
+        X, y = load(args, args.subset)
+    model = _load_model(args.model)
+    _check_features(model, X, args)
+    if y is None:
+        return _classify(model, X, names, args, out)
+    import numpy as np
+
     predicted = model.predict(X)
     accuracy = float(np.mean(predicted == y))
     out.print(f"Accuracy {accuracy:.4f} on {len(y):,} {args.subset} images "
@@ -130,6 +152,56 @@ def _predict(args, out, err):
         from ._report import write_predictions
 
         write_predictions(Path(args.out), y, predicted)
+        out.print(f"Predictions: {args.out}", highlight=False)
+    return 0
+
+
+def _load_model(path):
+    from ..persistence import load as load_model
+
+    try:
+        return load_model(path)
+    except (ValueError, OSError) as error:
+        raise UsageError(f"skmnist predict: error: cannot load --model "
+                         f"{path}: {one_line(error)}") from None
+
+
+def _check_features(model, X, args):
+    expected = getattr(model, "n_features_in_", None)
+    if expected is not None and expected != X.shape[1]:
+        data = "the IMAGE files" if args.images else f"--source {args.source}"
+        raise UsageError(
+            f"skmnist predict: error: --model {args.model} expects {expected} "
+            f"features per image, but the images of {data} have {X.shape[1]} "
+            "pixels (28 x 28): the model was not trained on MNIST images")
+
+
+def _classify(model, X, names, args, out):
+    """Print (and write) the digit and its probability for each image."""
+    import numpy as np
+    from rich import box
+    from rich.table import Table
+
+    labels = model.predict(X)
+    if hasattr(model, "predict_proba"):
+        probabilities = np.max(model.predict_proba(X), axis=1)
+    else:
+        probabilities = np.full(len(labels), np.nan)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False)
+    for column, justify in (("image", "left"), ("digit", "right"),
+                            ("probability", "right")):
+        table.add_column(column, justify=justify, overflow="fold")
+    for name, label, probability in zip(names, labels.tolist(),
+                                        probabilities.tolist()):
+        table.add_row(name, str(label), "n/a" if np.isnan(probability)
+                      else f"{probability:.4f}")
+    out.print(table)
+    if args.out:
+        from pathlib import Path
+
+        from ._report import write_image_predictions
+
+        write_image_predictions(Path(args.out), names, labels, probabilities)
         out.print(f"Predictions: {args.out}", highlight=False)
     return 0
 
