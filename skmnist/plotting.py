@@ -166,14 +166,15 @@ def save_report_figures(out_dir, estimators, X_test, y_test, result=None, *,
             histories[name] = _history_of(estimator)
         except TypeError:
             continue  # no per-epoch history to draw, e.g. LogisticRegression
-    if histories:
-        paths.append(_loss_figure(histories, dpi, out_dir / "loss_curves.png"))
-
-    predictions = {name: est.predict(X_test) for name, est in estimators.items()}
     refit = bool(result is not None and getattr(result, "cv", None))
     # Under cross-validation the figures show the models refit on all the
     # training images; say so wherever a model is named.
     fitted = " (refit on all training images)" if refit else ""
+    if histories:
+        histories = {f"{name}{fitted}": value for name, value in histories.items()}
+        paths.append(_loss_figure(histories, dpi, out_dir / "loss_curves.png"))
+
+    predictions = {name: est.predict(X_test) for name, est in estimators.items()}
     best = _best_with_proba(estimators, predictions, X_test, y_test, result)
     if best is not None:
         for file, mistakes in (("predictions.png", False), ("misclassified.png", True)):
@@ -183,8 +184,8 @@ def save_report_figures(out_dir, estimators, X_test, y_test, result=None, *,
                 image_shape=image_shape,
                 title=f"{_best_label(best, result)}, {best}{fitted}: {kind} "
                       "test images\n"
-                      "each labelled: predicted  probability  (true); "
-                      "blue right, red wrong")
+                      "each labelled predicted  probability  (true); "
+                      "blue: the true class, red: a wrong prediction")
             paths.append(_save(grid.figure_, out_dir / file, dpi))
 
     slugs = set()
@@ -206,8 +207,12 @@ def save_report_figures(out_dir, estimators, X_test, y_test, result=None, *,
         metrics = ["error_rate", "fit_seconds"]
         if any(row.get("test_accuracy") is not None for row in result.rows):
             metrics.insert(1, "test_error_rate")
-        title = ("Models compared by cross-validation" if refit
-                 else "Models compared on the test images")
+        if refit:
+            title = (f"Models compared by {result.cv}-fold cross-validation on "
+                     f"{result.n_train:,} training images")
+        else:
+            title = (f"Models fitted on {result.n_train:,} training images, "
+                     f"scored on {result.n_test:,} test images")
         display = ComparisonDisplay.from_result(result, metrics=metrics, title=title)
         paths.append(_save(display.figure_, out_dir / "comparison.png", dpi))
     return paths

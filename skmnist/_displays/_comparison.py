@@ -139,6 +139,12 @@ class ComparisonDisplay:
             panel.set(xlabel=labels.get(metric, metric))
             panel.grid(True, axis="x", alpha=0.3)
             self.bars_[metric] = bars
+        rates = [panel for metric, panel in zip(self.values, axes)
+                 if "error_rate" in metric]
+        if len(rates) > 1:  # error rates side by side read on one scale
+            right = max(panel.get_xlim()[1] for panel in rates)
+            for panel in rates:
+                panel.set_xlim(0, right)
         if title is not None:
             fig.suptitle(title)
         self.ax_, self.axes_, self.figure_ = axes[0], axes, fig

@@ -13,8 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ._io import atomic_open, environment, usual_folder_mode
-from .exceptions import UsageError
+from .._io import atomic_open, environment, usual_folder_mode
+from ..exceptions import UsageError
 
 
 class ReportFolder:
@@ -103,26 +103,29 @@ def rich_legend(result):
 
 
 def iterations_text(row):
-    """``"30 epochs (limit 30)"``: what a row's model ran, or ``""``."""
+    """What a row's model ran, e.g. ``"30 epochs, the max_iter limit"``, or ``""``."""
     if row.get("n_iter") is None:
         return ""
     unit = row.get("iter_unit") or "iterations"
     text = f"{row['n_iter']:,} {unit}"
-    if row.get("max_iter") is not None:
-        text += f" (limit {row['max_iter']:,})"
-    return text
+    limit = row.get("max_iter")
+    if limit is None:
+        return text
+    if row["n_iter"] >= limit:
+        return f"{text}, the max_iter limit"
+    return f"{text}, stopped before max_iter={limit:,}"
 
 
 def best_text(result):
     """The best model, its accuracy and, on a tie, why it won."""
     best = result.best_
     kind = "cross-validated accuracy" if result.cv else "test accuracy"
-    text = f"{best['model']} ({kind} {best['accuracy']:.4f}"
+    text = f"{best['model']}, {kind} {best['accuracy']:.4f}"
     tied = [row["model"] for row in result.rows
             if row is not best and row["accuracy"] == best["accuracy"]]
     if tied:
-        text += f", tied with {', '.join(tied)}: lower log loss"
-    return text + ")"
+        text += f" (tied with {', '.join(tied)}; lower log loss)"
+    return text
 
 
 def write_compare_report(folder, result, X_test, y_test, *, data, command,
@@ -137,7 +140,7 @@ def write_compare_report(folder, result, X_test, y_test, *, data, command,
     paths = []
     fitted = result.estimators_
     if figures:
-        from .plotting import save_report_figures
+        from ..plotting import save_report_figures
 
         paths += save_report_figures(folder, fitted, X_test, y_test, result)
     if save_models:
@@ -178,8 +181,9 @@ def _write_markdown(path, result, data, command, env, wall, files):
         f"Command: `{command}`", "",
         f"Data: MNIST from `{data['source']}`; {_setup_text(result, data)}", "",
         result.to_markdown(), "",
-        f"Best: **{best_text(result)}**; the best has the highest accuracy, "
-        "ties going to the lower log loss.", "",
+        f"Best: **{best_text(result)}**. The best model has the highest "
+        "accuracy, ties going to the lower log loss; the prediction figures "
+        "show it.", "",
         "## Models", "",
     ]
     for row in result.rows:
@@ -217,7 +221,7 @@ def _write_markdown(path, result, data, command, env, wall, files):
 
 def save_model(estimator, path):
     """:func:`skmnist.save`, after dropping the command line's progress callback."""
-    from .persistence import save
+    from ..persistence import save
 
     if "callbacks" in estimator.get_params(deep=False):
         # The progress display belongs to this run; a saved model has none.
