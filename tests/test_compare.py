@@ -324,4 +324,4 @@ def test_describe_estimator_names_non_default_parameters():
         "n_estimators=3)")
     keras = skmnist.KerasMLP(hidden_layer_sizes=(64,), callbacks=[Callback()])
     assert describe_estimator(keras) == (
-        "KerasMLP(hidden_layer_sizes=(64,), callbacks=[Callback])")
+        "KerasMLP(callbacks=[Callback], hidden_layer_sizes=(64,))")
