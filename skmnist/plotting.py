@@ -71,9 +71,20 @@ def _best_with_proba(estimators, predictions, X_test, y_test, result):
 
 
 def _best_label(name, result):
-    if result is None or result.best_["model"] == name:
+    best = getattr(result, "best_", None)
+    if best is None or best["model"] == name:
         return "Best model"
     return "Best model with predict_proba"  # the best overall has none
+
+
+def _comparison_title(result, refit):
+    n_train = getattr(result, "n_train", None)
+    on_train = "" if n_train is None else f" on {n_train:,} training images"
+    if refit:
+        return f"Models compared by {result.cv}-fold cross-validation{on_train}"
+    n_test = getattr(result, "n_test", None)
+    on_test = "the test images" if n_test is None else f"{n_test:,} test images"
+    return f"Models fitted{on_train}, scored on {on_test}"
 
 
 def _loss_figure(histories, dpi, path):
@@ -207,12 +218,7 @@ def save_report_figures(out_dir, estimators, X_test, y_test, result=None, *,
         metrics = ["error_rate", "fit_seconds"]
         if any(row.get("test_accuracy") is not None for row in result.rows):
             metrics.insert(1, "test_error_rate")
-        if refit:
-            title = (f"Models compared by {result.cv}-fold cross-validation on "
-                     f"{result.n_train:,} training images")
-        else:
-            title = (f"Models fitted on {result.n_train:,} training images, "
-                     f"scored on {result.n_test:,} test images")
+        title = _comparison_title(result, refit)
         display = ComparisonDisplay.from_result(result, metrics=metrics, title=title)
         paths.append(_save(display.figure_, out_dir / "comparison.png", dpi))
     return paths
