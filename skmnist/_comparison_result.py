@@ -132,14 +132,19 @@ class ComparisonResult:
         return {key: spec for key, spec in COLUMNS.items()
                 if key == "model" or any(key in row for row in self.rows)}
 
-    def formatted_rows(self):
+    def formatted_rows(self, *, std_for=_WITH_STD):
         """Rows as lists of strings in the order of :meth:`columns`.
+
+        Parameters
+        ----------
+        std_for : sequence of str, default=("accuracy", "log_loss", "f1_macro")
+            Columns shown as ``mean ± std`` when the rows hold a standard
+            deviation (with cross-validation); fewer keep a table narrow.
 
         Returns
         -------
         table : list of list of str
-            One list per row; ``mean ± std`` for the scores with
-            cross-validation, ``n/a`` for a missing value.
+            One list per row, ``n/a`` for a missing value.
         """
         table = []
         for row in self.rows:
@@ -150,7 +155,7 @@ class ComparisonResult:
                     cells.append("n/a")
                     continue
                 cell = fmt.format(value)
-                std = row.get(f"{key}_std") if key in _WITH_STD else None
+                std = row.get(f"{key}_std") if key in std_for else None
                 if std is not None and not math.isnan(std):
                     cell += " ± " + fmt.format(std)
                 cells.append(cell)

@@ -67,7 +67,7 @@ def test_compare_cv_and_replacing_an_old_report(tmp_path, capsys):
     (tmp_path / "r" / "stale.txt").write_text("old")
     status, out, _ = run(capsys, "compare", *TINY, "--models", "baseline", "--cv",
                          "2", "--no-figures", "--save", "--out", tmp_path / "r")
-    assert status == 0 and "±" in out and "refit test accuracy" in out
+    assert status == 0 and "±" in out and "(refit)" in out
     results = json.loads((tmp_path / "r" / "results.json").read_text())
     row = results["rows"][0]
     assert results["cv"] == 2 and "accuracy_std" in row

@@ -58,18 +58,26 @@ def write_json(path, data):
     return path
 
 
+_NARROW_HEADERS = {"test_accuracy": "test\n(refit)", "log_loss": "log\nloss",
+                   "f1_macro": "macro\nF1", "fit_seconds": "fit\n(s)",
+                   "predict_seconds": "predict\n(s)", "n_parameters": "params"}
+
+
 def rich_table(result, *, title=None):
     """A ``rich.table.Table`` of a :class:`~skmnist.comparison.ComparisonResult`."""
     from rich import box
     from rich.table import Table
 
-    # No vertical rules: the columns then fit an 80-column terminal.
+    # No vertical rules; with --cv the spread of the accuracy only (report.md
+    # has all) and headers on two lines: the columns then fit 80 characters.
     table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False,
                   collapse_padding=True)
     for key, (header, _) in result.columns().items():
+        if result.cv:
+            header = _NARROW_HEADERS.get(key, header)
         table.add_column(header, justify="left" if key == "model" else "right",
-                         no_wrap=key == "model")
-    for cells in result.formatted_rows():
+                         no_wrap=True)
+    for cells in result.formatted_rows(std_for=("accuracy",)):
         table.add_row(*cells)
     return table
 
