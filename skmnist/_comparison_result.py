@@ -176,7 +176,7 @@ class ComparisonResult:
         lines += ["| " + " | ".join(cells) + " |" for cells in self.formatted_rows()]
         return "\n".join(lines)
 
-    def plot(self, *, ax=None, **kwargs):
+    def plot(self, ax=None, **kwargs):
         """Bar charts of the rows: a :class:`~skmnist.plotting.ComparisonDisplay`.
 
         Parameters
