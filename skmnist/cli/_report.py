@@ -180,7 +180,7 @@ def _setup_text(result, data):
     if result.n_test:
         text += (f"; that refit model is scored on {result.n_test:,} test images "
                  "(refit test accuracy)")
-    return text + ", and it is the one drawn in the figures and saved."
+    return text + ", and it is the one the figures show and --save writes."
 
 
 def _write_markdown(path, result, data, command, env, wall, files):
