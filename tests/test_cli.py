@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 
+import skmnist
 from skmnist import cli
 
 TINY = ["--source", "embedded", "--n-train", "200", "--n-test", "100",
@@ -71,12 +72,44 @@ def test_compare_cv_and_replacing_an_old_report(tmp_path, capsys):
     (tmp_path / "r" / ".skmnist-report").write_text("")  # an earlier report
     (tmp_path / "r" / "stale.txt").write_text("old")
     status, out, _ = run(capsys, "compare", *TINY, "--models", "baseline", "--cv",
-                         "2", "--no-figures", "--out", tmp_path / "r")
-    assert status == 0 and "±" in out
+                         "2", "--no-figures", "--save", "--out", tmp_path / "r")
+    assert status == 0 and "±" in out and "(refit)" in out
     results = json.loads((tmp_path / "r" / "results.json").read_text())
-    assert results["cv"] == 2 and "accuracy_std" in results["rows"][0]
+    row = results["rows"][0]
+    assert results["cv"] == 2 and "accuracy_std" in row
+    # The saved model is the refit on all 200 training images, which the
+    # test accuracy in the table scores.
+    saved = skmnist.load(tmp_path / "r" / "models" / "baseline.skmnist")
+    from skmnist.cli._data import train_test
+
+    args = cli.build_parser().parse_args(["compare", *TINY])
+    _, y_train, X_test, y_test = train_test(args)
+    assert len(y_train) == 200
+    assert row["test_accuracy"] == pytest.approx(saved.score(X_test, y_test))
+    assert row["n_train"] == 200 and row["n_test"] == 100
+    report = (tmp_path / "r" / "report.md").read_text()
+    assert "refit on all 200 training images" in report
     assert not (tmp_path / "r" / "stale.txt").exists()
     assert no_leftovers(tmp_path) == []
+
+
+def test_compare_names_each_estimator_and_its_warnings(tmp_path, capsys):
+    status, out, _ = run(capsys, "compare", *TINY, "--models", "baseline,sklearn-mlp",
+                         "--max-iter", "2", "--no-figures", "--out", tmp_path / "r")
+    assert status == 0
+    out = " ".join(out.split())  # the legend wraps at the console's width
+    assert "LogisticRegression(C=0.1, max_iter=1000, random_state=0)" in out
+    assert "MLPClassifier(hidden_layer_sizes=(128,), max_iter=2" in out
+    assert "2 epochs, the max_iter limit" in out and "Best" in out
+    assert "Maximum iterations (2) reached" in out  # the warning, under the table
+    results = json.loads((tmp_path / "r" / "results.json").read_text())
+    baseline, mlp = results["rows"]
+    assert baseline["warnings"] == [] and len(mlp["warnings"]) == 1
+    assert mlp["estimator"].startswith("Pipeline(PixelScaler(), MLPClassifier(")
+    assert results["best"] in {"baseline", "sklearn-mlp"}
+    report = (tmp_path / "r" / "report.md").read_text()
+    assert "- **sklearn-mlp**: `Pipeline(PixelScaler(), MLPClassifier(" in report
+    assert "Did not converge: Stochastic Optimizer: Maximum iterations (2)" in report
 
 
 def test_predict_prints_accuracy_and_writes_csv(compared, tmp_path, capsys):
@@ -212,7 +245,7 @@ def test_ctrl_c_during_fitting_writes_nothing(tmp_path, capsys, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(skmnist.comparison, "_run", interrupted)
+    monkeypatch.setattr(skmnist.comparison, "compare", interrupted)
     status, _, err = run(capsys, "compare", *TINY, "--out", tmp_path / "r")
     assert status == 130 and "interrupted" in err
     assert list(tmp_path.iterdir()) == []

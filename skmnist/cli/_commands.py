@@ -10,6 +10,7 @@ from ._parser import one_line
 from ._report import (
     ReportFolder,
     check_out_file,
+    rich_legend,
     rich_table,
     write_compare_report,
 )
@@ -18,8 +19,6 @@ from ._report import (
 
 
 def _compare(args, out, err):
-    from ..comparison import _run, default_estimators
-
     started = time.perf_counter()
     names = [name.strip() for name in args.models.split(",") if name.strip()]
     unknown = [name for name in names if name not in MODEL_NAMES]
@@ -32,35 +31,32 @@ def _compare(args, out, err):
     X, y, X_test, y_test = train_test(args)
     check_folds(y, args.cv)
     source = source_name(args)
+    from ..comparison import compare, default_estimators
     from ._progress import Reporter
 
+    estimators = default_estimators(names, max_iter=args.max_iter,
+                                    random_state=args.seed)
     with Reporter(err) as reporter:
-        callbacks = None
-        if {"logistic", "mlp"} & set(names):
-            from ._progress import EpochProgress
 
-            callbacks = [EpochProgress(reporter)]
-        estimators = default_estimators(names, max_iter=args.max_iter,
-                                        random_state=args.seed, callbacks=callbacks)
-
-        def on_start(name, index, total):
+        def on_model_start(name, index, total):
             reporter.start(f"[{index + 1}/{total}] {name}")
 
-        def on_end(name, row, notes):
-            reporter.finish("(did not converge)" if notes else "")
+        def on_epoch(name, epoch, n_epochs, logs):
+            reporter.epoch(epoch, n_epochs, logs)
 
-        cv_kwargs = dict(cv=None, n_jobs=None)
-        if args.cv is not None:
-            cv_kwargs = dict(cv=args.cv, n_jobs=args.n_jobs)
-        result = _run(estimators, X, y,
-                      None if args.cv else X_test, None if args.cv else y_test,
-                      on_start=on_start, on_end=on_end, **cv_kwargs)
+        def on_model_end(name, row):
+            reporter.finish("(did not converge)" if row["warnings"] else "")
+
+        # With --cv the test images score the models refit on all training
+        # images, which the figures and --save then use.
+        result = compare(estimators, X, y, X_test, y_test, cv=args.cv,
+                         n_jobs=args.n_jobs if args.cv else None,
+                         on_model_start=on_model_start, on_epoch=on_epoch,
+                         on_model_end=on_model_end)
     data = {"source": source, "n_train": len(y), "n_test": len(y_test),
             "cv": args.cv}
     out.print(rich_table(result, title=_title(data)))
-    best = result.best_
-    out.print(f"Best: {best['model']} (accuracy {best['accuracy']:.4f})",
-              highlight=False)
+    out.print(rich_legend(result))
     with folder as tmp:
         paths = write_compare_report(
             tmp, result, X_test, y_test, data=data, command=_command_line(args),
@@ -74,7 +70,8 @@ def _compare(args, out, err):
 def _title(data):
     if data["cv"]:
         return (f"MNIST ({data['source']}), {data['cv']}-fold cross-validation on "
-                f"{data['n_train']:,} training images")
+                f"{data['n_train']:,} training images; refit scored on "
+                f"{data['n_test']:,} test images")
     return (f"MNIST ({data['source']}): {data['n_train']:,} train / "
             f"{data['n_test']:,} test images")
 
