@@ -19,7 +19,7 @@ def no_fitting(monkeypatch):
     def fitting_started(*args, **kwargs):
         raise AssertionError("fitting started before the error was found")
 
-    monkeypatch.setattr(skmnist.comparison, "_run", fitting_started)
+    monkeypatch.setattr(skmnist.comparison, "compare", fitting_started)
     monkeypatch.setattr(sklearn.model_selection.GridSearchCV, "fit",
                         fitting_started)
 

@@ -206,7 +206,7 @@ def test_sigterm_while_fitting_a_real_process_leaves_no_debris(tmp_path):
            "PYTHONPATH": os.pathsep.join(sys.path)}
     process = subprocess.Popen(
         [sys.executable, "-m", "skmnist", "compare", "--models", "logistic",
-         "--source", "embedded", "--n-train", "1000", "--max-iter", "50",
+         "--source", "embedded", "--n-train", "1000", "--max-iter", "5000",
          "--no-figures", "--out", "r"],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True)
