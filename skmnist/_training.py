@@ -4,6 +4,10 @@ Kept apart from the estimator classes so each module has one job: this one
 turns validated arrays into a trained Keras model, a history and predictions.
 """
 
+import contextlib
+import copy
+import functools
+import time
 import weakref
 
 import numpy as np
@@ -14,7 +18,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import _check_sample_weight
 
 from ._builders import build_model, compile_model, output_units
-from ._compat import import_keras, restore_state_on_error, seeded_tensorflow
+from ._compat import import_keras
 
 # Rows per forward pass at prediction time: big enough for fast matrix products,
 # small enough that the float32 copy of a chunk stays around 12 MB.
@@ -44,7 +48,11 @@ def _compiled_forward(model):
         import tensorflow as tf
 
         spec = tf.TensorSpec(shape=(None, model.input_shape[-1]), dtype=tf.float32)
-        forward = tf.function(lambda x: model(x, training=False),
+        # The function must not hold the model itself: a value that refers to
+        # its weak key keeps the key alive, and every fitted model with it.
+        # The traced graph captures the weights' variables, not the model.
+        model_ref = weakref.ref(model)
+        forward = tf.function(lambda x: model_ref()(x, training=False),
                               input_signature=[spec])
         _FORWARD_FUNCTIONS[model] = forward
     return forward
@@ -72,22 +80,110 @@ def _repeating_batches(X, y, weights, batch_size, seed):
             .prefetch(tf.data.AUTOTUNE))
 
 
-def _epoch_logger(keras):
-    """A Keras callback printing one line per epoch, as ``MLPClassifier`` does."""
-    import time
+def _steps_per_execution(requested, steps_per_epoch):
+    """The largest divisor of ``steps_per_epoch`` that is at most ``requested``.
+
+    Keras runs ``steps_per_execution`` steps per call into TensorFlow and
+    rounds every epoch up to a whole number of calls. On a repeating data set
+    that is extra optimizer steps (32 per epoch for 100 rows at the default
+    32), so an epoch would not be one pass. A divisor of the epoch keeps the
+    epoch exact and still amortises the per-call overhead.
+    """
+    for steps in range(min(requested, steps_per_epoch), 0, -1):
+        if steps_per_epoch % steps == 0:
+            return steps
+    return 1  # pragma: no cover - 1 divides everything
+
+
+@functools.cache
+def _callback_classes():
+    """Keras callback classes, defined once (Keras is imported lazily)."""
+    keras = import_keras()
 
     class EpochLogger(keras.callbacks.Callback):
+        """One line per epoch, as ``MLPClassifier(verbose=True)`` prints."""
+
         def on_epoch_begin(self, epoch, logs=None):
             self._started = time.perf_counter()
 
         def on_epoch_end(self, epoch, logs=None):
-            metrics = " - ".join(f"{name}: {value:.4f}"
-                                 for name, value in sorted((logs or {}).items()))
+            # "train loss 0.3166, train accuracy 0.9183, val loss 0.3791, ...":
+            # Keras' bare "loss" next to "val_loss" is easy to misread.
+            logs = logs or {}
+            train = {name: v for name, v in logs.items() if not name.startswith("val_")}
+            val = {name[4:]: v for name, v in logs.items() if name.startswith("val_")}
+            metrics = ", ".join(
+                f"{prefix} {name} {value:.4f}"
+                for prefix, group in (("train", train), ("val", val))
+                for name, value in sorted(
+                    group.items(),
+                    key=lambda item: (item[0] != "loss", item[0])))
             seconds = time.perf_counter() - self._started
             print(f"Epoch {epoch + 1}/{self.params['epochs']} - {metrics} - "
                   f"{seconds:.2f}s", flush=True)
 
-    return EpochLogger()
+    class FiniteLossGuard(keras.callbacks.Callback):
+        """Stop at the first epoch whose mean training loss is not finite."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            loss = (logs or {}).get("loss")
+            if loss is not None and not np.isfinite(loss):
+                raise _Diverged(epoch + 1, float(loss))
+
+    return EpochLogger, FiniteLossGuard
+
+
+class _Diverged(Exception):
+    """Raised inside Keras' loop; turned into a ValueError by ``_train``."""
+
+    def __init__(self, epoch, loss):
+        super().__init__(epoch, loss)
+        self.epoch, self.loss = epoch, loss
+
+
+@contextlib.contextmanager
+def _unchanged_on_failure(estimator, model):
+    """Leave ``estimator`` exactly as it was if the block raises anything.
+
+    Restores the attribute dictionary (``history_`` deep-copied, since it is
+    extended in place) and, when ``model`` is trained in place (warm start,
+    ``partial_fit``), its weights, its optimizer's variables (iterations and
+    moments) and its ``steps_per_execution``. This covers KeyboardInterrupt
+    and errors raised by user callbacks in the middle of an epoch.
+    """
+    saved = dict(vars(estimator))
+    saved_history = copy.deepcopy(saved.get("history_"))
+    if model is not None:
+        weights = model.get_weights()
+        optimizer = model.optimizer
+        optimizer_state = [(variable, variable.numpy())
+                           for variable in optimizer.variables]
+        steps_per_execution = model.steps_per_execution
+    try:
+        yield
+    except BaseException:
+        vars(estimator).clear()
+        vars(estimator).update(saved)
+        if saved_history is not None:
+            estimator.history_ = saved_history
+        if model is not None:
+            model.set_weights(weights)
+            known = {id(variable) for variable, _ in optimizer_state}
+            for variable, value in optimizer_state:
+                variable.assign(value)
+            # Variables first created by the failed fit (an optimizer built
+            # lazily) go back to their unbuilt meaning: zero moments.
+            for variable in optimizer.variables:
+                if id(variable) not in known:
+                    variable.assign(np.zeros(variable.shape, variable.dtype))
+            if model.steps_per_execution != steps_per_execution:
+                model.steps_per_execution = steps_per_execution
+                model.train_function = None
+        raise
+
+
+def _all_finite(model):
+    return all(np.isfinite(weights).all() for weights in model.get_weights())
 
 
 class TrainingMixin:
@@ -95,7 +191,8 @@ class TrainingMixin:
 
     def _train(self, X, y, sample_weight, *, validation_data, epochs, reset,
                classes, monitor, require_classes=False):
-        with restore_state_on_error(self):
+        model = None if reset else self.model_
+        with _unchanged_on_failure(self, model):
             X, y = self._validate_data(X, y, reset=reset)
             check_classification_targets(y)
             if reset:
@@ -109,9 +206,24 @@ class TrainingMixin:
                 self._random_state = seed
                 self.model_ = self._make_model(X, seed)
                 self.history_ = {}
-            self._run_keras_fit(X, y_encoded, weights, validation, epochs, seed,
-                                monitor)
+            try:
+                self._run_keras_fit(X, y_encoded, weights, validation, epochs,
+                                    seed, monitor)
+            except _Diverged as diverged:
+                raise self._divergence_error(diverged.epoch, diverged.loss) from None
+            if not _all_finite(self.model_):
+                raise self._divergence_error(self.n_iter_, float("nan"))
         return self
+
+    def _divergence_error(self, epoch, loss):
+        return ValueError(
+            f"Training diverged at epoch {epoch}: the training loss became {loss} "
+            "and the weights are no longer finite. The learning rate is likely "
+            f"too high (learning_rate={self.learning_rate!r}) or the L2 penalty "
+            f"too large (alpha={self.alpha!r}), or sample or class weights are "
+            "too large; lower them. The estimator keeps the state it had before "
+            "this call."
+        )
 
     # -- targets ---------------------------------------------------------------
 
@@ -172,6 +284,13 @@ class TrainingMixin:
             return None
         weights = _check_sample_weight(sample_weight, X, dtype=np.float32,
                                        ensure_non_negative=True)
+        if isinstance(self.class_weight, dict):
+            bad = {label: weight for label, weight in self.class_weight.items()
+                   if not (np.isfinite(weight) and weight >= 0)}
+            if bad:
+                raise ValueError(
+                    "class_weight must map classes to finite, non-negative "
+                    f"weights (as sample_weight must be); got {bad}.")
         if self.class_weight is not None:
             weights = weights * compute_sample_weight(self.class_weight, y)
         return weights.astype(np.float32, copy=False)
@@ -209,26 +328,28 @@ class TrainingMixin:
             scaling.update(input_mean=mean.astype(np.float32),
                            input_variance=variance.astype(np.float32))
         n_outputs = output_units(self.target_type_, self.n_classes_)
-        build = lambda: build_model(  # noqa: E731
+        # Every initializer and dropout layer gets its own seed derived from
+        # ``seed``: no global seed (Python, NumPy, TensorFlow) is set or read,
+        # so seeded fits in parallel threads cannot disturb one another.
+        batch_size = min(self.batch_size, X.shape[0])
+        model = build_model(
             self.n_features_in_, n_outputs, hidden_layer_sizes=self._hidden_layers(),
-            l2=self.alpha / (2.0 * min(self.batch_size, X.shape[0])),
-            seed=seed, **self._model_kwargs(), **scaling)
-        if seed is None:
-            model = build()
-        else:
-            with seeded_tensorflow(seed):
-                model = build()
+            l2=self.alpha / (2.0 * batch_size), seed=seed,
+            **self._model_kwargs(), **scaling)
+        steps = -(-X.shape[0] // batch_size)
         return compile_model(
             model, self.target_type_, solver=self.solver,
             learning_rate=self.learning_rate,
-            steps_per_execution=self.steps_per_execution,
+            steps_per_execution=_steps_per_execution(self.steps_per_execution, steps),
             jit_compile=self.jit_compile)
 
     def _run_keras_fit(self, X, y, weights, validation, epochs, seed, monitor):
         keras = import_keras()
-        callbacks = list(self.callbacks or [])
+        epoch_logger, finite_loss_guard = _callback_classes()
+        # The guard runs first, so no other callback sees a diverged epoch.
+        callbacks = [finite_loss_guard(), *(self.callbacks or [])]
         if int(self.verbose) == 1:
-            callbacks.append(_epoch_logger(keras))
+            callbacks.append(epoch_logger())
         stopper = None
         if monitor:
             watch_validation = self.early_stopping and validation is not None
@@ -239,22 +360,26 @@ class TrainingMixin:
             callbacks.append(stopper)
         initial_epoch = len(self.history_.get("loss", []))
         batch_size = min(self.batch_size, X.shape[0])
+        steps_per_epoch = -(-X.shape[0] // batch_size)
+        steps_per_execution = _steps_per_execution(self.steps_per_execution,
+                                                   steps_per_epoch)
+        if self.model_.steps_per_execution != steps_per_execution:
+            # partial_fit or a warm start on data of another size: retrace
+            # the training step for a call size that divides this epoch.
+            self.model_.steps_per_execution = steps_per_execution
+            self.model_.train_function = None
+        # Continue a warm start on a fresh but reproducible shuffle order.
         shuffle_seed = None if seed is None else seed + initial_epoch
         fit_kwargs = dict(
             x=_repeating_batches(X, y, weights, batch_size, shuffle_seed),
-            steps_per_epoch=-(-X.shape[0] // batch_size),
+            steps_per_epoch=steps_per_epoch,
             validation_data=validation, validation_batch_size=max(batch_size, 1024),
             epochs=initial_epoch + epochs, initial_epoch=initial_epoch,
             shuffle=False,  # the data set shuffles itself
             callbacks=callbacks,
             # verbose=1 is one line per epoch (our logger); 2+ is Keras' bar.
             verbose=1 if int(self.verbose) >= 2 else 0)
-        if seed is None:
-            history = self.model_.fit(**fit_kwargs).history
-        else:
-            # Continue a warm start on a fresh but reproducible shuffle order.
-            with seeded_tensorflow(shuffle_seed):
-                history = self.model_.fit(**fit_kwargs).history
+        history = self.model_.fit(**fit_kwargs).history
         for key, values in history.items():
             self.history_.setdefault(key, []).extend(float(v) for v in values)
         self.n_iter_ = len(self.history_["loss"])

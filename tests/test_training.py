@@ -1,6 +1,8 @@
 """Training controls: early stopping, validation data, history, partial_fit,
 warm_start, class and sample weights, verbosity, and bad input."""
 
+import re
+
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
@@ -135,10 +137,13 @@ def test_verbose_levels(small_digits, capsys):
     X, _, y, _ = small_digits
     KerasLogistic(max_iter=3, verbose=0, **QUICK).fit(X, y)
     assert capsys.readouterr().out == ""
-    KerasLogistic(max_iter=3, verbose=1, **QUICK).fit(X, y)
+    KerasLogistic(max_iter=3, verbose=1, **QUICK).fit(
+        X, y, validation_data=(X[:50], y[:50]))
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 3
-    assert lines[0].startswith("Epoch 1/3 - accuracy: ") and "loss: " in lines[0]
+    # Train and validation metrics are named apart, loss first.
+    assert re.match(r"Epoch 1/3 - train loss \d\.\d{4}, train accuracy \d\.\d{4}, "
+                    r"val loss \d\.\d{4}, val accuracy \d\.\d{4} - ", lines[0])
 
 
 @pytest.mark.parametrize("bad, error, message", [
