@@ -168,6 +168,8 @@ class ScikerasCompatMixin:
         if X is None:
             y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
             return None, y
+        if not reset:
+            _refuse_a_single_image(self, X)
         X = _flatten_image_stack(X)
         _refuse_non_pixels(X)
         check_params = dict(dtype=_ACCEPTED_DTYPES, allow_nd=True,
@@ -193,6 +195,19 @@ class ScikerasCompatMixin:
 
 
 _F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _refuse_a_single_image(estimator, X):
+    """A lone ``(28, 28)`` image reads as 28 rows of 28 features: say so."""
+    shape = getattr(X, "shape", None)
+    n_features = getattr(estimator, "n_features_in_", None)
+    if (shape is not None and len(shape) == 2 and n_features is not None
+            and shape[1] != n_features and shape[0] * shape[1] == n_features):
+        raise ValueError(
+            f"X has {shape[1]} features, but {type(estimator).__name__} is "
+            f"expecting {n_features} features as input. X of shape {shape} looks "
+            "like one image: pass a stack of one, images[:1] or "
+            f"X.reshape(1, {shape[0]}, {shape[1]}).")
 
 
 def _refuse_non_pixels(X):

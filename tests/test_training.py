@@ -70,7 +70,7 @@ def test_training_loss_plateau_stops_like_mlpclassifier(small_digits):
 
 
 def test_partial_fit_needs_classes_then_adds_one_epoch_per_call(small_digits):
-    X, X_test, y, _ = small_digits
+    X, X_test, y, y_test = small_digits
     clf = KerasMLP(hidden_layer_sizes=(16,), **QUICK)
     with pytest.raises(ValueError, match="classes must be passed"):
         clf.partial_fit(X, y)
@@ -82,7 +82,10 @@ def test_partial_fit_needs_classes_then_adds_one_epoch_per_call(small_digits):
     for expected in (2, 3):
         clf.partial_fit(X, y)
         assert clf.n_iter_ == expected
-    assert clf.score(X_test, clf.predict(X_test)) == 1.0
+    # Three short epochs, the first on classes 0-4 only: well above chance
+    # (0.1) on held-out labels, and the later classes are predicted too.
+    assert clf.score(X_test, y_test) > 0.3
+    assert set(clf.predict(X_test)) & {5, 6, 7, 8, 9}
 
 
 def test_partial_fit_refuses_a_new_class_and_keeps_its_state(small_digits):

@@ -200,3 +200,11 @@ def test_memory_stays_flat_over_many_fits():
     growth = json.loads(result.stdout.strip().splitlines()[-1])["mb_per_fit"]
     # Before the fix each fit kept its model (~7 MB with SGD); now ~1 MB.
     assert growth < 4.0, result.stdout
+
+
+def test_a_single_image_gets_a_reshape_hint(fitted_logistic, digits_split):
+    _, X_test, _, _ = digits_split
+    image = X_test[0].reshape(8, 8)
+    with pytest.raises(ValueError, match=r"8 features.*reshape\(1, 8, 8\)"):
+        fitted_logistic.predict(image)
+    assert fitted_logistic.predict(image[None]).shape == (1,)
