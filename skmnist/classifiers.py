@@ -252,6 +252,11 @@ class KerasLogistic(_BaseKerasClassifier):
         1-based epoch with the best monitored loss (the weights kept when
         ``early_stopping=True``).
 
+    See Also
+    --------
+    KerasMLP : The same with hidden layers.
+    sklearn.linear_model.LogisticRegression : The classic solver.
+
     Notes
     -----
     A ``fit`` or ``partial_fit`` that fails for any reason (bad input, an
@@ -259,11 +264,6 @@ class KerasLogistic(_BaseKerasClassifier):
     becomes non-finite) leaves the estimator exactly as it was: weights,
     optimizer state, ``history_`` and ``n_iter_``. Training that diverges raises
     a ``ValueError`` naming the likely cause.
-
-    See Also
-    --------
-    KerasMLP : The same with hidden layers.
-    sklearn.linear_model.LogisticRegression : The classic solver.
 
     Examples
     --------
