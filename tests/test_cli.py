@@ -108,7 +108,7 @@ def test_tune_grid_search(tmp_path, capsys):
     ("solver=adam,1e-3", ("solver", ["adam", 1e-3])),
 ])
 def test_param_values_are_python_literals_or_words(text, expected):
-    from skmnist._tune import _parse_param
+    from skmnist.cli._tune import _parse_param
 
     assert _parse_param(text) == expected
 
@@ -214,7 +214,9 @@ def test_ctrl_c_while_writing_keeps_the_old_report(tmp_path, capsys, monkeypatch
         (folder / "results.json").write_text("{")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "write_compare_report", half_written)
+    from skmnist.cli import _commands
+
+    monkeypatch.setattr(_commands, "write_compare_report", half_written)
     status, _, _ = run(capsys, "compare", *TINY, "--models", "baseline", "--out", old)
     assert status == 130
     assert [p.name for p in old.iterdir()] == ["report.md"]

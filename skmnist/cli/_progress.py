@@ -18,7 +18,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from ._compat import import_keras
+from .._compat import import_keras
 
 keras = import_keras()
 

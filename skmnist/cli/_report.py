@@ -13,8 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ._io import atomic_open, environment, usual_folder_mode
-from .exceptions import UsageError
+from .._io import atomic_open, environment, usual_folder_mode
+from ..exceptions import UsageError
 
 
 class ReportFolder:
@@ -63,7 +63,7 @@ def rich_table(result, *, title=None):
     from rich import box
     from rich.table import Table
 
-    from .comparison import COLUMNS
+    from ..comparison import COLUMNS
 
     # No vertical rules: the seven columns then fit an 80-column terminal.
     table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False,
@@ -84,7 +84,7 @@ def write_compare_report(folder, result, X_test, y_test, *, data, command,
     fitted = {name: model[0] if isinstance(model, list) else model
               for name, model in result.estimators_.items()}
     if figures:
-        from .plotting import save_report_figures
+        from ..plotting import save_report_figures
 
         paths += save_report_figures(folder, fitted, X_test, y_test, result)
     if save_models:
@@ -140,7 +140,7 @@ def _write_markdown(path, result, data, command, env, wall, files):
 
 def save_model(estimator, path):
     """:func:`skmnist.save`, after dropping the command line's progress callback."""
-    from .persistence import save
+    from ..persistence import save
 
     if "callbacks" in estimator.get_params(deep=False):
         # The progress display belongs to this run; a saved model has none.

@@ -1,25 +1,14 @@
-"""The ``skmnist`` command line: compare, tune, download, predict.
+"""The ``skmnist`` argument parser: a leaf of the command-line package.
 
-``main(argv)`` returns the exit status instead of exiting, so tests call it in
-process. Bad arguments and unreadable data end with status 2 and one line on
-stderr; Ctrl-C ends with 130 and leaves no half-written output (reports are
-built in a temporary folder and renamed into place at the end). TensorFlow is
-imported only once a command has to fit or load a Keras model.
+It imports nothing else of :mod:`skmnist.cli`, so every command module can
+import it (the grids of ``skmnist tune`` live here for that reason).
 """
 
 import argparse
 import json
-import shlex
-import sys
-import time
 
-from ._report import (
-    ReportFolder,
-    rich_table,
-    write_compare_report,
-)
-from .comparison import DEFAULT_EPOCHS, MODEL_NAMES
-from .exceptions import UsageError
+from ..comparison import DEFAULT_EPOCHS, MODEL_NAMES
+from ..exceptions import UsageError
 
 # Default search grids of `skmnist tune` when no --param is given.
 TUNE_GRIDS = {
@@ -27,9 +16,6 @@ TUNE_GRIDS = {
     "mlp": {"hidden_layer_sizes": [64, 128], "alpha": [1e-4, 1e-2]},
 }
 DEFAULT_MODELS = ",".join(MODEL_NAMES)
-
-
-
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
@@ -186,214 +172,6 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
-    """Run ``skmnist`` with ``argv`` and return the exit status.
-
-    Parameters
-    ----------
-    argv : list of str, default=None
-        The arguments after ``skmnist``; None reads ``sys.argv[1:]``.
-
-    Returns
-    -------
-    status : int
-        0 on success, 1 when a download fails, 2 for a bad argument or
-        unreadable data (one line on stderr), 130 when interrupted.
-
-    Examples
-    --------
-    >>> from skmnist.cli import main
-    >>> main(["compare", "--models", "cnn"])  # the message goes to stderr
-    2
-    """
-    from rich.console import Console
-
-    out = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 120)
-    err = Console(file=sys.stderr, width=None if sys.stderr.isatty() else 120)
-    try:
-        try:
-            args = build_parser().parse_args(argv)
-        except SystemExit as exit_:  # --help exits 0 through here
-            return exit_.code
-        args.argv = list(sys.argv[1:] if argv is None else argv)
-        handler = {"compare": _compare, "tune": _tune, "download": _download,
-                   "predict": _predict}[args.command]
-        return handler(args, out, err)
-    except UsageError as error:
-        err.print(_one_line(error), highlight=False, markup=False, soft_wrap=True)
-        return 2
-    except KeyboardInterrupt:
-        err.print("skmnist: interrupted; nothing was written.", highlight=False)
-        return 130
-
-
-def _one_line(error):
+def one_line(error):
+    """``error``'s message on one line (the command line's error format)."""
     return " ".join(str(error).split())
-
-
-# -- data ---------------------------------------------------------------------
-
-
-def _load(args, subset):
-    from .datasets import load_mnist
-
-    try:
-        return load_mnist(subset=subset, source=args.source, data_home=args.data_home,
-                          return_X_y=True)
-    except (ValueError, OSError) as error:
-        raise UsageError(f"skmnist {args.command}: error: cannot read data from "
-                         f"--source {args.source}: {error}") from None
-
-
-def _subset(X, y, n, seed, what):
-    if n is None or n >= len(y):
-        return X, y
-    from sklearn.model_selection import train_test_split
-
-    try:
-        X, _, y, _ = train_test_split(X, y, train_size=n, stratify=y,
-                                      random_state=seed)
-    except ValueError as error:
-        raise UsageError(f"--n-{what} {n} is too small to hold every class: "
-                         f"{error}") from None
-    return X, y
-
-
-def _train_test(args):
-    X, y = _subset(*_load(args, "train"), args.n_train, args.seed, "train")
-    X_test, y_test = _subset(*_load(args, "test"), args.n_test, args.seed, "test")
-    return X, y, X_test, y_test
-
-
-def _source_name(args):
-    from .datasets import load_mnist
-
-    # The Bunch names what "auto" resolved to; the embedded data loads in ms
-    # and a cached file is already known to exist, so this costs little.
-    bunch = load_mnist(subset="test", source=args.source, data_home=args.data_home)
-    return bunch.source
-
-
-# -- compare --------------------------------------------------------------------
-
-
-def _compare(args, out, err):
-    from .comparison import _run, default_estimators
-
-    started = time.perf_counter()
-    names = [name.strip() for name in args.models.split(",") if name.strip()]
-    unknown = [name for name in names if name not in MODEL_NAMES]
-    if unknown or not names:
-        raise UsageError(f"skmnist compare: error: unknown model(s) "
-                         f"{', '.join(unknown) or repr(args.models)}; choose from "
-                         f"{', '.join(MODEL_NAMES)}")
-    folder = ReportFolder(args.out)  # checks --out before the long work
-    X, y, X_test, y_test = _train_test(args)
-    source = _source_name(args)
-    from ._progress import Reporter
-
-    with Reporter(err) as reporter:
-        callbacks = None
-        if {"logistic", "mlp"} & set(names):
-            from ._progress import EpochProgress
-
-            callbacks = [EpochProgress(reporter)]
-        estimators = default_estimators(names, max_iter=args.max_iter,
-                                        random_state=args.seed, callbacks=callbacks)
-
-        def on_start(name, index, total):
-            reporter.start(f"[{index + 1}/{total}] {name}")
-
-        def on_end(name, row, notes):
-            reporter.finish("(did not converge)" if notes else "")
-
-        cv_kwargs = dict(cv=None, n_jobs=None)
-        if args.cv is not None:
-            cv_kwargs = dict(cv=args.cv, n_jobs=args.n_jobs)
-        result = _run(estimators, X, y,
-                      None if args.cv else X_test, None if args.cv else y_test,
-                      on_start=on_start, on_end=on_end, **cv_kwargs)
-    data = {"source": source, "n_train": len(y), "n_test": len(y_test),
-            "cv": args.cv}
-    out.print(rich_table(result, title=_title(data)))
-    best = result.best_
-    out.print(f"Best: {best['model']} (accuracy {best['accuracy']:.4f})",
-              highlight=False)
-    with folder as tmp:
-        paths = write_compare_report(
-            tmp, result, X_test, y_test, data=data, command=_command_line(args),
-            figures=not args.no_figures, save_models=args.save,
-            started=started)
-    out.print(f"Report: {folder.path / 'report.md'} ({len(paths)} files) in "
-              f"{time.perf_counter() - started:.1f} s", highlight=False)
-    return 0
-
-
-def _title(data):
-    if data["cv"]:
-        return (f"MNIST ({data['source']}), {data['cv']}-fold cross-validation on "
-                f"{data['n_train']:,} training images")
-    return (f"MNIST ({data['source']}): {data['n_train']:,} train / "
-            f"{data['n_test']:,} test images")
-
-
-def _command_line(args):
-    return "skmnist " + shlex.join(args.argv)
-
-
-# -- tune ----------------------------------------------------------------------
-
-
-def _tune(args, out, err):
-    from ._tune import tune
-
-    return tune(args, out, err)
-
-
-# -- download and predict ---------------------------------------------------------
-
-
-def _download(args, out, err):
-    from . import datasets
-
-    err.print(f"Downloading MNIST from {args.source} ...", highlight=False)
-    try:
-        path = datasets.download_mnist(source=args.source, data_home=args.data_home,
-                                       force=args.force)
-        X, y = datasets.load_mnist(subset="all", source=str(path), return_X_y=True)
-    except (OSError, ValueError) as error:
-        err.print(f"skmnist download: error: {_one_line(error)}", soft_wrap=True,
-                  highlight=False,
-                  markup=False)
-        return 1
-    out.print(f"Verified {len(y):,} images ({X.shape[1]} pixels each, labels "
-              f"{int(y.min())}-{int(y.max())}) in {path}", highlight=False)
-    return 0
-
-
-def _predict(args, out, err):
-    from pathlib import Path
-
-    import numpy as np
-
-    model_path = Path(args.model)
-    if not model_path.is_file():
-        raise UsageError(f"skmnist predict: error: --model {args.model}: no such file")
-    from .persistence import load
-
-    X, y = _load(args, args.subset)
-    try:
-        model = load(model_path)
-    except (ValueError, OSError) as error:
-        raise UsageError(f"skmnist predict: error: cannot load --model "
-                         f"{args.model}: {_one_line(error)}") from None
-    predicted = model.predict(X)
-    accuracy = float(np.mean(predicted == y))
-    out.print(f"Accuracy {accuracy:.4f} on {len(y):,} {args.subset} images "
-              f"({type(model).__name__} from {model_path})", highlight=False)
-    if args.out:
-        from ._report import write_predictions
-
-        write_predictions(Path(args.out), y, predicted)
-        out.print(f"Predictions: {args.out}", highlight=False)
-    return 0

@@ -1,15 +1,17 @@
 """``skmnist tune``: a cross-validated grid search with progress and a summary.
 
-Kept apart from :mod:`skmnist.cli` so that each module stays short; the
-command line calls :func:`tune` with its parsed arguments.
+The command line calls :func:`tune` with its parsed arguments.
 """
 
 import ast
 import contextlib
 import time
 
-from ._report import ReportFolder, environment, write_json
-from .cli import TUNE_GRIDS, UsageError, _one_line, _train_test
+from .._io import environment
+from ..exceptions import UsageError
+from ._data import train_test
+from ._parser import TUNE_GRIDS, one_line
+from ._report import ReportFolder, write_json
 
 
 def _parse_param(text):
@@ -52,20 +54,20 @@ def _tune_grid(args, estimator):
                 clone(estimator).set_params(**{name: value})._validate_params()
             except InvalidParameterError as error:
                 raise UsageError(f"skmnist tune: error: --param {name}: "
-                                 f"{_one_line(error)}") from None
+                                 f"{one_line(error)}") from None
     return grid
 
 
 def tune(args, out, err):
     """Run ``skmnist tune`` with parsed ``args``; return the exit status."""
-    from .comparison import default_estimators
+    from ..comparison import default_estimators
 
     started = time.perf_counter()
     name = "logistic" if args.model == "logistic" else "mlp"
     probe = default_estimators([name], max_iter=args.max_iter, random_state=args.seed)
     grid = _tune_grid(args, probe[name])
     folder = ReportFolder(args.out)
-    X, y, X_test, y_test = _train_test(args)
+    X, y, X_test, y_test = train_test(args)
     from sklearn.model_selection import GridSearchCV, ParameterGrid
 
     from ._progress import EpochProgress, Reporter
@@ -120,7 +122,7 @@ def tune(args, out, err):
 
 def _enter_backend(stack, scheduler):
     """Enter ``search_backend(scheduler)``; set-up errors exit 2 (usage)."""
-    from .parallel import MissingExtraError, search_backend
+    from ..parallel import MissingExtraError, search_backend
 
     try:
         stack.enter_context(search_backend(scheduler))
@@ -128,7 +130,7 @@ def _enter_backend(stack, scheduler):
         raise UsageError(f"skmnist tune: error: --scheduler: {error}") from None
     except (OSError, ValueError) as error:
         raise UsageError(f"skmnist tune: error: --scheduler {scheduler}: "
-                         f"{_one_line(error)}") from None
+                         f"{one_line(error)}") from None
 
 
 def _top_rows(cv_results, n):
