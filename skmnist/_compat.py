@@ -1,7 +1,8 @@
-"""The one place that papers over scikeras / scikit-learn / Keras drift.
+"""The one place that papers over scikeras / scikit-learn drift.
 
 scikeras 0.13.0 (its last release) was written for scikit-learn < 1.6. Under
-today's scikit-learn it gets four things wrong, each fixed here and nowhere else:
+today's scikit-learn it gets four things wrong, each fixed here and nowhere else
+(:class:`ScikerasCompatMixin`):
 
 * **tags**: it declares tags with ``_more_tags``, which scikit-learn >= 1.6 ignores,
   and ``BaseEstimator`` precedes ``ClassifierMixin`` in its bases, so
@@ -14,12 +15,11 @@ today's scikit-learn it gets four things wrong, each fixed here and nowhere else
   ``validate_data``;
 * **repr**: its multi-line ``__repr__`` hides scikit-learn's compact one.
 
-It also silences TensorFlow's start-up log noise before TensorFlow is imported.
+Also here: :func:`scikeras_classifier_base` (scikeras' class, imported lazily),
+:func:`flatten_images` (the one place image stacks become rows) and the input
+checks scikeras' validation lacks. Importing Keras quietly is
+:mod:`skmnist._keras`'s job; ``import_keras`` is re-exported for old imports.
 """
-
-import contextlib
-import os
-import sys
 
 import numpy as np
 from scipy.sparse import issparse
@@ -27,58 +27,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import ClassifierTags
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
-# TensorFlow reads this once, at import. Level 3 hides its native INFO, WARNING and
-# ERROR lines (real failures still raise Python exceptions); users may override it.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-
-def import_keras():
-    """Import Keras quietly: TensorFlow's native start-up logs are hidden.
-
-    TensorFlow 2.21 logs through absl before ``TF_CPP_MIN_LOG_LEVEL`` applies
-    ("oneDNN custom operations are on", "Could not find cuda drivers", ...), so
-    the native stderr is muted while TensorFlow loads and picks its devices.
-    Set ``SKMNIST_TF_LOGS=1`` to see those messages. TensorFlow's thread pools
-    are sized first (see :mod:`skmnist.parallel`), before its runtime starts.
-    """
-    if "keras" in sys.modules:
-        return sys.modules["keras"]
-    with _muted_native_stderr():
-        import keras
-        import tensorflow as tf
-
-        from ._threads import configure_tensorflow_threads
-
-        configure_tensorflow_threads(tf)  # only possible before the first TF op
-        tf.config.list_logical_devices()  # device set-up logs happen here
-        # Every estimator traces its own functions by design (one model per
-        # fit), which trips TensorFlow's "excessive retracing" warning.
-        tf.get_logger().setLevel("ERROR")
-    try:  # absl's Python logger repeats warnings Keras already gives
-        import absl.logging
-
-        absl.logging.set_verbosity(absl.logging.ERROR)
-    except ImportError:  # pragma: no cover - absl ships with tensorflow
-        pass
-    return keras
-
-
-@contextlib.contextmanager
-def _muted_native_stderr():
-    if os.environ.get("SKMNIST_TF_LOGS"):
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+from ._keras import _muted_native_stderr, import_keras  # noqa: F401 - old path
 
 
 def scikeras_classifier_base():
@@ -87,45 +36,6 @@ def scikeras_classifier_base():
     from scikeras.wrappers import KerasClassifier
 
     return KerasClassifier
-
-
-@contextlib.contextmanager
-def seeded_tensorflow(seed):
-    """scikeras' ``tensorflow_random_state``, without its leak.
-
-    scikeras sets ``TF_DETERMINISTIC_OPS=1`` *before* asking TensorFlow whether
-    op determinism was already on; TensorFlow reads that variable, answers yes,
-    and determinism is never switched off again. Every later unseeded random op
-    in the process then fails ("Random ops require a seed..."). Read the flag
-    first, and switch it off again on the way out.
-    """
-    from scikeras.utils.random_state import tensorflow_random_state
-    from tensorflow.python.framework import config
-
-    was_enabled = config.is_op_determinism_enabled()
-    try:
-        with tensorflow_random_state(seed):
-            yield
-    finally:
-        if not was_enabled:
-            config.disable_op_determinism()
-
-
-@contextlib.contextmanager
-def restore_state_on_error(estimator):
-    """Undo every attribute change made to ``estimator`` if the block raises.
-
-    A failed ``fit``/``partial_fit`` must leave a fitted estimator as it was.
-    Validation runs before any Keras weight is touched, so restoring the
-    attribute dictionary is enough.
-    """
-    saved = dict(vars(estimator))
-    try:
-        yield
-    except BaseException:
-        vars(estimator).clear()
-        vars(estimator).update(saved)
-        raise
 
 
 def flatten_images(X):
@@ -168,6 +78,8 @@ class ScikerasCompatMixin:
         if X is None:
             y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
             return None, y
+        if not reset:
+            _refuse_a_single_image(self, X)
         X = _flatten_image_stack(X)
         _refuse_non_pixels(X)
         check_params = dict(dtype=_ACCEPTED_DTYPES, allow_nd=True,
@@ -193,6 +105,19 @@ class ScikerasCompatMixin:
 
 
 _F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _refuse_a_single_image(estimator, X):
+    """A lone ``(28, 28)`` image reads as 28 rows of 28 features: say so."""
+    shape = getattr(X, "shape", None)
+    n_features = getattr(estimator, "n_features_in_", None)
+    if (shape is not None and len(shape) == 2 and n_features is not None
+            and shape[1] != n_features and shape[0] * shape[1] == n_features):
+        raise ValueError(
+            f"X has {shape[1]} features, but {type(estimator).__name__} is "
+            f"expecting {n_features} features as input. X of shape {shape} looks "
+            "like one image: pass a stack of one, images[:1] or "
+            f"X.reshape(1, {shape[0]}, {shape[1]}).")
 
 
 def _refuse_non_pixels(X):
