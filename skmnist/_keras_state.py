@@ -218,7 +218,7 @@ def _rebuild_target_encoder(estimator):
 
 
 def _load_keras_model(data, where):
-    from ._compat import import_keras
+    from ._keras import import_keras
 
     keras = import_keras()
     with tempfile.TemporaryDirectory() as tmp:

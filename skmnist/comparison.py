@@ -252,7 +252,7 @@ def _with_epoch_hook(estimator, name, on_epoch):
         key = f"{estimator.steps[-1][0]}__callbacks"
     if key not in params:
         return estimator, None
-    from ._compat import import_keras
+    from ._keras import import_keras
 
     keras = import_keras()
 

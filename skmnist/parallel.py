@@ -31,7 +31,7 @@ import re
 from numbers import Integral
 
 from . import _threads
-from ._compat import _muted_native_stderr
+from ._keras import _muted_native_stderr
 from .exceptions import MissingExtraError
 
 __all__ = ["MissingExtraError", "search_backend", "set_tensorflow_threads"]

@@ -201,7 +201,7 @@ def test_save_refuses_what_load_would_refuse(tmp_path):
 
 def test_save_drops_callbacks_with_a_warning(data, tmp_path):
     from skmnist import KerasLogistic
-    from skmnist._compat import import_keras
+    from skmnist._keras import import_keras
 
     X, y, _ = data
     callback = import_keras().callbacks.History()
@@ -295,7 +295,7 @@ def test_unexpected_attributes_or_parameters_are_refused(saved, edit, message):
 
 def _hostile_lambda_model(marker):
     """A real Keras model with a Lambda layer whose code would write ``marker``."""
-    from skmnist._compat import import_keras
+    from skmnist._keras import import_keras
 
     keras = import_keras()
     inputs = keras.Input((64,), name="pixels")

@@ -19,7 +19,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from .._compat import import_keras
+from .._keras import import_keras
 
 keras = import_keras()
 
