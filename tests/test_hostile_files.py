@@ -304,7 +304,7 @@ def test_worst_files_are_refused_within_a_memory_bound(model_bytes, tmp_path):
     hostile.idx_gz_bomb(tmp_path / "bomb.gz", 300 * MiB, header)
     hostile.sparse_idx(tmp_path / "sparse", 3 * 10**9)
     hostile.npz_declaring_rows(tmp_path / "rows.npz")
-    script = textwrap.dedent(f"""
+    script = textwrap.dedent(rf"""
         import re, skmnist
         from pathlib import Path
         from skmnist._idx import read_idx
