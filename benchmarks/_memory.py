@@ -28,9 +28,16 @@ def main(n_samples, epochs):
     increase_mb = (rss_kb("VmHWM") - before) / 1024
     data_mb = X.nbytes / 2**20
     model_mb = model.count_params() * 4 / 2**20
-    print(json.dumps({"peak_increase_mb": increase_mb, "data_mb": data_mb,
-                      "model_mb": model_mb,
-                      "ratio": increase_mb / (data_mb + model_mb)}))
+    print(
+        json.dumps(
+            {
+                "peak_increase_mb": increase_mb,
+                "data_mb": data_mb,
+                "model_mb": model_mb,
+                "ratio": increase_mb / (data_mb + model_mb),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -25,13 +25,23 @@ def make_dataset(path, n_train):
     if path:
         train = load_mnist(source=path, subset="train")
         test = load_mnist(source=path, subset="test")
-        return (train.data[:n_train], train.target[:n_train], test.data,
-                test.target, f"MNIST from {path}")
+        return (
+            train.data[:n_train],
+            train.target[:n_train],
+            test.data,
+            test.target,
+            f"MNIST from {path}",
+        )
     train = load_mnist(source="embedded", subset="train")
     test = load_mnist(source="embedded", subset="test")
     X, picks = shifted_copies(train.images, n_train)
-    return (X, train.target[picks], test.data, test.target,
-            "embedded MNIST, training images shifted by up to 2 px")
+    return (
+        X,
+        train.target[picks],
+        test.data,
+        test.target,
+        "embedded MNIST, training images shifted by up to 2 px",
+    )
 
 
 def fit_seconds(estimator, X, y, X_test, y_test, repeats=1):
@@ -66,13 +76,28 @@ def keras_raw_fit_seconds(X, y, epochs, repeats=2):
         wrapped.append(time.perf_counter() - start)
 
         start = time.perf_counter()
-        model = build_model(X.shape[1], 10, hidden_layer_sizes=(128,),
-                            l2=estimator.alpha / (2 * len(X)), input_scale=1 / 255)
-        compile_model(model, "multiclass", learning_rate=estimator.learning_rate,
-                      steps_per_execution=estimator.steps_per_execution,
-                      jit_compile=estimator.jit_compile)
-        model.fit(X, y.astype(np.float32), batch_size=estimator.batch_size,
-                  epochs=epochs, shuffle=True, verbose=0)
+        model = build_model(
+            X.shape[1],
+            10,
+            hidden_layer_sizes=(128,),
+            l2=estimator.alpha / (2 * len(X)),
+            input_scale=1 / 255,
+        )
+        compile_model(
+            model,
+            "multiclass",
+            learning_rate=estimator.learning_rate,
+            steps_per_execution=estimator.steps_per_execution,
+            jit_compile=estimator.jit_compile,
+        )
+        model.fit(
+            X,
+            y.astype(np.float32),
+            batch_size=estimator.batch_size,
+            epochs=epochs,
+            shuffle=True,
+            verbose=0,
+        )
         raw.append(time.perf_counter() - start)
     return min(wrapped), min(raw)
 
@@ -88,10 +113,13 @@ def predict_latency(fitted, X_test, n_calls):
     keras_times = []
     for i in range(min(n_calls, 30)):
         start = time.perf_counter()
-        fitted.model_.predict(X_test[i:i + 1].astype(np.float32), verbose=0)
+        fitted.model_.predict(X_test[i : i + 1].astype(np.float32), verbose=0)
         keras_times.append(time.perf_counter() - start)
-    return (float(np.percentile(times, 50)), float(np.percentile(times, 95)),
-            float(np.median(keras_times)))
+    return (
+        float(np.percentile(times, 50)),
+        float(np.percentile(times, 95)),
+        float(np.median(keras_times)),
+    )
 
 
 def grid_search_seconds(X, y, quick):

@@ -57,12 +57,19 @@ def main(argv=None):
         fits += cycle()
     gc.collect()
     mb_per_fit = (rss_mb() - start) / fits
-    result = {"through": args.through, "solver": args.solver, "fits": fits,
-              "mb_per_fit": round(mb_per_fit, 3),
-              "fits_per_gb": round(1024 / mb_per_fit) if mb_per_fit > 0 else None}
-    print(json.dumps(result) if args.json else
-          f"{args.through} ({args.solver}): {mb_per_fit:.2f} MB kept per fit, "
-          f"{result['fits_per_gb']} fits per GB over {fits} fits")
+    result = {
+        "through": args.through,
+        "solver": args.solver,
+        "fits": fits,
+        "mb_per_fit": round(mb_per_fit, 3),
+        "fits_per_gb": round(1024 / mb_per_fit) if mb_per_fit > 0 else None,
+    }
+    print(
+        json.dumps(result)
+        if args.json
+        else f"{args.through} ({args.solver}): {mb_per_fit:.2f} MB kept per fit, "
+        f"{result['fits_per_gb']} fits per GB over {fits} fits"
+    )
 
 
 if __name__ == "__main__":

@@ -66,9 +66,16 @@ extensions = [
 source_suffix = {".rst": "restructuredtext"}
 root_doc = "index"
 # _generated/ and _api_sections.rst are written below and only included.
-exclude_patterns = ["_build", "_templates", "_generated", "_api_sections.rst",
-                    "Thumbs.db", ".DS_Store",
-                    "auto_examples/*.ipynb", "auto_examples/*/*.ipynb"]
+exclude_patterns = [
+    "_build",
+    "_templates",
+    "_generated",
+    "_api_sections.rst",
+    "Thumbs.db",
+    ".DS_Store",
+    "auto_examples/*.ipynb",
+    "auto_examples/*/*.ipynb",
+]
 templates_path = ["_templates"]
 default_role = "literal"
 pygments_style = "sphinx"
@@ -147,22 +154,30 @@ html_show_sourcelink = True
 # Sections of the API reference, in order: submodule -> (title, blurb).
 # A public module not listed here still gets a section, titled by its name.
 _API_GROUPS = {
-    "classifiers": ("Classifiers",
-                    "Keras models that scikit-learn treats as classifiers."),
-    "baseline": ("Baseline",
-                 "The classic scikit-learn model the Keras ones are compared to."),
+    "classifiers": (
+        "Classifiers",
+        "Keras models that scikit-learn treats as classifiers.",
+    ),
+    "baseline": (
+        "Baseline",
+        "The classic scikit-learn model the Keras ones are compared to.",
+    ),
     "preprocessing": ("Preprocessing", "Transformers for pixel data."),
     "datasets": ("Datasets", "Loading MNIST from several sources."),
-    "comparison": ("Model comparison",
-                   "Fit several models on the same data and compare them."),
-    "plotting": ("Plotting", "Display objects, following scikit-learn's "
-                 "plotting API."),
+    "comparison": (
+        "Model comparison",
+        "Fit several models on the same data and compare them.",
+    ),
+    "plotting": ("Plotting", "Display objects, following scikit-learn's plotting API."),
     "persistence": ("Saving and loading", "Save fitted models without pickle."),
-    "parallel": ("Parallel and distributed searches",
-                 "TensorFlow threads in worker processes, and Dask clusters."),
-    "exceptions": ("Errors and warnings",
-                   "Every public error and warning, defined in "
-                   "``skmnist.exceptions``."),
+    "parallel": (
+        "Parallel and distributed searches",
+        "TensorFlow threads in worker processes, and Dask clusters.",
+    ),
+    "exceptions": (
+        "Errors and warnings",
+        "Every public error and warning, defined in ``skmnist.exceptions``.",
+    ),
 }
 # Public modules that are not Python API: the command line has its own page.
 _NOT_API = {"cli", "__main__"}
@@ -192,17 +207,24 @@ def _public_objects():
         else:
             missing.append(f"skmnist.{module}.{name}")
     modules = dict.fromkeys(skmnist._LAZY.values())
-    modules.update(dict.fromkeys(
-        info.name for info in pkgutil.iter_modules(skmnist.__path__)
-        if not info.name.startswith("_") and info.name not in _NOT_API))
+    modules.update(
+        dict.fromkeys(
+            info.name
+            for info in pkgutil.iter_modules(skmnist.__path__)
+            if not info.name.startswith("_") and info.name not in _NOT_API
+        )
+    )
     for module in modules:
         imported = _import(module)
         for name in getattr(imported, "__all__", ()):
             # A name another public module defines (an error re-exported where
             # it is raised) is documented once, in its own module.
             home = getattr(getattr(imported, name), "__module__", "")
-            elsewhere = (home.startswith("skmnist.") and home != imported.__name__
-                         and not home.rpartition(".")[2].startswith("_"))
+            elsewhere = (
+                home.startswith("skmnist.")
+                and home != imported.__name__
+                and not home.rpartition(".")[2].startswith("_")
+            )
             if name not in skmnist._LAZY and not elsewhere:
                 found.append((module, f"skmnist.{module}", name))
     return found, missing
@@ -217,8 +239,10 @@ def _sklearn_methods(cls):
     ``_templates/autosummary/class.rst``).
     """
     return sorted(
-        name for name in dir(cls)
-        if not name.startswith("_") and callable(getattr(cls, name))
+        name
+        for name in dir(cls)
+        if not name.startswith("_")
+        and callable(getattr(cls, name))
         and getattr(getattr(cls, name), "__module__", "").startswith("sklearn.")
     )
 
@@ -240,19 +264,29 @@ def write_api_pages():
             SKLEARN_METHODS[f"{prefix}.{name}"] = _sklearn_methods(obj)
     order = {"class": 0, "function": 1, "exception": 2}
     lines = []
-    for module in sorted(by_module, key=lambda m: (m not in _API_GROUPS,
-                                                   list(_API_GROUPS).index(m)
-                                                   if m in _API_GROUPS else m)):
+    for module in sorted(
+        by_module,
+        key=lambda m: (
+            m not in _API_GROUPS,
+            list(_API_GROUPS).index(m) if m in _API_GROUPS else m,
+        ),
+    ):
         title, blurb = _API_GROUPS.get(module, (f"skmnist.{module}", ""))
         lines += [title, "-" * len(title), "", blurb, ""]
         blocks = {}
         for prefix, template, name in by_module[module]:
             blocks.setdefault((order[template], prefix, template), []).append(name)
         for (_, prefix, template), names in sorted(blocks.items()):
-            lines += [f".. currentmodule:: {prefix}", "",
-                      ".. autosummary::", "   :toctree: generated/",
-                      f"   :template: autosummary/{template}.rst", "",
-                      *[f"   {name}" for name in sorted(names)], ""]
+            lines += [
+                f".. currentmodule:: {prefix}",
+                "",
+                ".. autosummary::",
+                "   :toctree: generated/",
+                f"   :template: autosummary/{template}.rst",
+                "",
+                *[f"   {name}" for name in sorted(names)],
+                "",
+            ]
     (DOCS / "_api_sections.rst").write_text("\n".join(lines))
     # Stubs of names that were renamed or removed would be orphan pages.
     expected = {f"{prefix}.{name}" for _, prefix, name in found}
@@ -267,13 +301,16 @@ def write_benchmark_page(out_dir):
     results = ROOT / "benchmarks" / "RESULTS.md"
     if results.exists():
         # A leading "/" is Sphinx for "relative to docs/", wherever included.
-        text = (".. include:: /../benchmarks/RESULTS.md\n"
-                "   :parser: myst_parser.sphinx_\n")
+        text = (
+            ".. include:: /../benchmarks/RESULTS.md\n   :parser: myst_parser.sphinx_\n"
+        )
     else:
-        text = (".. note::\n\n"
-                "   No results are checked in yet. The table is produced by\n"
-                "   ``python benchmarks/run.py`` (or ``make bench``), which writes\n"
-                "   ``benchmarks/RESULTS.md``; this page includes that file.\n")
+        text = (
+            ".. note::\n\n"
+            "   No results are checked in yet. The table is produced by\n"
+            "   ``python benchmarks/run.py`` (or ``make bench``), which writes\n"
+            "   ``benchmarks/RESULTS.md``; this page includes that file.\n"
+        )
     (out_dir / "benchmark_results.rst").write_text(text)
 
 
@@ -289,16 +326,21 @@ def write_cli_page(out_dir):
         # argparse wraps to the terminal width; fix it so the page is stable.
         os.environ["COLUMNS"] = "72"
         parser = build_parser()
-        commands = next(action for action in parser._actions
-                        if isinstance(action, argparse._SubParsersAction))
+        commands = next(
+            action
+            for action in parser._actions
+            if isinstance(action, argparse._SubParsersAction)
+        )
         parts = [("skmnist", parser)]
         parts += [(f"skmnist {name}", sub) for name, sub in commands.choices.items()]
         text = ""
         for command, sub in parts:
             title = f"``{command}``"
             help_text = sub.format_help().rstrip().replace("\n", "\n   ")
-            text += (f"{title}\n{'-' * len(title)}\n\n"
-                     f".. code-block:: text\n\n   {help_text}\n\n")
+            text += (
+                f"{title}\n{'-' * len(title)}\n\n"
+                f".. code-block:: text\n\n   {help_text}\n\n"
+            )
     (out_dir / "cli_help.rst").write_text(text)
 
 
@@ -309,9 +351,12 @@ write_benchmark_page(_GENERATED)
 write_cli_page(_GENERATED)
 if _MISSING:
     # Not a Sphinx warning: a module still being written must not fail -W.
-    print("skmnist docs: not in the API reference yet (module missing): "
-          + ", ".join(_MISSING))
+    print(
+        "skmnist docs: not in the API reference yet (module missing): "
+        + ", ".join(_MISSING)
+    )
 
 # TensorFlow and Keras print deprecation noise while the gallery runs.
-warnings.filterwarnings("ignore", category=DeprecationWarning,
-                        module=r"(tensorflow|keras|google)\..*")
+warnings.filterwarnings(
+    "ignore", category=DeprecationWarning, module=r"(tensorflow|keras|google)\..*"
+)

@@ -42,7 +42,10 @@ def timed_search(n_jobs=None, scheduler=None):
     """Fit the grid, return the fitted search and its wall time in seconds."""
     search = GridSearchCV(
         KerasMLP(max_iter=10, batch_size=50, random_state=0),
-        grid, cv=3, scoring="neg_log_loss", n_jobs=n_jobs,
+        grid,
+        cv=3,
+        scoring="neg_log_loss",
+        n_jobs=n_jobs,
     )
     start = time.perf_counter()
     with search_backend(scheduler, n_workers=2):
@@ -66,9 +69,11 @@ if __name__ == "__main__":
     reference = runs["n_jobs=1"][0].cv_results_["mean_test_score"]
     for name, (search, seconds) in runs.items():
         gap = np.abs(search.cv_results_["mean_test_score"] - reference).max()
-        print(f"{name.splitlines()[0]:>12}: {seconds:5.1f} s, "
-              f"best {search.best_params_}, log loss {-search.best_score_:.4f}, "
-              f"largest score gap to n_jobs=1: {gap:.1e}")
+        print(
+            f"{name.splitlines()[0]:>12}: {seconds:5.1f} s, "
+            f"best {search.best_params_}, log loss {-search.best_score_:.4f}, "
+            f"largest score gap to n_jobs=1: {gap:.1e}"
+        )
 
     # Wall times: two workers can at best halve the time on two free cores;
     # the parallel bars also include starting the workers.

@@ -65,10 +65,25 @@ class BaseKerasClassifier(ScikerasCompatMixin, KerasClassifier):
     }
 
     def __init__(
-        self, *, alpha, solver, learning_rate, batch_size, max_iter, tol,
-        n_iter_no_change, early_stopping, validation_fraction, class_weight,
-        input_scaling, steps_per_execution, jit_compile, callbacks, warm_start,
-        random_state, verbose,
+        self,
+        *,
+        alpha,
+        solver,
+        learning_rate,
+        batch_size,
+        max_iter,
+        tol,
+        n_iter_no_change,
+        early_stopping,
+        validation_fraction,
+        class_weight,
+        input_scaling,
+        steps_per_execution,
+        jit_compile,
+        callbacks,
+        warm_start,
+        random_state,
+        verbose,
     ):
         self.alpha = alpha
         self.solver = solver
@@ -117,8 +132,9 @@ class BaseKerasClassifier(ScikerasCompatMixin, KerasClassifier):
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight, validation_data=validation_data,
-                         incremental=False)
+        return self._fit(
+            X, y, sample_weight, validation_data=validation_data, incremental=False
+        )
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one epoch on ``(X, y)``, continuing from the current weights.
@@ -215,8 +231,16 @@ class BaseKerasClassifier(ScikerasCompatMixin, KerasClassifier):
 
     # -- training ----------------------------------------------------------------
 
-    def _fit(self, X, y, sample_weight=None, *, validation_data=None, classes=None,
-             incremental=False):
+    def _fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        validation_data=None,
+        classes=None,
+        incremental=False,
+    ):
         """Fit (``max_iter`` epochs) or, ``incremental``, train one more epoch.
 
         A new network is built unless ``incremental`` or ``warm_start`` finds
@@ -230,8 +254,10 @@ class BaseKerasClassifier(ScikerasCompatMixin, KerasClassifier):
             check_classification_targets(y)
             if reset:
                 encoder, self.target_type_ = fit_target_encoder(
-                    y, classes if incremental else None,
-                    require_classes=incremental and first_call)
+                    y,
+                    classes if incremental else None,
+                    require_classes=incremental and first_call,
+                )
                 self.target_encoder_ = encoder
                 self.classes_ = encoder.classes_
                 self.n_classes_ = encoder.n_classes_
@@ -239,15 +265,22 @@ class BaseKerasClassifier(ScikerasCompatMixin, KerasClassifier):
             weights = self._sample_weights(X, y, sample_weight)
             seed = _training._seed_from(self.random_state)
             X, y_encoded, weights, validation = self._split_validation(
-                X, y, y_encoded, weights, validation_data, not incremental, seed)
+                X, y, y_encoded, weights, validation_data, not incremental, seed
+            )
             if reset:
                 self._random_state = seed
                 self.model_ = self._make_model(X, seed)
                 self.history_ = {}
             try:
-                self._train_epochs(X, y_encoded, weights, validation,
-                                   1 if incremental else self.max_iter, seed,
-                                   monitor=not incremental)
+                self._train_epochs(
+                    X,
+                    y_encoded,
+                    weights,
+                    validation,
+                    1 if incremental else self.max_iter,
+                    seed,
+                    monitor=not incremental,
+                )
             except _Diverged as diverged:
                 raise self._divergence_error(diverged.epoch, diverged.loss) from None
             if not _all_finite(self.model_):
@@ -267,36 +300,51 @@ class BaseKerasClassifier(ScikerasCompatMixin, KerasClassifier):
     def _sample_weights(self, X, y, sample_weight):
         if sample_weight is None and self.class_weight is None:
             return None
-        weights = _check_sample_weight(sample_weight, X, dtype=np.float32,
-                                       ensure_non_negative=True)
+        weights = _check_sample_weight(
+            sample_weight, X, dtype=np.float32, ensure_non_negative=True
+        )
         if isinstance(self.class_weight, dict):
-            bad = {label: weight for label, weight in self.class_weight.items()
-                   if not (np.isfinite(weight) and weight >= 0)}
+            bad = {
+                label: weight
+                for label, weight in self.class_weight.items()
+                if not (np.isfinite(weight) and weight >= 0)
+            }
             if bad:
                 raise ValueError(
                     "class_weight must map classes to finite, non-negative "
-                    f"weights (as sample_weight must be); got {bad}.")
+                    f"weights (as sample_weight must be); got {bad}."
+                )
         if self.class_weight is not None:
             weights = weights * compute_sample_weight(self.class_weight, y)
         return weights.astype(np.float32, copy=False)
 
-    def _split_validation(self, X, y, y_encoded, weights, validation_data,
-                          monitor, seed):
+    def _split_validation(
+        self, X, y, y_encoded, weights, validation_data, monitor, seed
+    ):
         if validation_data is not None:
-            if not (isinstance(validation_data, (tuple, list))
-                    and len(validation_data) == 2):
-                raise TypeError("validation_data must be a tuple (X_val, y_val); "
-                                f"got {type(validation_data).__name__}.")
+            if not (
+                isinstance(validation_data, (tuple, list)) and len(validation_data) == 2
+            ):
+                raise TypeError(
+                    "validation_data must be a tuple (X_val, y_val); "
+                    f"got {type(validation_data).__name__}."
+                )
             X_val, y_val = self._validate_data(*validation_data, reset=False)
-            return X, y_encoded, weights, (
-                X_val, encode_targets(self, y_val, what="validation_data y"))
+            return (
+                X,
+                y_encoded,
+                weights,
+                (X_val, encode_targets(self, y_val, what="validation_data y")),
+            )
         if not (monitor and self.early_stopping):
             return X, y_encoded, weights, None
         single_label = self.target_type_ != "multilabel-indicator"
         train, val = train_test_split(
-            np.arange(X.shape[0]), test_size=self.validation_fraction,
+            np.arange(X.shape[0]),
+            test_size=self.validation_fraction,
             random_state=seed,
-            stratify=y if single_label else None)
+            stratify=y if single_label else None,
+        )
         train_weights = None if weights is None else weights[train]
         return X[train], y_encoded[train], train_weights, (X[val], y_encoded[val])
 
@@ -310,23 +358,33 @@ class BaseKerasClassifier(ScikerasCompatMixin, KerasClassifier):
         elif self.input_scaling == "standard":
             mean = X.mean(axis=0, dtype=np.float64)
             variance = X.var(axis=0, dtype=np.float64)
-            scaling.update(input_mean=mean.astype(np.float32),
-                           input_variance=variance.astype(np.float32))
+            scaling.update(
+                input_mean=mean.astype(np.float32),
+                input_variance=variance.astype(np.float32),
+            )
         n_outputs = output_units(self.target_type_, self.n_classes_)
         # Every initializer and dropout layer gets its own seed derived from
         # ``seed``: no global seed (Python, NumPy, TensorFlow) is set or read,
         # so seeded fits in parallel threads cannot disturb one another.
         batch_size = min(self.batch_size, X.shape[0])
         model = build_model(
-            self.n_features_in_, n_outputs, hidden_layer_sizes=self._hidden_layers(),
-            l2=self.alpha / (2.0 * batch_size), seed=seed,
-            **self._model_kwargs(), **scaling)
+            self.n_features_in_,
+            n_outputs,
+            hidden_layer_sizes=self._hidden_layers(),
+            l2=self.alpha / (2.0 * batch_size),
+            seed=seed,
+            **self._model_kwargs(),
+            **scaling,
+        )
         steps = -(-X.shape[0] // batch_size)
         return compile_model(
-            model, self.target_type_, solver=self.solver,
+            model,
+            self.target_type_,
+            solver=self.solver,
             learning_rate=self.learning_rate,
             steps_per_execution=_steps_per_execution(self.steps_per_execution, steps),
-            jit_compile=self.jit_compile)
+            jit_compile=self.jit_compile,
+        )
 
     def _train_epochs(self, X, y, weights, validation, epochs, seed, *, monitor):
         keras = import_keras()
@@ -340,21 +398,32 @@ class BaseKerasClassifier(ScikerasCompatMixin, KerasClassifier):
             watch_validation = self.early_stopping and validation is not None
             stopper = keras.callbacks.EarlyStopping(
                 monitor="val_loss" if watch_validation else "loss",
-                min_delta=self.tol, patience=self.n_iter_no_change,
-                restore_best_weights=watch_validation)
+                min_delta=self.tol,
+                patience=self.n_iter_no_change,
+                restore_best_weights=watch_validation,
+            )
             callbacks.append(stopper)
         initial_epoch = len(self.history_.get("loss", []))
         batch_size = min(self.batch_size, X.shape[0])
         steps_per_execution = _steps_per_execution(
-            self.steps_per_execution, -(-X.shape[0] // batch_size))
+            self.steps_per_execution, -(-X.shape[0] // batch_size)
+        )
         history = _training.run_fit(
-            self.model_, X, y, weights, batch_size=batch_size, epochs=epochs,
-            initial_epoch=initial_epoch, steps_per_execution=steps_per_execution,
+            self.model_,
+            X,
+            y,
+            weights,
+            batch_size=batch_size,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            steps_per_execution=steps_per_execution,
             # Continue a warm start on a fresh but reproducible shuffle order.
             seed=None if seed is None else seed + initial_epoch,
-            validation=validation, callbacks=callbacks,
+            validation=validation,
+            callbacks=callbacks,
             # verbose=1 is one line per epoch (our logger); 2+ is Keras' bar.
-            verbose=1 if int(self.verbose) >= 2 else 0)
+            verbose=1 if int(self.verbose) >= 2 else 0,
+        )
         for key, values in history.items():
             self.history_.setdefault(key, []).extend(float(v) for v in values)
         self.n_iter_ = len(self.history_["loss"])
@@ -367,6 +436,8 @@ class BaseKerasClassifier(ScikerasCompatMixin, KerasClassifier):
                 warnings.warn(
                     f"{type(self).__name__}: maximum iterations ({epochs}) "
                     "reached and the optimization hasn't converged yet.",
-                    ConvergenceWarning, stacklevel=4)
+                    ConvergenceWarning,
+                    stacklevel=4,
+                )
         else:
             self.best_epoch_ = self.n_iter_

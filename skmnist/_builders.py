@@ -70,29 +70,49 @@ def build_model(
     inputs = keras.Input(shape=(n_features,), dtype="float32", name="pixels")
     x = inputs
     if input_mean is not None:
-        x = layers.Normalization(mean=input_mean, variance=input_variance,
-                                 name="standardize")(x)
+        x = layers.Normalization(
+            mean=input_mean, variance=input_variance, name="standardize"
+        )(x)
     elif input_scale is not None and input_scale != 1.0:
         x = layers.Rescaling(float(input_scale), name="rescale")(x)
 
     def initializer(layer):
         return keras.initializers.GlorotUniform(
-            seed=None if seed is None else seed + layer)
+            seed=None if seed is None else seed + layer
+        )
 
     for i, units in enumerate(hidden_layer_sizes):
-        x = layers.Dense(units, activation=activation, kernel_regularizer=regularizer,
-                         kernel_initializer=initializer(i), name=f"hidden_{i}")(x)
+        x = layers.Dense(
+            units,
+            activation=activation,
+            kernel_regularizer=regularizer,
+            kernel_initializer=initializer(i),
+            name=f"hidden_{i}",
+        )(x)
         if dropout > 0:
-            x = layers.Dropout(dropout, name=f"dropout_{i}",
-                               seed=None if seed is None else seed + 1000 + i)(x)
-    logits = layers.Dense(n_outputs, kernel_regularizer=regularizer,
-                          kernel_initializer=initializer(len(hidden_layer_sizes)),
-                          name="logits")(x)
+            x = layers.Dropout(
+                dropout,
+                name=f"dropout_{i}",
+                seed=None if seed is None else seed + 1000 + i,
+            )(x)
+    logits = layers.Dense(
+        n_outputs,
+        kernel_regularizer=regularizer,
+        kernel_initializer=initializer(len(hidden_layer_sizes)),
+        name="logits",
+    )(x)
     return keras.Model(inputs, logits, name="skmnist_classifier")
 
 
-def compile_model(model, target_type, *, solver="adam", learning_rate=1e-3,
-                  steps_per_execution=1, jit_compile=False):
+def compile_model(
+    model,
+    target_type,
+    *,
+    solver="adam",
+    learning_rate=1e-3,
+    steps_per_execution=1,
+    jit_compile=False,
+):
     """Compile ``model`` with a from-logits loss matching ``target_type``."""
     keras = import_keras()
     optimizers = {

@@ -21,6 +21,8 @@ COLUMNS = {
 }
 # Tables show "mean ± std" for these; the times' spread stays in to_dict().
 _WITH_STD = ("accuracy", "log_loss", "f1_macro")
+
+
 def _rank(row):
     """Sort key of "best": higher accuracy, ties to the lower log loss."""
     loss = row.get("log_loss")
@@ -84,8 +86,7 @@ class ComparisonResult:
     | model | accuracy | log loss | macro F1 | fit (s) | predict (s) | parameters |
     """
 
-    def __init__(self, rows, estimators=None, *, cv=None, n_train=None,
-                 n_test=None):
+    def __init__(self, rows, estimators=None, *, cv=None, n_train=None, n_test=None):
         self.rows = list(rows)
         self.estimators_ = dict(estimators or {})
         self.cv = cv
@@ -117,9 +118,13 @@ class ComparisonResult:
             and ``n_test``; NaN becomes None and NumPy scalars become Python
             numbers.
         """
-        return {"rows": [_plain(row) for row in self.rows],
-                "best": self.best_["model"], "cv": self.cv,
-                "n_train": self.n_train, "n_test": self.n_test}
+        return {
+            "rows": [_plain(row) for row in self.rows],
+            "best": self.best_["model"],
+            "cv": self.cv,
+            "n_train": self.n_train,
+            "n_test": self.n_test,
+        }
 
     def columns(self):
         """The table's columns: those that some row holds.
@@ -129,8 +134,11 @@ class ComparisonResult:
         columns : dict of str to tuple of (str, str)
             Row key to ``(column title, format)``, in table order.
         """
-        return {key: spec for key, spec in COLUMNS.items()
-                if key == "model" or any(key in row for row in self.rows)}
+        return {
+            key: spec
+            for key, spec in COLUMNS.items()
+            if key == "model" or any(key in row for row in self.rows)
+        }
 
     def formatted_rows(self, *, std_for=_WITH_STD):
         """Rows as lists of strings in the order of :meth:`columns`.
@@ -171,8 +179,10 @@ class ComparisonResult:
             Header, alignment line and one line per row.
         """
         header = [title for title, _ in self.columns().values()]
-        lines = ["| " + " | ".join(header) + " |",
-                 "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
+        lines = [
+            "| " + " | ".join(header) + " |",
+            "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|",
+        ]
         lines += ["| " + " | ".join(cells) + " |" for cells in self.formatted_rows()]
         return "\n".join(lines)
 

@@ -76,13 +76,21 @@ class ScikerasCompatMixin:
             _refuse_a_single_image(self, X)
         X = _flatten_image_stack(X)
         _refuse_non_pixels(X)
-        check_params = dict(dtype=_ACCEPTED_DTYPES, allow_nd=True,
-                            ensure_all_finite=True)
+        check_params = dict(
+            dtype=_ACCEPTED_DTYPES, allow_nd=True, ensure_all_finite=True
+        )
         if y is None:
             X = validate_data(self, X, reset=reset, **check_params)
         else:
-            X, y = validate_data(self, X, y, reset=reset, multi_output=True,
-                                 y_numeric=y_numeric, **check_params)
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                reset=reset,
+                multi_output=True,
+                y_numeric=y_numeric,
+                **check_params,
+            )
             if y.ndim == 2 and y.shape[1] == 1:
                 # A column vector is one label per row, not a one-label
                 # multilabel problem: warn and ravel, as scikit-learn does.
@@ -94,7 +102,8 @@ class ScikerasCompatMixin:
             # probability NaN: refuse them instead of predicting NaN.
             raise ValueError(
                 "X has values beyond the float32 range the model computes in "
-                f"(|x| <= {_F32_MAX:.3g}); got {max(X.max(), -X.min()):.3g}.")
+                f"(|x| <= {_F32_MAX:.3g}); got {max(X.max(), -X.min()):.3g}."
+            )
         return X, y
 
 
@@ -105,13 +114,19 @@ def _refuse_a_single_image(estimator, X):
     """A lone ``(28, 28)`` image reads as 28 rows of 28 features: say so."""
     shape = getattr(X, "shape", None)
     n_features = getattr(estimator, "n_features_in_", None)
-    if (shape is not None and len(shape) == 2 and n_features is not None
-            and shape[1] != n_features and shape[0] * shape[1] == n_features):
+    if (
+        shape is not None
+        and len(shape) == 2
+        and n_features is not None
+        and shape[1] != n_features
+        and shape[0] * shape[1] == n_features
+    ):
         raise ValueError(
             f"X has {shape[1]} features, but {type(estimator).__name__} is "
             f"expecting {n_features} features as input. X of shape {shape} looks "
             "like one image: pass a stack of one, images[:1] or "
-            f"X.reshape(1, {shape[0]}, {shape[1]}).")
+            f"X.reshape(1, {shape[0]}, {shape[1]})."
+        )
 
 
 def _refuse_non_pixels(X):
@@ -119,16 +134,27 @@ def _refuse_non_pixels(X):
     if getattr(X, "ndim", 2) > 2:  # 3-D stacks were flattened already
         raise ValueError(
             "Expected X as a 2-D array (n_samples, n_features) or a 3-D image "
-            f"stack (n_samples, height, width); got shape {X.shape}.")
+            f"stack (n_samples, height, width); got shape {X.shape}."
+        )
     if getattr(getattr(X, "dtype", None), "kind", "") in ("m", "M"):
-        raise TypeError(f"X has dtype {X.dtype}; expected numbers (bool, integer "
-                        "or float pixels).")
+        raise TypeError(
+            f"X has dtype {X.dtype}; expected numbers (bool, integer or float pixels)."
+        )
 
 
 # Integer pixels stay integers and float32 stays float32: the model casts each
 # batch, so a 60,000 x 784 uint8 MNIST never becomes a 376 MB float64 copy.
-_ACCEPTED_DTYPES = ["float32", "float64", "uint8", "uint16", "int8", "int16",
-                    "int32", "int64", "bool"]
+_ACCEPTED_DTYPES = [
+    "float32",
+    "float64",
+    "uint8",
+    "uint16",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "bool",
+]
 
 
 def _flatten_image_stack(X):

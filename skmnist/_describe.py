@@ -25,8 +25,11 @@ def describe_estimator(estimator):
     by their class name.
     """
     if isinstance(estimator, Pipeline):
-        steps = [_describe_value(step) for _, step in estimator.steps
-                 if step is not None and step != "passthrough"]
+        steps = [
+            _describe_value(step)
+            for _, step in estimator.steps
+            if step is not None and step != "passthrough"
+        ]
         return f"Pipeline({', '.join(steps)})"
     if not hasattr(estimator, "get_params"):
         return type(estimator).__name__

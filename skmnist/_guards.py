@@ -52,11 +52,15 @@ def _callback_classes():
                 f"{prefix} {name} {value:.4f}"
                 for prefix, group in (("train", train), ("val", val))
                 for name, value in sorted(
-                    group.items(),
-                    key=lambda item: (item[0] != "loss", item[0])))
+                    group.items(), key=lambda item: (item[0] != "loss", item[0])
+                )
+            )
             seconds = time.perf_counter() - self._started
-            print(f"Epoch {epoch + 1}/{self.params['epochs']} - {metrics} - "
-                  f"{seconds:.2f}s", flush=True)
+            print(
+                f"Epoch {epoch + 1}/{self.params['epochs']} - {metrics} - "
+                f"{seconds:.2f}s",
+                flush=True,
+            )
 
     class FiniteLossGuard(keras.callbacks.Callback):
         """Stop at the first epoch whose mean training loss is not finite."""
@@ -92,8 +96,9 @@ def _unchanged_on_failure(estimator, model):
     if model is not None:
         weights = model.get_weights()
         optimizer = model.optimizer
-        optimizer_state = [(variable, variable.numpy())
-                           for variable in optimizer.variables]
+        optimizer_state = [
+            (variable, variable.numpy()) for variable in optimizer.variables
+        ]
         steps_per_execution = model.steps_per_execution
     try:
         yield

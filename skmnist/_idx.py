@@ -116,8 +116,14 @@ def read_npz(path, subsets):
                     "y_train, x_test, y_test."
                 )
             arrays = [(npz[NPZ_KEYS[s][0]], npz[NPZ_KEYS[s][1]]) for s in subsets]
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError,
-            NotImplementedError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        RuntimeError,
+        NotImplementedError,
+    ) as exc:
         if isinstance(exc, FileNotFoundError):
             raise
         raise ValueError(
@@ -156,8 +162,13 @@ def _check_npz_headers(path, keys, origin):
             if info.flag_bits & 0x1:
                 raise ValueError(f"{origin}: {key} is encrypted.")
             with archive.open(info) as member:
-                _safe_zip.npy_header(member, info.file_size, f"{origin}: {key}",
-                                     ValueError, max_bytes=MAX_DATA_BYTES)
+                _safe_zip.npy_header(
+                    member,
+                    info.file_size,
+                    f"{origin}: {key}",
+                    ValueError,
+                    max_bytes=MAX_DATA_BYTES,
+                )
 
 
 def read_idx_folder(folder, subsets):
@@ -201,8 +212,7 @@ def read_idx(path, magic):
         # Decide by content, not by name: a gzipped file may have lost its ".gz".
         is_gzip = raw.read(2) == GZIP_MAGIC
         if not is_gzip and path.endswith(".gz"):
-            raise ValueError(f"{path}: corrupt or truncated .gz file (no gzip "
-                             "header).")
+            raise ValueError(f"{path}: corrupt or truncated .gz file (no gzip header).")
         raw.seek(0)
         if not is_gzip:
             return _read_idx_stream(raw, path, magic, os.fstat(raw.fileno()).st_size)

@@ -152,8 +152,7 @@ def mnist_like(pixels):
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     if np.median(border) > (grey.min() + grey.max()) / 2:
         grey = -grey  # light background: invert (the scale is restored below)
-    background = np.median(np.concatenate([grey[0], grey[-1], grey[:, 0],
-                                           grey[:, -1]]))
+    background = np.median(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]]))
     ink = grey.max()
     if ink <= background:
         return np.zeros((SIDE, SIDE), np.uint8)
@@ -169,12 +168,15 @@ def _frame(grey):
 
     rows = np.flatnonzero((grey > INK * 255).any(axis=1))
     cols = np.flatnonzero((grey > INK * 255).any(axis=0))
-    digit = grey[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    digit = grey[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     height, width = digit.shape
     scale = BOX / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    digit = np.asarray(Image.fromarray(digit.astype(np.float32), mode="F")
-                       .resize(size, Image.Resampling.LANCZOS))
+    digit = np.asarray(
+        Image.fromarray(digit.astype(np.float32), mode="F").resize(
+            size, Image.Resampling.LANCZOS
+        )
+    )
     digit = np.clip(digit, 0, 255)  # Lanczos rings a little past the range
     mass = digit.sum()
     height, width = digit.shape
@@ -183,7 +185,7 @@ def _frame(grey):
     top = int(np.clip(round(CENTRE - centre_row), 0, SIDE - height))
     left = int(np.clip(round(CENTRE - centre_col), 0, SIDE - width))
     canvas = np.zeros((SIDE, SIDE))
-    canvas[top:top + height, left:left + width] = digit
+    canvas[top : top + height, left : left + width] = digit
     return canvas
 
 
@@ -198,7 +200,8 @@ def _read_picture(path):
             with Image.open(path) as picture:
                 picture = ImageOps.exif_transpose(picture)
                 if picture.mode in ("RGBA", "LA", "PA") or (
-                        "transparency" in picture.info):
+                    "transparency" in picture.info
+                ):
                     rgba = picture.convert("RGBA")
                     white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
                     picture = Image.alpha_composite(white, rgba)
@@ -210,8 +213,9 @@ def _read_picture(path):
     except Exception as error:  # noqa: BLE001
         # Pillow's decoders raise many types (OSError, SyntaxError, struct.error,
         # DecompressionBombError, ...) on a bad file; all mean "not a picture".
-        raise ValueError(f"{path}: not a picture Pillow can read "
-                         f"({type(error).__name__}: {error})") from None
+        raise ValueError(
+            f"{path}: not a picture Pillow can read ({type(error).__name__}: {error})"
+        ) from None
 
 
 def _read_array(path):
@@ -229,7 +233,8 @@ def _read_array(path):
                         f"{path}: expected one array of images, found "
                         f"{len(members)} ({keys}); save one with np.save or "
                         "np.savez(file, images), or give an MNIST-format file to "
-                        "--source")
+                        "--source"
+                    )
                 with archive.open(members[0]) as handle:
                     array = _read_npy(handle, path)
     except FileNotFoundError:
@@ -264,13 +269,18 @@ def _read_npy(handle, path):
 def _as_rows(array, path):
     if array.shape in ((SIDE, SIDE), (SIDE * SIDE,)):
         array = array.reshape(1, SIDE * SIDE)
-    elif array.ndim == 3 and array.shape[1:] == (SIDE, SIDE) or (
-            array.ndim == 2 and array.shape[1] == SIDE * SIDE):
+    elif (
+        array.ndim == 3
+        and array.shape[1:] == (SIDE, SIDE)
+        or (array.ndim == 2 and array.shape[1] == SIDE * SIDE)
+    ):
         array = array.reshape(len(array), SIDE * SIDE)
     else:
-        raise ValueError(f"{path}: array of shape {array.shape}; expected 28 x 28 "
-                         "images or 784-pixel rows: (28, 28), (784,), "
-                         "(n, 28, 28) or (n, 784)")
+        raise ValueError(
+            f"{path}: array of shape {array.shape}; expected 28 x 28 "
+            "images or 784-pixel rows: (28, 28), (784,), "
+            "(n, 28, 28) or (n, 784)"
+        )
     if len(array) == 0:
         raise ValueError(f"{path}: holds no images (shape {array.shape})")
     floats = array.dtype.kind == "f"
@@ -281,6 +291,8 @@ def _as_rows(array, path):
     if floats and low >= 0 and high <= 1:
         array = array * 255  # pixels scaled to 0-1, e.g. by PixelScaler
     elif low < 0 or high > 255:
-        raise ValueError(f"{path}: values {low:g} to {high:g}; expected 0-255 "
-                         "(0 = background), as in MNIST")
+        raise ValueError(
+            f"{path}: values {low:g} to {high:g}; expected 0-255 "
+            "(0 = background), as in MNIST"
+        )
     return np.rint(array).astype(np.uint8)

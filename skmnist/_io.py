@@ -15,8 +15,18 @@ from importlib import metadata
 from pathlib import Path
 
 # Libraries whose versions are written into reports and saved models.
-LIBRARIES = ("skmnist", "numpy", "scikit-learn", "scipy", "tensorflow", "keras",
-             "jax", "scikeras", "skops", "matplotlib")
+LIBRARIES = (
+    "skmnist",
+    "numpy",
+    "scikit-learn",
+    "scipy",
+    "tensorflow",
+    "keras",
+    "jax",
+    "scikeras",
+    "skops",
+    "matplotlib",
+)
 
 
 def _umask():
@@ -58,8 +68,9 @@ def atomic_path(path, *, suffix=".part"):
         Where to write the content.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.absolute().parent, prefix=f".{path.name}.",
-                               suffix=suffix)
+    fd, tmp = tempfile.mkstemp(
+        dir=path.absolute().parent, prefix=f".{path.name}.", suffix=suffix
+    )
     os.close(fd)
     tmp = Path(tmp)
     try:
@@ -134,6 +145,10 @@ def environment():
         ``python``, ``platform``, ``processor``, ``cpu_count`` and
         ``libraries`` (see :func:`library_versions`).
     """
-    return {"python": platform.python_version(), "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(), "libraries": library_versions()}
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "libraries": library_versions(),
+    }

@@ -38,9 +38,21 @@ _CHUNK = 1 << 20
 # Exceptions that reading a malformed zip raises: encrypted entries raise
 # RuntimeError, corrupt deflate data zlib.error, a bad CRC BadZipFile,
 # unknown compression NotImplementedError, a truncated stream EOFError.
-ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, RuntimeError,
-              NotImplementedError, EOFError, OSError, ValueError, struct.error,
-              OverflowError, KeyError, IndexError, UnicodeDecodeError)
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    RuntimeError,
+    NotImplementedError,
+    EOFError,
+    OSError,
+    ValueError,
+    struct.error,
+    OverflowError,
+    KeyError,
+    IndexError,
+    UnicodeDecodeError,
+)
 
 
 class Budget:
@@ -69,21 +81,28 @@ def read_zip(source, where, error, *, budget=None, json_names=()):
             infos = archive.infolist()
             names = [info.filename for info in infos]
             if len(infos) > MAX_ENTRIES or len(set(names)) != len(names):
-                raise error(f"{where}: {len(infos)} entries, duplicated or over the "
-                            f"limit of {MAX_ENTRIES}.")
+                raise error(
+                    f"{where}: {len(infos)} entries, duplicated or over the "
+                    f"limit of {MAX_ENTRIES}."
+                )
             entries = {}
             for info in infos:
                 entry = f"/{info.filename}"
-                is_json = info.filename in json_names or info.filename.endswith(
-                    ".json")
+                is_json = info.filename in json_names or info.filename.endswith(".json")
                 entries[info.filename] = _read_entry(
-                    archive, info, f"{where}/{info.filename}", error, budget,
-                    MAX_JSON_BYTES if is_json else MAX_ENTRY_BYTES)
+                    archive,
+                    info,
+                    f"{where}/{info.filename}",
+                    error,
+                    budget,
+                    MAX_JSON_BYTES if is_json else MAX_ENTRY_BYTES,
+                )
     except error:
         raise
     except ZIP_ERRORS as exc:
-        raise error(f"{where}{entry}: unreadable archive ({type(exc).__name__}: "
-                    f"{exc}).") from exc
+        raise error(
+            f"{where}{entry}: unreadable archive ({type(exc).__name__}: {exc})."
+        ) from exc
     return entries
 
 
@@ -98,21 +117,27 @@ def check_directory(fileobj, where, error):
         raise zipfile.BadZipFile("File is not a zip file")
     size = end[zipfile._ECD_SIZE]
     if size > MAX_DIRECTORY_BYTES or end[zipfile._ECD_ENTRIES_TOTAL] > MAX_ENTRIES:
-        raise error(f"{where}: a central directory of {size} bytes and "
-                    f"{end[zipfile._ECD_ENTRIES_TOTAL]} entries, over the limits of "
-                    f"{MAX_DIRECTORY_BYTES} bytes and {MAX_ENTRIES} entries.")
+        raise error(
+            f"{where}: a central directory of {size} bytes and "
+            f"{end[zipfile._ECD_ENTRIES_TOTAL]} entries, over the limits of "
+            f"{MAX_DIRECTORY_BYTES} bytes and {MAX_ENTRIES} entries."
+        )
 
 
 def _read_entry(archive, info, where, error, budget, limit):
     if info.flag_bits & 0x1:
         raise error(f"{where} is encrypted; skmnist never writes encrypted entries.")
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise error(f"{where} uses compression method {info.compress_type}; only "
-                    "stored and deflated entries are read.")
+        raise error(
+            f"{where} uses compression method {info.compress_type}; only "
+            "stored and deflated entries are read."
+        )
     cap = min(limit, budget.left)
     if info.file_size > cap:
-        raise error(f"{where} declares {info.file_size} bytes inflated, over the "
-                    f"limit of {cap} bytes.")
+        raise error(
+            f"{where} declares {info.file_size} bytes inflated, over the "
+            f"limit of {cap} bytes."
+        )
     chunks, size = [], 0
     with archive.open(info) as member:
         # The declared size is only a claim: count what actually comes out.
@@ -129,16 +154,21 @@ def parse_json(data, where, error):
     """Parse JSON ``data`` no larger than :data:`MAX_JSON_BYTES`, nested at most
     :data:`MAX_JSON_DEPTH` deep; raise ``error`` naming ``where`` otherwise."""
     if len(data) > MAX_JSON_BYTES:
-        raise error(f"{where} is {len(data)} bytes, over the limit of "
-                    f"{MAX_JSON_BYTES} for JSON.")
+        raise error(
+            f"{where} is {len(data)} bytes, over the limit of "
+            f"{MAX_JSON_BYTES} for JSON."
+        )
     try:
         value = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise error(f"{where} is not valid JSON (or nested too deep): "
-                    f"{str(exc)[:200]}") from exc
+        raise error(
+            f"{where} is not valid JSON (or nested too deep): {str(exc)[:200]}"
+        ) from exc
     if json_depth(value) > MAX_JSON_DEPTH:
-        raise error(f"{where} nests arrays and objects over {MAX_JSON_DEPTH} "
-                    "levels deep, the limit.")
+        raise error(
+            f"{where} nests arrays and objects over {MAX_JSON_DEPTH} "
+            "levels deep, the limit."
+        )
     return value
 
 
@@ -178,16 +208,22 @@ def npy_header(fileobj, payload_bytes, where, error, *, max_bytes):
     except ZIP_ERRORS + (SyntaxError, TypeError) as exc:
         raise error(f"{where}: not a valid .npy array ({exc}).") from exc
     if dtype.hasobject:
-        raise error(f"{where}: holds Python objects (dtype {dtype}); only plain "
-                    "numeric arrays are read.")
+        raise error(
+            f"{where}: holds Python objects (dtype {dtype}); only plain "
+            "numeric arrays are read."
+        )
     declared = dtype.itemsize
     for dim in shape:
         declared *= dim  # Python ints: 10**15 rows cannot overflow
     if declared > max_bytes:
-        raise error(f"{where}: declares shape {shape} of {dtype} ({declared} "
-                    f"bytes), over the limit of {max_bytes} bytes.")
+        raise error(
+            f"{where}: declares shape {shape} of {dtype} ({declared} "
+            f"bytes), over the limit of {max_bytes} bytes."
+        )
     present = payload_bytes - fileobj.tell()
     if declared != present:
-        raise error(f"{where}: declares shape {shape} of {dtype} ({declared} "
-                    f"bytes) but holds {present} bytes of data.")
+        raise error(
+            f"{where}: declares shape {shape} of {dtype} ({declared} "
+            f"bytes) but holds {present} bytes of data."
+        )
     return shape, dtype

@@ -164,7 +164,8 @@ def fetch_remote(remote, data_home, *, force=False):
     remove_stale_parts(data_home, remote.filename)
     # The writer's host and pid in the name tell a later run whether it died.
     fd, partial = tempfile.mkstemp(
-        prefix=f".{remote.filename}.{_host()}-{os.getpid()}.", suffix=".part",
+        prefix=f".{remote.filename}.{_host()}-{os.getpid()}.",
+        suffix=".part",
         dir=data_home,
     )
     try:
@@ -301,8 +302,14 @@ def fetch_openml_mnist(data_home, *, download_if_missing=True, force=False):
         parser = "pandas"  # several times faster than liac-arff on 70k rows
     except ImportError:
         parser = "liac-arff"
-    kwargs = dict(version=1, as_frame=False, parser=parser, return_X_y=True,
-                  download_if_missing=download_if_missing, **OPENML_RETRIES)
+    kwargs = dict(
+        version=1,
+        as_frame=False,
+        parser=parser,
+        return_X_y=True,
+        download_if_missing=download_if_missing,
+        **OPENML_RETRIES,
+    )
     # scikit-learn adds and drops keywords across versions (download_if_missing
     # is gone in 1.9): pass only those this fetch_openml takes.
     parameters = inspect.signature(fetch_openml).parameters.values()
@@ -343,8 +350,10 @@ def fetch_openml_mnist(data_home, *, download_if_missing=True, force=False):
         )
     save_npz_atomic(
         final,
-        x_train=data[:n_train].reshape(-1, 28, 28), y_train=target[:n_train],
-        x_test=data[n_train:].reshape(-1, 28, 28), y_test=target[n_train:],
+        x_train=data[:n_train].reshape(-1, 28, 28),
+        y_train=target[:n_train],
+        x_test=data[n_train:].reshape(-1, 28, 28),
+        y_test=target[n_train:],
     )
     return final
 

@@ -46,8 +46,7 @@ def fit_target_encoder(y, classes=None, *, require_classes=False):
             )
         target_type = "binary" if classes.size == 2 else "multiclass"
     elif require_classes and target_type != "multilabel-indicator":
-        raise ValueError("classes must be passed on the first call to "
-                         "partial_fit.")
+        raise ValueError("classes must be passed on the first call to partial_fit.")
     categories = "auto" if classes is None else [classes]
     encoder = ClassifierLabelEncoder(categories=categories).fit(y)
     if target_type != "multilabel-indicator" and encoder.n_classes_ < 2:

@@ -98,8 +98,10 @@ def apply_thread_count(tf, n_threads):
     Setting the value TensorFlow already uses is allowed at any time.
     """
     threading = tf.config.threading
-    current = (threading.get_intra_op_parallelism_threads(),
-               threading.get_inter_op_parallelism_threads())
+    current = (
+        threading.get_intra_op_parallelism_threads(),
+        threading.get_inter_op_parallelism_threads(),
+    )
     wanted = (0, 0) if n_threads is None else (n_threads, n_threads)
     if current == wanted:
         return

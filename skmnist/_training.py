@@ -41,8 +41,9 @@ def _compiled_forward(model):
         # its weak key keeps the key alive, and every fitted model with it.
         # The traced graph captures the weights' variables, not the model.
         model_ref = weakref.ref(model)
-        forward = tf.function(lambda x: model_ref()(x, training=False),
-                              input_signature=[spec])
+        forward = tf.function(
+            lambda x: model_ref()(x, training=False), input_signature=[spec]
+        )
         _FORWARD_FUNCTIONS[model] = forward
     return forward
 
@@ -62,15 +63,31 @@ def _repeating_batches(X, y, weights, batch_size, seed):
     tensors = tuple(tf.constant(array) for array in arrays)
     n_samples = X.shape[0]
     indices = tf.data.Dataset.range(n_samples).shuffle(
-        n_samples, seed=seed, reshuffle_each_iteration=True)
-    return (indices.batch(batch_size)
-            .map(lambda rows: tuple(tf.gather(t, rows) for t in tensors))
-            .repeat()
-            .prefetch(tf.data.AUTOTUNE))
+        n_samples, seed=seed, reshuffle_each_iteration=True
+    )
+    return (
+        indices.batch(batch_size)
+        .map(lambda rows: tuple(tf.gather(t, rows) for t in tensors))
+        .repeat()
+        .prefetch(tf.data.AUTOTUNE)
+    )
 
 
-def run_fit(model, X, y, weights, *, batch_size, epochs, initial_epoch,
-            steps_per_execution, seed, validation, callbacks, verbose):
+def run_fit(
+    model,
+    X,
+    y,
+    weights,
+    *,
+    batch_size,
+    epochs,
+    initial_epoch,
+    steps_per_execution,
+    seed,
+    validation,
+    callbacks,
+    verbose,
+):
     """Train ``model`` in place for ``epochs`` exact passes; return its history.
 
     ``steps_per_execution`` must divide the epoch's number of steps (see
@@ -85,10 +102,14 @@ def run_fit(model, X, y, weights, *, batch_size, epochs, initial_epoch,
     return model.fit(
         x=_repeating_batches(X, y, weights, batch_size, seed),
         steps_per_epoch=steps_per_epoch,
-        validation_data=validation, validation_batch_size=max(batch_size, 1024),
-        epochs=initial_epoch + epochs, initial_epoch=initial_epoch,
+        validation_data=validation,
+        validation_batch_size=max(batch_size, 1024),
+        epochs=initial_epoch + epochs,
+        initial_epoch=initial_epoch,
         shuffle=False,  # the data set shuffles itself
-        callbacks=callbacks, verbose=verbose).history
+        callbacks=callbacks,
+        verbose=verbose,
+    ).history
 
 
 def logits(model, X):
@@ -101,7 +122,7 @@ def logits(model, X):
     forward = _compiled_forward(model)
     outputs = []
     for start in range(0, X.shape[0], _PREDICT_CHUNK):
-        chunk = np.asarray(X[start:start + _PREDICT_CHUNK], dtype=np.float32)
+        chunk = np.asarray(X[start : start + _PREDICT_CHUNK], dtype=np.float32)
         outputs.append(forward(chunk).numpy())
     if not outputs:
         return np.zeros((0, model.output_shape[-1]), dtype=np.float32)

@@ -61,7 +61,9 @@ def make_baseline(**params):
     """
     from .preprocessing import PixelScaler
 
-    return Pipeline([
-        ("scale", PixelScaler()),
-        ("logreg", LogisticRegression(**{**_DEFAULTS, **params})),
-    ])
+    return Pipeline(
+        [
+            ("scale", PixelScaler()),
+            ("logreg", LogisticRegression(**{**_DEFAULTS, **params})),
+        ]
+    )

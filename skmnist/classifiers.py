@@ -13,8 +13,15 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseKerasClassifier
 
-_ACTIVATIONS = {"identity": "linear", "logistic": "sigmoid", "tanh": "tanh",
-                "relu": "relu", "gelu": "gelu", "elu": "elu", "selu": "selu"}
+_ACTIVATIONS = {
+    "identity": "linear",
+    "logistic": "sigmoid",
+    "tanh": "tanh",
+    "relu": "relu",
+    "gelu": "gelu",
+    "elu": "elu",
+    "selu": "selu",
+}
 
 
 class KerasLogistic(BaseKerasClassifier):
@@ -119,20 +126,46 @@ class KerasLogistic(BaseKerasClassifier):
     True
     """
 
-    def __init__(self, *, alpha=1e-4, solver="adam", learning_rate=3e-3,
-                 batch_size=200, max_iter=100, tol=1e-4, n_iter_no_change=10,
-                 early_stopping=False, validation_fraction=0.1, class_weight=None,
-                 input_scaling="max_abs", steps_per_execution=32, jit_compile=False,
-                 callbacks=None, warm_start=False, random_state=None, verbose=0):
+    def __init__(
+        self,
+        *,
+        alpha=1e-4,
+        solver="adam",
+        learning_rate=3e-3,
+        batch_size=200,
+        max_iter=100,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        class_weight=None,
+        input_scaling="max_abs",
+        steps_per_execution=32,
+        jit_compile=False,
+        callbacks=None,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
         super().__init__(
-            alpha=alpha, solver=solver, learning_rate=learning_rate,
-            batch_size=batch_size, max_iter=max_iter, tol=tol,
-            n_iter_no_change=n_iter_no_change, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, class_weight=class_weight,
+            alpha=alpha,
+            solver=solver,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            class_weight=class_weight,
             input_scaling=input_scaling,
-            steps_per_execution=steps_per_execution, jit_compile=jit_compile,
-            callbacks=callbacks, warm_start=warm_start,
-            random_state=random_state, verbose=verbose)
+            steps_per_execution=steps_per_execution,
+            jit_compile=jit_compile,
+            callbacks=callbacks,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+        )
 
 
 class KerasMLP(BaseKerasClassifier):
@@ -235,30 +268,60 @@ default="relu"
 
     _parameter_constraints: dict = {
         **BaseKerasClassifier._parameter_constraints,
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None,
-                                                      closed="left")],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "activation": [StrOptions(set(_ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
     }
 
-    def __init__(self, *, hidden_layer_sizes=(128,), activation="relu",
-                 dropout=0.0, alpha=1e-4, solver="adam", learning_rate=1e-3,
-                 batch_size=200, max_iter=100, tol=1e-4, n_iter_no_change=10,
-                 early_stopping=False, validation_fraction=0.1, class_weight=None,
-                 input_scaling="max_abs", steps_per_execution=32, jit_compile=False,
-                 callbacks=None, warm_start=False, random_state=None, verbose=0):
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=(128,),
+        activation="relu",
+        dropout=0.0,
+        alpha=1e-4,
+        solver="adam",
+        learning_rate=1e-3,
+        batch_size=200,
+        max_iter=100,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        class_weight=None,
+        input_scaling="max_abs",
+        steps_per_execution=32,
+        jit_compile=False,
+        callbacks=None,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.dropout = dropout
         super().__init__(
-            alpha=alpha, solver=solver, learning_rate=learning_rate,
-            batch_size=batch_size, max_iter=max_iter, tol=tol,
-            n_iter_no_change=n_iter_no_change, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, class_weight=class_weight,
+            alpha=alpha,
+            solver=solver,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            class_weight=class_weight,
             input_scaling=input_scaling,
-            steps_per_execution=steps_per_execution, jit_compile=jit_compile,
-            callbacks=callbacks, warm_start=warm_start,
-            random_state=random_state, verbose=verbose)
+            steps_per_execution=steps_per_execution,
+            jit_compile=jit_compile,
+            callbacks=callbacks,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+        )
 
     def _hidden_layers(self):
         sizes = self.hidden_layer_sizes
@@ -271,5 +334,7 @@ default="relu"
         return tuple(int(s) for s in sizes)
 
     def _model_kwargs(self):
-        return {"activation": _ACTIVATIONS[self.activation],
-                "dropout": float(self.dropout)}
+        return {
+            "activation": _ACTIVATIONS[self.activation],
+            "dropout": float(self.dropout),
+        }

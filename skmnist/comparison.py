@@ -21,8 +21,7 @@ from ._describe import count_parameters, describe_estimator, iterations_run
 __all__ = ["ComparisonResult", "compare", "default_estimators"]
 
 METRICS = ("accuracy", "log_loss", "f1_macro", "fit_seconds", "predict_seconds")
-_SCORERS = {"accuracy": "accuracy", "log_loss": "neg_log_loss",
-            "f1_macro": "f1_macro"}
+_SCORERS = {"accuracy": "accuracy", "log_loss": "neg_log_loss", "f1_macro": "f1_macro"}
 MODEL_NAMES = ("baseline", "logistic", "mlp", "sklearn-mlp")
 # Epochs of the three networks by default: the same budget for each, enough
 # for them to pass the baseline on the embedded MNIST while `skmnist compare`
@@ -31,8 +30,9 @@ MODEL_NAMES = ("baseline", "logistic", "mlp", "sklearn-mlp")
 DEFAULT_EPOCHS = 30
 
 
-def default_estimators(names=MODEL_NAMES, *, max_iter=DEFAULT_EPOCHS,
-                       random_state=0, callbacks=None):
+def default_estimators(
+    names=MODEL_NAMES, *, max_iter=DEFAULT_EPOCHS, random_state=0, callbacks=None
+):
     """The models compared by default, unfitted, by name.
 
     Parameters
@@ -70,31 +70,53 @@ def default_estimators(names=MODEL_NAMES, *, max_iter=DEFAULT_EPOCHS,
 
     unknown = [name for name in names if name not in MODEL_NAMES]
     if unknown:
-        raise ValueError(f"Unknown model name(s) {unknown}; choose from "
-                         f"{list(MODEL_NAMES)}.")
+        raise ValueError(
+            f"Unknown model name(s) {unknown}; choose from {list(MODEL_NAMES)}."
+        )
     epochs = {} if max_iter is None else {"max_iter": max_iter}
     estimators = {}
     for name in names:
         if name == "baseline":
             estimators[name] = make_baseline(random_state=random_state)
         elif name == "sklearn-mlp":
-            estimators[name] = Pipeline([
-                ("scale", PixelScaler()),
-                ("mlp", MLPClassifier(hidden_layer_sizes=(128,), early_stopping=False,
-                                      random_state=random_state, **epochs)),
-            ])
+            estimators[name] = Pipeline(
+                [
+                    ("scale", PixelScaler()),
+                    (
+                        "mlp",
+                        MLPClassifier(
+                            hidden_layer_sizes=(128,),
+                            early_stopping=False,
+                            random_state=random_state,
+                            **epochs,
+                        ),
+                    ),
+                ]
+            )
         else:
             from .classifiers import KerasLogistic, KerasMLP
 
             cls = KerasLogistic if name == "logistic" else KerasMLP
-            estimators[name] = cls(random_state=random_state, callbacks=callbacks,
-                                   **epochs)
+            estimators[name] = cls(
+                random_state=random_state, callbacks=callbacks, **epochs
+            )
     return estimators
 
 
-def compare(estimators=None, X=None, y=None, X_test=None, y_test=None, *, cv=None,
-            n_jobs=None, verbose=0, on_model_start=None, on_epoch=None,
-            on_model_end=None):
+def compare(
+    estimators=None,
+    X=None,
+    y=None,
+    X_test=None,
+    y_test=None,
+    *,
+    cv=None,
+    n_jobs=None,
+    verbose=0,
+    on_model_start=None,
+    on_epoch=None,
+    on_model_end=None,
+):
     """Fit classifiers on the same data and measure each one.
 
     Parameters
@@ -191,8 +213,9 @@ def compare(estimators=None, X=None, y=None, X_test=None, y_test=None, *, cv=Non
     if cv is None and X_test is None:
         from sklearn.model_selection import train_test_split
 
-        X, X_test, y, y_test = train_test_split(X, y, test_size=0.2, stratify=y,
-                                                random_state=0)
+        X, X_test, y, y_test = train_test_split(
+            X, y, test_size=0.2, stratify=y, random_state=0
+        )
     if cv is None:
         X_all, y_all = np.concatenate([X, X_test]), np.concatenate([y, y_test])
         splitter = PredefinedSplit(np.r_[np.full(len(X), -1), np.zeros(len(X_test))])
@@ -206,17 +229,28 @@ def compare(estimators=None, X=None, y=None, X_test=None, y_test=None, *, cv=Non
     for index, (name, estimator) in enumerate(estimators.items()):
         if on_model_start is not None:
             on_model_start(name, index, len(estimators))
-        model, hook_key = _with_epoch_hook(clone(estimator), name,
-                                           on_epoch if in_process else None)
-        scoring = {key: scorer for key, scorer in _SCORERS.items()
-                   if key != "log_loss" or hasattr(estimator, "predict_proba")}
+        model, hook_key = _with_epoch_hook(
+            clone(estimator), name, on_epoch if in_process else None
+        )
+        scoring = {
+            key: scorer
+            for key, scorer in _SCORERS.items()
+            if key != "log_loss" or hasattr(estimator, "predict_proba")
+        }
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
-            scores = cross_validate(model, X_all, y_all, cv=splitter,
-                                    scoring=scoring, n_jobs=n_jobs, verbose=verbose,
-                                    return_estimator=True, error_score="raise",
-                                    params=_monitoring(estimator, X_test, y_test,
-                                                       cv=cv))
+            scores = cross_validate(
+                model,
+                X_all,
+                y_all,
+                cv=splitter,
+                scoring=scoring,
+                n_jobs=n_jobs,
+                verbose=verbose,
+                return_estimator=True,
+                error_score="raise",
+                params=_monitoring(estimator, X_test, y_test, cv=cv),
+            )
             final = scores["estimator"][0]
             if cv is not None:
                 final = clone(model).fit(X, y)
@@ -227,10 +261,16 @@ def compare(estimators=None, X=None, y=None, X_test=None, y_test=None, *, cv=Non
         if cv is not None and X_test is not None:
             row.update(_test_scores(final, scoring, X_test, y_test))
         n_iter, max_iter, unit = iterations_run(final)
-        row.update(n_parameters=count_parameters(final),
-                   estimator=describe_estimator(estimator), n_train=n_train,
-                   n_test=n_test, n_iter=n_iter, max_iter=max_iter, iter_unit=unit,
-                   warnings=notes)
+        row.update(
+            n_parameters=count_parameters(final),
+            estimator=describe_estimator(estimator),
+            n_train=n_train,
+            n_test=n_test,
+            n_iter=n_iter,
+            max_iter=max_iter,
+            iter_unit=unit,
+            warnings=notes,
+        )
         rows.append(row)
         fitted[name] = final
         if on_model_end is not None:
@@ -262,8 +302,12 @@ def _with_epoch_hook(estimator, name, on_epoch):
             return self
 
         def on_epoch_end(self, epoch, logs=None):
-            on_epoch(name, epoch + 1, self.params.get("epochs") or epoch + 1,
-                     dict(logs or {}))
+            on_epoch(
+                name,
+                epoch + 1,
+                self.params.get("epochs") or epoch + 1,
+                dict(logs or {}),
+            )
 
     estimator.set_params(**{key: [*(params[key] or []), EpochHook()]})
     return estimator, key
@@ -278,8 +322,9 @@ def _convergence_notes(caught):
             if note not in notes:
                 notes.append(note)
         else:
-            warnings.warn_explicit(record.message, record.category,
-                                   record.filename, record.lineno)
+            warnings.warn_explicit(
+                record.message, record.category, record.filename, record.lineno
+            )
     return notes
 
 
@@ -316,9 +361,11 @@ def _as_named(estimators):
         try:
             named = dict(estimators)
         except (TypeError, ValueError):
-            raise TypeError("estimators must be a dict of name -> estimator or a "
-                            "list of (name, estimator) pairs; got "
-                            f"{type(estimators).__name__}.") from None
+            raise TypeError(
+                "estimators must be a dict of name -> estimator or a "
+                "list of (name, estimator) pairs; got "
+                f"{type(estimators).__name__}."
+            ) from None
     if not named:
         raise ValueError("estimators must not be empty; got an empty collection.")
     return named
@@ -327,8 +374,7 @@ def _as_named(estimators):
 def _row(name, scores, *, with_std):
     values = {
         "accuracy": scores["test_accuracy"],
-        "log_loss": (-scores["test_log_loss"] if "test_log_loss" in scores
-                     else None),
+        "log_loss": (-scores["test_log_loss"] if "test_log_loss" in scores else None),
         "f1_macro": scores["test_f1_macro"],
         "fit_seconds": scores["fit_time"],
         "predict_seconds": scores["score_time"],
@@ -338,6 +384,7 @@ def _row(name, scores, *, with_std):
         row[key] = None if values[key] is None else float(np.mean(values[key]))
     if with_std:
         for key in METRICS:
-            row[f"{key}_std"] = (None if values[key] is None
-                                 else float(np.std(values[key])))
+            row[f"{key}_std"] = (
+                None if values[key] is None else float(np.std(values[key]))
+            )
     return row

@@ -42,8 +42,6 @@ INSTALL_DASK = 'pip install "skmnist[dask]"'
 _ADDRESS = re.compile(r"^([a-z][a-z0-9+.-]*://\S+|[\w.\-\[\]:]+:\d+)$", re.IGNORECASE)
 
 
-
-
 def set_tensorflow_threads(n_threads):
     """Size TensorFlow's thread pools in this process, before it starts.
 
@@ -82,7 +80,8 @@ def set_tensorflow_threads(n_threads):
     True
     """
     if n_threads is not None and (
-        not isinstance(n_threads, Integral) or isinstance(n_threads, bool)
+        not isinstance(n_threads, Integral)
+        or isinstance(n_threads, bool)
         or n_threads < 1
     ):
         raise ValueError(
@@ -172,8 +171,11 @@ def search_backend(scheduler=None, *, n_workers=None, timeout=30, **cluster_kwar
     if scheduler is None:
         yield None
         return
-    if isinstance(scheduler, str) and scheduler != "local" and not _ADDRESS.match(
-            scheduler):
+    if (
+        isinstance(scheduler, str)
+        and scheduler != "local"
+        and not _ADDRESS.match(scheduler)
+    ):
         raise ValueError(
             "The 'scheduler' parameter of search_backend must be None, 'local', "
             "a scheduler address such as 'tcp://HOST:8786', or a "
@@ -184,14 +186,17 @@ def search_backend(scheduler=None, *, n_workers=None, timeout=30, **cluster_kwar
 
     with contextlib.ExitStack() as stack:
         if scheduler == "local":
-            options = dict(n_workers=n_workers or cpu_count(), threads_per_worker=1,
-                           processes=True, dashboard_address=None)
+            options = dict(
+                n_workers=n_workers or cpu_count(),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            )
             options.update(cluster_kwargs)
             cluster = stack.enter_context(distributed.LocalCluster(**options))
             client = stack.enter_context(distributed.Client(cluster))
         elif isinstance(scheduler, str):
-            client = stack.enter_context(
-                distributed.Client(scheduler, timeout=timeout))
+            client = stack.enter_context(distributed.Client(scheduler, timeout=timeout))
         elif isinstance(scheduler, distributed.Client):
             client = scheduler
         else:

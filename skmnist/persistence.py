@@ -71,8 +71,6 @@ SKOPS_TRUSTED = [
 ]
 
 
-
-
 def save(estimator, path):
     """Save a fitted skmnist model to one file, without pickle.
 
@@ -116,8 +114,9 @@ def save(estimator, path):
     """
     path = Path(path)
     manifest, entries = _pack(estimator)
-    manifest.update(format=_FORMAT, format_version=_FORMAT_VERSION,
-                    versions=_library_versions())
+    manifest.update(
+        format=_FORMAT, format_version=_FORMAT_VERSION, versions=_library_versions()
+    )
     data = _archive_bytes(manifest, entries)
     write_bytes_atomic(path, data)
     return path
@@ -168,7 +167,8 @@ def load(path):
     if size > _safe_zip.MAX_FILE_BYTES:
         raise UntrustedModelError(
             f"{path.name} is {size} bytes, over the limit of "
-            f"{_safe_zip.MAX_FILE_BYTES} bytes for a model file.")
+            f"{_safe_zip.MAX_FILE_BYTES} bytes for a model file."
+        )
     budget = _safe_zip.Budget()
     manifest, entries = _read_archive(path.read_bytes(), budget=budget)
     _warn_versions(manifest)
@@ -180,22 +180,28 @@ def load(path):
         if type(estimator) is not Pipeline:
             raise UntrustedModelError(
                 f"The manifest says 'pipeline' but the skops part holds a "
-                f"{type(estimator).__name__}.")
+                f"{type(estimator).__name__}."
+            )
         steps = estimator.steps
         for index in manifest["keras_steps"]:
             in_range = isinstance(steps, list) and index < len(steps)
             step = steps[index] if in_range else ()
-            if not (isinstance(step, tuple) and len(step) == 2
-                    and isinstance(step[1], str) and step[1] == "passthrough"):
+            if not (
+                isinstance(step, tuple)
+                and len(step) == 2
+                and isinstance(step[1], str)
+                and step[1] == "passthrough"
+            ):
                 raise UntrustedModelError(
                     f"Pipeline step {index} should be a placeholder for a Keras "
-                    f"classifier; the skops part has {step!r}.")
-            steps[index] = (step[0],
-                            _unpack_keras(entries, f"steps/{index}/", budget))
+                    f"classifier; the skops part has {step!r}."
+                )
+            steps[index] = (step[0], _unpack_keras(entries, f"steps/{index}/", budget))
     return estimator
 
 
 # -- the archive ---------------------------------------------------------------
+
 
 def _archive_bytes(manifest, entries):
     """Zip ``manifest`` and ``entries`` and seal the result with its SHA-256."""
@@ -216,16 +222,17 @@ def _read_archive(data, budget=None):
     charged to ``budget`` (shared with the archives nested inside).
     """
     seal = data[-64:]
-    if data[-64 - len(_TRAILER):-64] != _TRAILER:
+    if data[-64 - len(_TRAILER) : -64] != _TRAILER:
         raise UntrustedModelError(
             "Not a file written by skmnist.save: it does not end with its "
-            "checksum (a truncated file, or another format).")
+            "checksum (a truncated file, or another format)."
+        )
     if hashlib.sha256(memoryview(data)[:-64]).hexdigest().encode() != seal:
         raise UntrustedModelError(
             "Checksum mismatch: the model file was damaged or modified after "
-            "skmnist.save wrote it.")
-    entries = _safe_zip.read_zip(data, "model file", UntrustedModelError,
-                                 budget=budget)
+            "skmnist.save wrote it."
+        )
+    entries = _safe_zip.read_zip(data, "model file", UntrustedModelError, budget=budget)
     if "manifest.json" not in entries:
         raise UntrustedModelError("The archive has no manifest.json.")
     manifest = _parse_json(entries.pop("manifest.json"), "manifest.json")
@@ -233,7 +240,8 @@ def _read_archive(data, budget=None):
     if set(entries) != expected:
         raise UntrustedModelError(
             f"Unexpected archive entries: found {sorted(entries)}, the manifest "
-            f"describes {sorted(expected)}.")
+            f"describes {sorted(expected)}."
+        )
     return manifest, entries
 
 
@@ -243,19 +251,26 @@ def _expected_entries(manifest):
     if manifest.get("format_version") != _FORMAT_VERSION:
         raise UntrustedModelError(
             f"Unsupported format_version {manifest.get('format_version')!r}; "
-            f"this skmnist reads version {_FORMAT_VERSION}.")
+            f"this skmnist reads version {_FORMAT_VERSION}."
+        )
     kind, steps = manifest.get("kind"), manifest.get("keras_steps", [])
     keras_files = {"estimator.json", "model.keras"}
     if kind == "keras":
         return keras_files
     if kind == "sklearn":
         return {"sklearn.skops"}
-    if kind == "pipeline" and isinstance(steps, list) and steps and all(
-            type(i) is int and 0 <= i < 1000 for i in steps):
-        return {"sklearn.skops"} | {f"steps/{i}/{name}" for i in steps
-                                    for name in keras_files}
-    raise UntrustedModelError(f"manifest.json has an invalid kind {kind!r} or "
-                              f"keras_steps {steps!r}.")
+    if (
+        kind == "pipeline"
+        and isinstance(steps, list)
+        and steps
+        and all(type(i) is int and 0 <= i < 1000 for i in steps)
+    ):
+        return {"sklearn.skops"} | {
+            f"steps/{i}/{name}" for i in steps for name in keras_files
+        }
+    raise UntrustedModelError(
+        f"manifest.json has an invalid kind {kind!r} or keras_steps {steps!r}."
+    )
 
 
 def _library_versions():
@@ -272,21 +287,31 @@ def _warn_versions(manifest):
             warnings.warn(
                 f"This model was saved with {library} {saved.get(library)} and is "
                 f"loaded with {library} {running[library]}; check its predictions "
-                "before relying on them.", ModelVersionWarning, stacklevel=3)
+                "before relying on them.",
+                ModelVersionWarning,
+                stacklevel=3,
+            )
 
 
 # -- scikit-learn parts ----------------------------------------------------------
+
 
 def _pack(estimator):
     if _is_keras_classifier(estimator):
         return {"kind": "keras"}, _pack_keras(estimator, "")
     if type(estimator) is Pipeline and any(
-            _is_keras_classifier(step) for _, step in estimator.steps):
-        keras_steps = [i for i, (_, step) in enumerate(estimator.steps)
-                       if _is_keras_classifier(step)]
+        _is_keras_classifier(step) for _, step in estimator.steps
+    ):
+        keras_steps = [
+            i
+            for i, (_, step) in enumerate(estimator.steps)
+            if _is_keras_classifier(step)
+        ]
         shell = copy.copy(estimator)  # the steps list is replaced, not mutated
-        shell.steps = [(name, "passthrough" if i in keras_steps else step)
-                       for i, (name, step) in enumerate(estimator.steps)]
+        shell.steps = [
+            (name, "passthrough" if i in keras_steps else step)
+            for i, (name, step) in enumerate(estimator.steps)
+        ]
         entries = {"sklearn.skops": _skops_dumps(shell)}
         for i in keras_steps:
             entries.update(_pack_keras(estimator.steps[i][1], f"steps/{i}/"))
@@ -300,29 +325,37 @@ def _skops_dumps(estimator):
     try:
         data = skops.io.dumps(estimator)
     except Exception as exc:
-        raise TypeError(f"Cannot save {type(estimator).__name__} with skops: {exc}. "
-                        "skmnist.save handles Keras classifiers only on their own "
-                        "or as steps of a top-level Pipeline.") from exc
+        raise TypeError(
+            f"Cannot save {type(estimator).__name__} with skops: {exc}. "
+            "skmnist.save handles Keras classifiers only on their own "
+            "or as steps of a top-level Pipeline."
+        ) from exc
     untrusted = set(skops.io.get_untrusted_types(data=data)) - set(SKOPS_TRUSTED)
     if untrusted:
         raise TypeError(
             f"Cannot save {type(estimator).__name__}: it holds types that "
             f"skmnist.load refuses to load: {sorted(untrusted)}. Keras "
             "classifiers are saved only on their own or as steps of a top-level "
-            "Pipeline.")
+            "Pipeline."
+        )
     return data
 
 
 def _check_skops_entries(data, where, budget):
     """Check a skops zip (and the sparse-matrix .npz inside it) within limits."""
-    for name, content in _safe_zip.read_zip(data, where, UntrustedModelError,
-                                            budget=budget).items():
+    for name, content in _safe_zip.read_zip(
+        data, where, UntrustedModelError, budget=budget
+    ).items():
         if name.endswith(".json"):
             _parse_json(content, f"{where}/{name}")
         elif name.endswith(".npy"):
-            _safe_zip.npy_header(io.BytesIO(content), len(content),
-                                 f"{where}/{name}", UntrustedModelError,
-                                 max_bytes=_safe_zip.MAX_ENTRY_BYTES)
+            _safe_zip.npy_header(
+                io.BytesIO(content),
+                len(content),
+                f"{where}/{name}",
+                UntrustedModelError,
+                max_bytes=_safe_zip.MAX_ENTRY_BYTES,
+            )
         elif name.endswith(".npz"):  # scipy.sparse.save_npz, itself a zip
             _check_skops_entries(content, f"{where}/{name}", budget)
 
@@ -338,10 +371,12 @@ def _skops_loads(data, budget=None):
         if untrusted:
             raise UntrustedModelError(
                 f"The scikit-learn part holds untrusted types {sorted(untrusted)}; "
-                f"only scikit-learn's own and {SKOPS_TRUSTED} are loaded.")
+                f"only scikit-learn's own and {SKOPS_TRUSTED} are loaded."
+            )
         return skops.io.loads(data, trusted=SKOPS_TRUSTED)
     except UntrustedModelError:
         raise
     except Exception as exc:  # skops raises many types on a malformed schema
         raise UntrustedModelError(
-            f"The scikit-learn part could not be loaded safely: {exc}") from exc
+            f"The scikit-learn part could not be loaded safely: {exc}"
+        ) from exc

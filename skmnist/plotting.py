@@ -57,16 +57,23 @@ def _best_with_proba(estimators, predictions, X_test, y_test, result):
     scored = [name for name, est in estimators.items() if hasattr(est, "predict_proba")]
     if not scored:
         return None
-    rows = [row for row in getattr(result, "rows", None) or []
-            if row.get("model") in scored]
+    rows = [
+        row for row in getattr(result, "rows", None) or [] if row.get("model") in scored
+    ]
     if len(rows) != len(scored):
         rows = []
         for name in scored:
             estimator = estimators[name]
-            loss = log_loss(y_test, estimator.predict_proba(X_test),
-                            labels=estimator.classes_)
-            rows.append({"model": name, "log_loss": loss,
-                         "accuracy": float(np.mean(predictions[name] == y_test))})
+            loss = log_loss(
+                y_test, estimator.predict_proba(X_test), labels=estimator.classes_
+            )
+            rows.append(
+                {
+                    "model": name,
+                    "log_loss": loss,
+                    "accuracy": float(np.mean(predictions[name] == y_test)),
+                }
+            )
     return ComparisonResult(rows).best_["model"]
 
 
@@ -90,20 +97,28 @@ def _comparison_title(result, refit):
 def _loss_figure(histories, dpi, path):
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(len(histories), 2, squeeze=False, layout="constrained",
-                             figsize=(11, 3.6 * len(histories)))
+    fig, axes = plt.subplots(
+        len(histories),
+        2,
+        squeeze=False,
+        layout="constrained",
+        figsize=(11, 3.6 * len(histories)),
+    )
     for row, (name, (history, best_epoch)) in zip(axes, histories.items()):
         has_accuracy = "accuracy" in history or "val_accuracy" in history
         display = LossCurveDisplay(history, best_epoch=best_epoch, name=name)
-        display.plot(metric="both" if has_accuracy else "loss",
-                     ax=row if has_accuracy else row[0])
+        display.plot(
+            metric="both" if has_accuracy else "loss",
+            ax=row if has_accuracy else row[0],
+        )
         if not has_accuracy:
             row[1].set_axis_off()
     return _save(fig, path, dpi)
 
 
-def save_report_figures(out_dir, estimators, X_test, y_test, result=None, *,
-                        image_shape=None, dpi=100):
+def save_report_figures(
+    out_dir, estimators, X_test, y_test, result=None, *, image_shape=None, dpi=100
+):
     """Write the report's PNG figures and return their paths.
 
     Writes into ``out_dir``: ``loss_curves.png`` (training and validation
@@ -162,8 +177,10 @@ def save_report_figures(out_dir, estimators, X_test, y_test, result=None, *,
     from sklearn.metrics import ConfusionMatrixDisplay
 
     if not estimators:
-        raise ValueError("estimators must be a non-empty dict of name -> fitted "
-                         f"estimator; got {estimators!r}.")
+        raise ValueError(
+            "estimators must be a non-empty dict of name -> fitted "
+            f"estimator; got {estimators!r}."
+        )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     as_images(X_test, image_shape)  # fail on the shape before any work
@@ -191,12 +208,16 @@ def save_report_figures(out_dir, estimators, X_test, y_test, result=None, *,
         for file, mistakes in (("predictions.png", False), ("misclassified.png", True)):
             kind = "first misclassified" if mistakes else "first"
             grid = PredictionGridDisplay.from_estimator(
-                estimators[best], X_test, y_test, misclassified_only=mistakes,
+                estimators[best],
+                X_test,
+                y_test,
+                misclassified_only=mistakes,
                 image_shape=image_shape,
                 title=f"{_best_label(best, result)}, {best}{fitted}: {kind} "
-                      "test images\n"
-                      "each labelled predicted  probability  (true); "
-                      "blue: the true class, red: a wrong prediction")
+                "test images\n"
+                "each labelled predicted  probability  (true); "
+                "blue: the true class, red: a wrong prediction",
+            )
             paths.append(_save(grid.figure_, out_dir / file, dpi))
 
     slugs = set()
@@ -207,11 +228,18 @@ def save_report_figures(out_dir, estimators, X_test, y_test, result=None, *,
         slugs.add(slug)
         fig, ax = plt.subplots(figsize=(6, 5), layout="constrained")
         ConfusionMatrixDisplay.from_predictions(
-            y_test, y_pred, labels=getattr(estimators[name], "classes_", None),
-            ax=ax, colorbar=False, cmap="Blues")
-        ax.set_title(f"{name}{fitted}: confusion matrix\n"
-                     f"{len(y_test):,} test images, accuracy "
-                     f"{np.mean(y_pred == y_test):.3f}")
+            y_test,
+            y_pred,
+            labels=getattr(estimators[name], "classes_", None),
+            ax=ax,
+            colorbar=False,
+            cmap="Blues",
+        )
+        ax.set_title(
+            f"{name}{fitted}: confusion matrix\n"
+            f"{len(y_test):,} test images, accuracy "
+            f"{np.mean(y_pred == y_test):.3f}"
+        )
         paths.append(_save(fig, out_dir / f"confusion_{slug}.png", dpi))
 
     if result is not None:

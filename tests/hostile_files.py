@@ -95,6 +95,7 @@ def classes_dtype(model, dtype="<U20000000"):
 
 def bad_classes(model, classes, dtype=None):
     """classes_ replaced by ``classes`` (unsorted, duplicated, NaN...)."""
+
     def edit(document):
         document["attributes"]["classes_"]["__ndarray__"] = classes
         if dtype is not None:
@@ -123,8 +124,8 @@ def encrypted_flag(model, entry="estimator.json"):
     data[info.header_offset + 6] |= 0x1  # local header's flag bits
     start = 0
     while (start := data.find(b"PK\x01\x02", start)) != -1:  # central directory
-        name_len = struct.unpack("<H", data[start + 28:start + 30])[0]
-        if data[start + 46:start + 46 + name_len] == entry.encode():
+        name_len = struct.unpack("<H", data[start + 28 : start + 30])[0]
+        if data[start + 46 : start + 46 + name_len] == entry.encode():
             data[start + 8] |= 0x1
         start += 4
     body = bytes(data[:-64])
@@ -137,7 +138,8 @@ def corrupt_deflate(model, entry="estimator.json"):
     with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
         info = archive.getinfo(entry)
     name_len, extra_len = struct.unpack(
-        "<HH", data[info.header_offset + 26:info.header_offset + 30])
+        "<HH", data[info.header_offset + 26 : info.header_offset + 30]
+    )
     start = info.header_offset + 30 + name_len + extra_len
     data[start] = 0xFF  # BFINAL=1, BTYPE=11: "invalid block type"
     body = bytes(data[:-64])
@@ -145,6 +147,7 @@ def corrupt_deflate(model, entry="estimator.json"):
 
 
 # -- data files --------------------------------------------------------------
+
 
 def idx_header(shape, magic):
     return struct.pack(f">i{len(shape)}I", magic, *shape)
@@ -175,12 +178,11 @@ def npz_declaring_rows(path, rows=10**15):
     buffer = io.BytesIO()
     np.lib.format.write_array(buffer, np.zeros((2, 28, 28), np.uint8))
     real = buffer.getvalue()
-    header = np.lib.format.header_data_from_array_1_0(np.zeros((2, 28, 28),
-                                                                 np.uint8))
+    header = np.lib.format.header_data_from_array_1_0(np.zeros((2, 28, 28), np.uint8))
     header["shape"] = (rows, 28, 28)
     fake = io.BytesIO()
     np.lib.format.write_array_header_1_0(fake, header)
-    payload = real[-2 * 28 * 28:]
+    payload = real[-2 * 28 * 28 :]
     labels = io.BytesIO()
     np.lib.format.write_array(labels, np.zeros(2, np.int64))
     with zipfile.ZipFile(path, "w") as archive:

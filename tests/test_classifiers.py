@@ -35,8 +35,9 @@ def test_import_does_not_import_tensorflow():
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules; "
         "skmnist.__version__; print(dt)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True,
-                            text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert float(result.stdout) < 5
 
 
@@ -64,10 +65,12 @@ def test_cross_validation_is_stratified(small_digits):
     assert result["test_score"].min() > 0.8
 
 
-@pytest.mark.parametrize("Estimator, minimum", [(KerasLogistic, 0.95),
-                                                (KerasMLP, 0.97)])
-def test_defaults_reach_target_accuracy_on_digits(request, digits_split,
-                                                 Estimator, minimum):
+@pytest.mark.parametrize(
+    "Estimator, minimum", [(KerasLogistic, 0.95), (KerasMLP, 0.97)]
+)
+def test_defaults_reach_target_accuracy_on_digits(
+    request, digits_split, Estimator, minimum
+):
     fixture = "fitted_logistic" if Estimator is KerasLogistic else "fitted_mlp"
     clf = request.getfixturevalue(fixture)
     _, X_test, _, y_test = digits_split
@@ -93,8 +96,9 @@ def test_loss_is_computed_from_logits(fitted_mlp):
 def test_raw_pixels_train_like_prescaled(small_digits):
     X_train, X_test, y_train, y_test = small_digits
     raw = KerasLogistic(**FAST).fit(X_train, y_train).score(X_test, y_test)
-    scaled = KerasLogistic(**FAST).fit(X_train / 16.0, y_train).score(
-        X_test / 16.0, y_test)
+    scaled = (
+        KerasLogistic(**FAST).fit(X_train / 16.0, y_train).score(X_test / 16.0, y_test)
+    )
     assert abs(raw - scaled) <= 0.005
 
 
@@ -109,8 +113,11 @@ def test_image_stacks_are_flattened(small_digits):
     images = X_train.reshape(-1, 8, 8)
     clf = KerasLogistic(**FAST).fit(images, y_train)
     assert clf.n_features_in_ == 64
-    np.testing.assert_allclose(clf.predict_proba(X_test.reshape(-1, 8, 8)),
-                               clf.predict_proba(X_test), rtol=1e-6)
+    np.testing.assert_allclose(
+        clf.predict_proba(X_test.reshape(-1, 8, 8)),
+        clf.predict_proba(X_test),
+        rtol=1e-6,
+    )
 
 
 @pytest.mark.parametrize("Estimator", [KerasLogistic, KerasMLP])
@@ -119,8 +126,9 @@ def test_target_shapes_match_mlpclassifier(Estimator, small_digits):
     targets = {
         "binary-strings": np.where(y % 2 == 0, "even", "odd"),
         "multiclass": y,
-        "multilabel": np.column_stack([y % 2 == 0, y >= 5, np.isin(y, [2, 3, 5, 7])]
-                                      ).astype(int),
+        "multilabel": np.column_stack(
+            [y % 2 == 0, y >= 5, np.isin(y, [2, 3, 5, 7])]
+        ).astype(int),
     }
     for name, target in targets.items():
         ours = Estimator(**FAST).fit(X, target)
@@ -128,8 +136,9 @@ def test_target_shapes_match_mlpclassifier(Estimator, small_digits):
         np.testing.assert_array_equal(ours.classes_, reference.classes_)
         assert ours.predict(X_test).shape == reference.predict(X_test).shape, name
         assert ours.predict(X_test).dtype.kind == reference.predict(X_test).dtype.kind
-        assert ours.predict_proba(X_test).shape == reference.predict_proba(
-            X_test).shape, name
+        assert (
+            ours.predict_proba(X_test).shape == reference.predict_proba(X_test).shape
+        ), name
     # Held-out multilabel targets, scored with subset accuracy as sklearn does.
     test_labels = np.column_stack([y_test % 2 == 0, y_test >= 5]).astype(int)
     ours = Estimator(**FAST).fit(X, targets["multilabel"][:, :2])
@@ -176,8 +185,14 @@ def test_seeded_fit_does_not_leave_tensorflow_deterministic(small_digits):
 def test_pipeline_and_grid_search_with_refit(small_digits):
     X, X_test, y, y_test = small_digits
     pipe = make_pipeline(StandardScaler(), KerasMLP(**FAST))
-    grid = GridSearchCV(pipe, {"kerasmlp__hidden_layer_sizes": [(8,), (32,)],
-                               "kerasmlp__learning_rate": [1e-3, 1e-2]}, cv=2)
+    grid = GridSearchCV(
+        pipe,
+        {
+            "kerasmlp__hidden_layer_sizes": [(8,), (32,)],
+            "kerasmlp__learning_rate": [1e-3, 1e-2],
+        },
+        cv=2,
+    )
     grid.fit(X, y)
     assert len(grid.cv_results_["params"]) == 4
     assert grid.best_params_["kerasmlp__hidden_layer_sizes"] in [(8,), (32,)]
@@ -185,10 +200,19 @@ def test_pipeline_and_grid_search_with_refit(small_digits):
 
 
 def test_clone_keeps_every_parameter():
-    estimator = KerasMLP(hidden_layer_sizes=(7, 3), activation="tanh", dropout=0.1,
-                         alpha=0.5, learning_rate=0.02, batch_size=17, max_iter=3,
-                         early_stopping=True, class_weight="balanced",
-                         random_state=5, verbose=1)
+    estimator = KerasMLP(
+        hidden_layer_sizes=(7, 3),
+        activation="tanh",
+        dropout=0.1,
+        alpha=0.5,
+        learning_rate=0.02,
+        batch_size=17,
+        max_iter=3,
+        early_stopping=True,
+        class_weight="balanced",
+        random_state=5,
+        verbose=1,
+    )
     cloned = clone(estimator)
     assert cloned.get_params() == estimator.get_params()
 
@@ -196,8 +220,9 @@ def test_clone_keeps_every_parameter():
 def test_parameters_set_through_a_pipeline_shape_the_network(small_digits):
     X, _, y, _ = small_digits
     pipeline = make_pipeline(KerasMLP(max_iter=1, random_state=0))
-    pipeline.set_params(kerasmlp__hidden_layer_sizes=(7, 3),
-                        kerasmlp__activation="tanh")
+    pipeline.set_params(
+        kerasmlp__hidden_layer_sizes=(7, 3), kerasmlp__activation="tanh"
+    )
     model = clone(pipeline).fit(X, y)[-1].model_
     hidden = [layer for layer in model.layers if layer.name.startswith("hidden_")]
     assert [layer.units for layer in hidden] == [7, 3]
@@ -207,16 +232,19 @@ def test_parameters_set_through_a_pipeline_shape_the_network(small_digits):
 def test_pickle_round_trip_gives_identical_predictions(fitted_mlp, digits_split):
     _, X_test, _, _ = digits_split
     restored = pickle.loads(pickle.dumps(fitted_mlp))
-    np.testing.assert_array_equal(restored.predict_proba(X_test),
-                                  fitted_mlp.predict_proba(X_test))
+    np.testing.assert_array_equal(
+        restored.predict_proba(X_test), fitted_mlp.predict_proba(X_test)
+    )
 
 
 def test_calibration_voting_and_stacking(small_digits):
     X, X_test, y, y_test = small_digits
     calibrated = CalibratedClassifierCV(KerasLogistic(**FAST), cv=2).fit(X, y)
     assert calibrated.predict_proba(X_test).shape == (len(X_test), 10)
-    members = [("logistic", KerasLogistic(**FAST)),
-               ("sklearn", LogisticRegression(max_iter=500))]
+    members = [
+        ("logistic", KerasLogistic(**FAST)),
+        ("sklearn", LogisticRegression(max_iter=500)),
+    ]
     voting = VotingClassifier(members, voting="soft").fit(X, y)
     assert voting.score(X_test, y_test) > 0.85
     stacking = StackingClassifier(members, cv=2).fit(X, y)
@@ -261,8 +289,10 @@ def test_empty_input_is_refused():
 def test_feature_count_mismatch_is_refused(fitted_logistic, digits_split):
     _, X_test, _, _ = digits_split
     before = fitted_logistic.predict_proba(X_test[:5])
-    with pytest.raises(ValueError, match="X has 63 features, but KerasLogistic "
-                                         "is expecting 64 features"):
+    with pytest.raises(
+        ValueError,
+        match="X has 63 features, but KerasLogistic is expecting 64 features",
+    ):
         fitted_logistic.predict(X_test[:5, :63])
     np.testing.assert_array_equal(fitted_logistic.predict_proba(X_test[:5]), before)
 
@@ -279,12 +309,15 @@ def test_single_class_is_refused(small_digits):
         KerasLogistic(**FAST).fit(X, np.zeros_like(y))
 
 
-@pytest.mark.parametrize("params, name", [
-    ({"learning_rate": -1.0}, "learning_rate"),
-    ({"batch_size": 0}, "batch_size"),
-    ({"solver": "lbfgs"}, "solver"),
-    ({"validation_fraction": 1.5}, "validation_fraction"),
-])
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        ({"learning_rate": -1.0}, "learning_rate"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"solver": "lbfgs"}, "solver"),
+        ({"validation_fraction": 1.5}, "validation_fraction"),
+    ],
+)
 def test_invalid_parameters_are_refused(params, name, small_digits):
     X, _, y, _ = small_digits
     with pytest.raises(InvalidParameterError, match=f"'{name}' parameter"):

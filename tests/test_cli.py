@@ -12,8 +12,16 @@ import pytest
 import skmnist
 from skmnist import cli
 
-TINY = ["--source", "embedded", "--n-train", "200", "--n-test", "100",
-        "--max-iter", "2"]
+TINY = [
+    "--source",
+    "embedded",
+    "--n-train",
+    "200",
+    "--n-test",
+    "100",
+    "--max-iter",
+    "2",
+]
 
 
 def run(capsys, *argv):
@@ -30,8 +38,9 @@ def no_leftovers(folder):
 def compared(tmp_path_factory):
     """One saved comparison shared by the compare and predict tests."""
     out = tmp_path_factory.mktemp("cmp") / "report"
-    status = cli.main(["compare", *TINY, "--models", "baseline,logistic",
-                       "--save", "--out", str(out)])
+    status = cli.main(
+        ["compare", *TINY, "--models", "baseline,logistic", "--save", "--out", str(out)]
+    )
     return status, out
 
 
@@ -40,22 +49,39 @@ def test_compare_writes_table_report_figures_and_models(compared, capsys):
     assert status == 0
     results = json.loads((out / "results.json").read_text())
     assert [row["model"] for row in results["rows"]] == ["baseline", "logistic"]
-    assert results["data"] == {"source": "embedded", "n_train": 200, "n_test": 100,
-                               "cv": None}
+    assert results["data"] == {
+        "source": "embedded",
+        "n_train": 200,
+        "n_test": 100,
+        "cv": None,
+    }
     assert 0 < results["rows"][1]["accuracy"] <= 1
     assert results["environment"]["libraries"]["scikit-learn"]
     report = (out / "report.md").read_text()
     assert "| model | accuracy | log loss |" in report
     assert "![comparison](comparison.png)" in report
-    for name in ("comparison.png", "confusion_logistic.png", "loss_curves.png",
-                 "models/baseline.skmnist", "models/logistic.skmnist"):
+    for name in (
+        "comparison.png",
+        "confusion_logistic.png",
+        "loss_curves.png",
+        "models/baseline.skmnist",
+        "models/logistic.skmnist",
+    ):
         assert (out / name).stat().st_size > 0, name
     assert no_leftovers(out.parent) == []
 
 
 def test_compare_prints_table_and_progress(tmp_path, capsys):
-    status, out, err = run(capsys, "compare", *TINY, "--models", "logistic",
-                           "--no-figures", "--out", tmp_path / "r")
+    status, out, err = run(
+        capsys,
+        "compare",
+        *TINY,
+        "--models",
+        "logistic",
+        "--no-figures",
+        "--out",
+        tmp_path / "r",
+    )
     assert status == 0
     assert "macro F1" in out and "logistic" in out and "200 train / 100 test" in out
     assert "[1/1] logistic ..." in err and "epoch 2/2" in err
@@ -64,15 +90,29 @@ def test_compare_prints_table_and_progress(tmp_path, capsys):
     assert "train loss" in epoch and "val loss" in epoch
     assert "train accuracy" in epoch and "val_" not in epoch
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == [
-        ".skmnist-report", "report.md", "results.json"]
+        ".skmnist-report",
+        "report.md",
+        "results.json",
+    ]
 
 
 def test_compare_cv_and_replacing_an_old_report(tmp_path, capsys):
     (tmp_path / "r").mkdir()
     (tmp_path / "r" / ".skmnist-report").write_text("")  # an earlier report
     (tmp_path / "r" / "stale.txt").write_text("old")
-    status, out, _ = run(capsys, "compare", *TINY, "--models", "baseline", "--cv",
-                         "2", "--no-figures", "--save", "--out", tmp_path / "r")
+    status, out, _ = run(
+        capsys,
+        "compare",
+        *TINY,
+        "--models",
+        "baseline",
+        "--cv",
+        "2",
+        "--no-figures",
+        "--save",
+        "--out",
+        tmp_path / "r",
+    )
     assert status == 0 and "±" in out and "(refit)" in out
     results = json.loads((tmp_path / "r" / "results.json").read_text())
     row = results["rows"][0]
@@ -94,8 +134,18 @@ def test_compare_cv_and_replacing_an_old_report(tmp_path, capsys):
 
 
 def test_compare_names_each_estimator_and_its_warnings(tmp_path, capsys):
-    status, out, _ = run(capsys, "compare", *TINY, "--models", "baseline,sklearn-mlp",
-                         "--max-iter", "2", "--no-figures", "--out", tmp_path / "r")
+    status, out, _ = run(
+        capsys,
+        "compare",
+        *TINY,
+        "--models",
+        "baseline,sklearn-mlp",
+        "--max-iter",
+        "2",
+        "--no-figures",
+        "--out",
+        tmp_path / "r",
+    )
     assert status == 0
     out = " ".join(out.split())  # the legend wraps at the console's width
     assert "LogisticRegression(C=0.1, max_iter=1000, random_state=0)" in out
@@ -115,9 +165,16 @@ def test_compare_names_each_estimator_and_its_warnings(tmp_path, capsys):
 def test_predict_prints_accuracy_and_writes_csv(compared, tmp_path, capsys):
     _, report = compared
     csv_path = tmp_path / "pred.csv"
-    status, out, _ = run(capsys, "predict", "--model",
-                         report / "models" / "logistic.skmnist",
-                         "--source", "embedded", "--out", csv_path)
+    status, out, _ = run(
+        capsys,
+        "predict",
+        "--model",
+        report / "models" / "logistic.skmnist",
+        "--source",
+        "embedded",
+        "--out",
+        csv_path,
+    )
     assert status == 0 and "Accuracy" in out and "1,000 test images" in out
     rows = list(csv.reader(csv_path.open()))
     assert rows[0] == ["index", "true", "predicted"] and len(rows) == 1001
@@ -126,9 +183,19 @@ def test_predict_prints_accuracy_and_writes_csv(compared, tmp_path, capsys):
 
 
 def test_tune_grid_search(tmp_path, capsys):
-    status, out, err = run(capsys, "tune", "--model", "logistic", "--param",
-                           "alpha=1e-4,1.0", "--cv", "2", *TINY, "--out",
-                           tmp_path / "t")
+    status, out, err = run(
+        capsys,
+        "tune",
+        "--model",
+        "logistic",
+        "--param",
+        "alpha=1e-4,1.0",
+        "--cv",
+        "2",
+        *TINY,
+        "--out",
+        tmp_path / "t",
+    )
     assert status == 0
     assert "rank" in out and "Best parameters: alpha=" in out
     assert "test accuracy" in out
@@ -142,13 +209,19 @@ def test_tune_grid_search(tmp_path, capsys):
     assert (tmp_path / "t" / "best_model.skmnist").stat().st_size > 0
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("alpha=1e-4,0.1", ("alpha", [1e-4, 0.1])),
-    ("hidden_layer_sizes=(64,),(32, 32)", ("hidden_layer_sizes", [(64,), (32, 32)])),
-    ("solver=adam,sgd", ("solver", ["adam", "sgd"])),
-    ("early_stopping=True,False", ("early_stopping", [True, False])),
-    ("solver=adam,1e-3", ("solver", ["adam", 1e-3])),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("alpha=1e-4,0.1", ("alpha", [1e-4, 0.1])),
+        (
+            "hidden_layer_sizes=(64,),(32, 32)",
+            ("hidden_layer_sizes", [(64,), (32, 32)]),
+        ),
+        ("solver=adam,sgd", ("solver", ["adam", "sgd"])),
+        ("early_stopping=True,False", ("early_stopping", [True, False])),
+        ("solver=adam,1e-3", ("solver", ["adam", 1e-3])),
+    ],
+)
 def test_param_values_are_python_literals_or_words(text, expected):
     from skmnist.cli._tune import _parse_param
 
@@ -160,15 +233,21 @@ def _mnist_npz_bytes(n_train=20, n_test=10):
     images = rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8)
     labels = np.arange(n_train, dtype=np.uint8) % 10
     buffer = io.BytesIO()
-    np.savez(buffer, x_train=images, y_train=labels, x_test=images[:n_test],
-             y_test=labels[:n_test])
+    np.savez(
+        buffer,
+        x_train=images,
+        y_train=labels,
+        x_test=images[:n_test],
+        y_test=labels[:n_test],
+    )
     return buffer.getvalue()
 
 
 def test_download_fetches_verifies_and_reuses_the_cache(serve, tmp_path, capsys):
     serve(_mnist_npz_bytes())
-    status, out, _ = run(capsys, "download", "--source", "keras", "--data-home",
-                         tmp_path)
+    status, out, _ = run(
+        capsys, "download", "--source", "keras", "--data-home", tmp_path
+    )
     assert status == 0
     assert "Verified 30 images (784 pixels each, labels 0-9)" in out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist.npz"]
@@ -180,38 +259,47 @@ def test_download_fetches_verifies_and_reuses_the_cache(serve, tmp_path, capsys)
     assert serve.requests == ["/mnist.npz", "/mnist.npz"]
 
 
-@pytest.mark.parametrize("mode, cause", [
-    ("missing", "(HTTP Error 404"),
-    ("truncated", "(connection closed after"),
-])
-def test_download_failure_is_one_line_and_leaves_nothing(serve, tmp_path, capsys,
-                                                          mode, cause):
+@pytest.mark.parametrize(
+    "mode, cause",
+    [
+        ("missing", "(HTTP Error 404"),
+        ("truncated", "(connection closed after"),
+    ],
+)
+def test_download_failure_is_one_line_and_leaves_nothing(
+    serve, tmp_path, capsys, mode, cause
+):
     remote = serve(_mnist_npz_bytes(), mode=mode)
     status, _, err = run(capsys, "download", "--data-home", tmp_path)
     assert status == 1
     progress, error = err.strip().splitlines()
     assert progress.startswith("Downloading MNIST from keras")
     assert error.startswith(
-        f"skmnist download: error: Could not download MNIST from {remote.url} "
-        f"{cause}")
+        f"skmnist download: error: Could not download MNIST from {remote.url} {cause}"
+    )
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("argv, phrase", [
-    (["compare", "--models", "baseline,cnn"], "unknown model(s) cnn"),
-    (["compare", "--max-iter", "0"], "expected a positive integer"),
-    (["compare", "--source", "/no/such/mnist.npz"], "no such file"),
-    (["compare", "--source", "mnist-on-the-moon"], "cannot read data"),
-    (["tune", "--model", "logistic", "--param", "alpha"], "malformed --param"),
-    (["tune", "--model", "logistic", "--param", "colour=1,2"],
-     "unknown parameter 'colour'"),
-    (["tune", "--model", "mlp", "--param", "alpha=-1"], "--param alpha"),
-    (["tune", "--model", "cnn"], "invalid choice: 'cnn'"),
-    (["predict", "--model", "/no/such/model.skmnist"], "no such file"),
-    (["download", "--source", "s3"], "invalid choice"),
-    (["fly"], "invalid choice"),
-    ([], "required"),
-])
+@pytest.mark.parametrize(
+    "argv, phrase",
+    [
+        (["compare", "--models", "baseline,cnn"], "unknown model(s) cnn"),
+        (["compare", "--max-iter", "0"], "expected a positive integer"),
+        (["compare", "--source", "/no/such/mnist.npz"], "no such file"),
+        (["compare", "--source", "mnist-on-the-moon"], "cannot read data"),
+        (["tune", "--model", "logistic", "--param", "alpha"], "malformed --param"),
+        (
+            ["tune", "--model", "logistic", "--param", "colour=1,2"],
+            "unknown parameter 'colour'",
+        ),
+        (["tune", "--model", "mlp", "--param", "alpha=-1"], "--param alpha"),
+        (["tune", "--model", "cnn"], "invalid choice: 'cnn'"),
+        (["predict", "--model", "/no/such/model.skmnist"], "no such file"),
+        (["download", "--source", "s3"], "invalid choice"),
+        (["fly"], "invalid choice"),
+        ([], "required"),
+    ],
+)
 def test_bad_arguments_exit_2_with_one_line(argv, phrase, capsys):
     status, out, err = run(capsys, *argv)
     assert status == 2
@@ -222,12 +310,12 @@ def test_bad_arguments_exit_2_with_one_line(argv, phrase, capsys):
 def test_unreadable_data_and_model_exit_2(tmp_path, capsys):
     garbage = tmp_path / "broken.npz"
     garbage.write_bytes(b"not a zip file")
-    status, _, err = run(capsys, "compare", "--source", garbage, "--out",
-                         tmp_path / "r")
+    status, _, err = run(
+        capsys, "compare", "--source", garbage, "--out", tmp_path / "r"
+    )
     assert status == 2 and "cannot read data" in err
     assert len(err.strip().splitlines()) == 1
-    status, _, err = run(capsys, "predict", "--model", garbage, "--source",
-                         "embedded")
+    status, _, err = run(capsys, "predict", "--model", garbage, "--source", "embedded")
     assert status == 2 and "cannot load --model" in err
     assert not (tmp_path / "r").exists()
 
@@ -266,8 +354,7 @@ def test_ctrl_c_while_writing_keeps_the_old_report(tmp_path, capsys, monkeypatch
     monkeypatch.setattr(_commands, "write_compare_report", half_written)
     status, _, _ = run(capsys, "compare", *TINY, "--models", "baseline", "--out", old)
     assert status == 130
-    assert sorted(p.name for p in old.iterdir()) == [".skmnist-report",
-                                                     "report.md"]
+    assert sorted(p.name for p in old.iterdir()) == [".skmnist-report", "report.md"]
     assert (old / "report.md").read_text() == "previous report"
     assert no_leftovers(tmp_path) == []
 
@@ -286,24 +373,50 @@ def test_help_states_every_default(command, capsys):
 
 
 def test_python_dash_m_runs_the_same_command():
-    done = subprocess.run([sys.executable, "-m", "skmnist", "download", "--help"],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "skmnist", "download", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0 and "--data-home" in done.stdout
 
 
 def test_tune_on_a_local_dask_cluster(tmp_path, capsys):
-    status, out, _ = run(capsys, "tune", "--model", "logistic", "--param",
-                         "alpha=1e-4,1.0", "--cv", "2", *TINY, "--scheduler",
-                         "local", "--out", tmp_path / "t")
+    status, out, _ = run(
+        capsys,
+        "tune",
+        "--model",
+        "logistic",
+        "--param",
+        "alpha=1e-4,1.0",
+        "--cv",
+        "2",
+        *TINY,
+        "--scheduler",
+        "local",
+        "--out",
+        tmp_path / "t",
+    )
     assert status == 0 and "Best parameters: alpha=" in out
     assert (tmp_path / "t" / "best_model.skmnist").stat().st_size > 0
 
 
-def test_tune_scheduler_without_the_dask_extra_exits_2(tmp_path, capsys,
-                                                        monkeypatch):
+def test_tune_scheduler_without_the_dask_extra_exits_2(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
-    status, _, err = run(capsys, "tune", "--model", "logistic", "--cv", "2", *TINY,
-                         "--scheduler", "local", "--out", tmp_path / "t")
+    status, _, err = run(
+        capsys,
+        "tune",
+        "--model",
+        "logistic",
+        "--cv",
+        "2",
+        *TINY,
+        "--scheduler",
+        "local",
+        "--out",
+        tmp_path / "t",
+    )
     assert status == 2
     assert 'pip install "skmnist[dask]"' in err and "Traceback" not in err
     assert not (tmp_path / "t").exists()

@@ -46,9 +46,12 @@ def _package_classes(predicate):
     found = {}
     for module in _walk_modules():
         for name, obj in vars(module).items():
-            if (inspect.isclass(obj) and not name.startswith("_")
-                    and obj.__module__.startswith("skmnist")
-                    and predicate(name, obj)):
+            if (
+                inspect.isclass(obj)
+                and not name.startswith("_")
+                and obj.__module__.startswith("skmnist")
+                and predicate(name, obj)
+            ):
                 found[name] = obj
     return dict(sorted(found.items()))
 
@@ -60,8 +63,12 @@ def all_estimators():
     ``BaseMultilayerPerceptron``) are templates, not estimators to use.
     """
     return _package_classes(
-        lambda name, cls: issubclass(cls, BaseEstimator)
-        and not inspect.isabstract(cls) and not name.startswith("Base"))
+        lambda name, cls: (
+            issubclass(cls, BaseEstimator)
+            and not inspect.isabstract(cls)
+            and not name.startswith("Base")
+        )
+    )
 
 
 def all_displays():
@@ -76,12 +83,13 @@ DISPLAYS = all_displays()
 def test_discovery_finds_exactly_the_public_classes():
     # Every estimator and Display the package exports is discovered, and every
     # one discovered is exported: none hides in a private module.
-    exported = {name for name in skmnist.__all__
-                if inspect.isclass(getattr(skmnist, name))}
-    assert exported >= {"KerasLogistic", "KerasMLP", "PixelScaler",
-                        "LossCurveDisplay"}
-    exported_estimators = {name for name in exported
-                           if issubclass(getattr(skmnist, name), BaseEstimator)}
+    exported = {
+        name for name in skmnist.__all__ if inspect.isclass(getattr(skmnist, name))
+    }
+    assert exported >= {"KerasLogistic", "KerasMLP", "PixelScaler", "LossCurveDisplay"}
+    exported_estimators = {
+        name for name in exported if issubclass(getattr(skmnist, name), BaseEstimator)
+    }
     assert set(ESTIMATORS) == exported_estimators
     assert set(DISPLAYS) == {name for name in exported if name.endswith("Display")}
 
@@ -93,8 +101,13 @@ def test_discovery_finds_exactly_the_public_classes():
 # each estimator that has the parameter. With exact epochs, 10 epochs are 100
 # steps here: 1e-2 was enough only while Keras ran 32 steps per epoch; 5e-2
 # passes on both backends (3e-2 still fails on JAX's initial weights).
-QUICK = dict(max_iter=10, batch_size=32, learning_rate=5e-2, random_state=0,
-             hidden_layer_sizes=(16,))
+QUICK = dict(
+    max_iter=10,
+    batch_size=32,
+    learning_rate=5e-2,
+    random_state=0,
+    hidden_layer_sizes=(16,),
+)
 
 # Each expected failure of the Keras classifiers comes from scikeras' base
 # classes or from mini-batch training itself, not from code of ours; the
@@ -116,8 +129,7 @@ _KERAS_XFAILS = {
 
 
 def _is_keras_wrapper(estimator):
-    return any(cls.__module__.startswith("scikeras")
-               for cls in type(estimator).__mro__)
+    return any(cls.__module__.startswith("scikeras") for cls in type(estimator).__mro__)
 
 
 def _expected_failed_checks(estimator):
@@ -127,8 +139,9 @@ def _expected_failed_checks(estimator):
 def _quick(cls):
     estimator = cls()
     params = estimator.get_params()
-    return estimator.set_params(**{key: value for key, value in QUICK.items()
-                                   if key in params})
+    return estimator.set_params(
+        **{key: value for key, value in QUICK.items() if key in params}
+    )
 
 
 @parametrize_with_checks(
@@ -161,11 +174,14 @@ def display_inputs():
     classifier = LogisticRegression(max_iter=300).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        mlp = MLPClassifier(hidden_layer_sizes=(8,), max_iter=3,
-                            random_state=0).fit(X, y)
+        mlp = MLPClassifier(hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(
+            X, y
+        )
     proba = classifier.predict_proba(X[:3])
-    rows = [{"model": name, "accuracy": accuracy, "fit_seconds": seconds}
-            for name, accuracy, seconds in (("a", 0.9, 1.0), ("b", 0.95, 2.0))]
+    rows = [
+        {"model": name, "accuracy": accuracy, "fit_seconds": seconds}
+        for name, accuracy, seconds in (("a", 0.9, 1.0), ("b", 0.95, 2.0))
+    ]
     # plot() draws n_cols=3 pairs per row unless told otherwise.
     grid = dict(n_rows=1, n_cols=3)
     return {
@@ -188,8 +204,9 @@ def _constructors(name):
     return _CONSTRUCTORS.get(name, _DEFAULT_CONSTRUCTORS)
 
 
-DISPLAY_CASES = [(name, constructor) for name in DISPLAYS
-                 for constructor in _constructors(name)]
+DISPLAY_CASES = [
+    (name, constructor) for name in DISPLAYS for constructor in _constructors(name)
+]
 
 
 @pytest.mark.parametrize("name", DISPLAYS)
@@ -204,8 +221,9 @@ def test_display_follows_the_plotting_api(name):
 
 
 @pytest.mark.parametrize("name, constructor", DISPLAY_CASES)
-def test_display_constructor_plots_and_plot_returns_self(name, constructor,
-                                                          display_inputs):
+def test_display_constructor_plots_and_plot_returns_self(
+    name, constructor, display_inputs
+):
     display_class = DISPLAYS[name]
     assert name in display_inputs, f"add inputs for {name} to display_inputs"
     args, kwargs = display_inputs[name][constructor]
@@ -252,13 +270,23 @@ def import_graph():
                 base = package
                 for _ in range(node.level - 1):
                     base = base.rpartition(".")[0]
-                base = (f"{base}.{node.module}" if node.level and node.module
-                        else base if node.level else node.module)
+                base = (
+                    f"{base}.{node.module}"
+                    if node.level and node.module
+                    else base
+                    if node.level
+                    else node.module
+                )
                 # "from . import x" names a module when x is one.
-                imported.update(f"{base}.{alias.name}" if f"{base}.{alias.name}"
-                                in modules else base for alias in node.names)
-        graph[name] = {module for module in imported
-                       if module in modules and module != name}
+                imported.update(
+                    f"{base}.{alias.name}"
+                    if f"{base}.{alias.name}" in modules
+                    else base
+                    for alias in node.names
+                )
+        graph[name] = {
+            module for module in imported if module in modules and module != name
+        }
     return graph
 
 
@@ -270,7 +298,7 @@ def find_cycle(graph):
         state[node] = "open"
         for target in sorted(graph.get(node, ())):
             if state.get(target) == "open":
-                return [*path[path.index(target):], target]
+                return [*path[path.index(target) :], target]
             if target not in state:
                 cycle = visit(target, [*path, target])
                 if cycle:
@@ -294,8 +322,9 @@ def test_find_cycle_finds_one_and_accepts_a_tree():
 def test_import_graph_sees_relative_and_function_level_imports():
     graph = import_graph()
     # "from . import _threads", "from ._keras import ...", "from .exceptions".
-    assert {"skmnist._threads", "skmnist._keras",
-            "skmnist.exceptions"} <= graph["skmnist.parallel"]
+    assert {"skmnist._threads", "skmnist._keras", "skmnist.exceptions"} <= graph[
+        "skmnist.parallel"
+    ]
     # make_baseline imports PixelScaler inside the function.
     assert "skmnist.preprocessing" in graph["skmnist.baseline"]
 

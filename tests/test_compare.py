@@ -23,11 +23,25 @@ from skmnist.comparison import (
     default_estimators,
 )
 
-KEYS = ["model", "accuracy", "log_loss", "f1_macro", "fit_seconds",
-        "predict_seconds", "n_parameters"]
+KEYS = [
+    "model",
+    "accuracy",
+    "log_loss",
+    "f1_macro",
+    "fit_seconds",
+    "predict_seconds",
+    "n_parameters",
+]
 # What was fitted, beside the scores.
-FITTED_KEYS = ["estimator", "n_train", "n_test", "n_iter", "max_iter", "iter_unit",
-               "warnings"]
+FITTED_KEYS = [
+    "estimator",
+    "n_train",
+    "n_test",
+    "n_iter",
+    "max_iter",
+    "iter_unit",
+    "warnings",
+]
 
 
 @pytest.fixture(scope="module")
@@ -60,9 +74,11 @@ def test_holdout_metrics_are_sklearns_on_the_test_set(quick, small_digits, holdo
     y_pred = model.predict(X_test)
     assert row["accuracy"] == pytest.approx(accuracy_score(y_test, y_pred))
     assert row["f1_macro"] == pytest.approx(
-        f1_score(y_test, model.predict(X_test), average="macro"))
+        f1_score(y_test, model.predict(X_test), average="macro")
+    )
     assert row["log_loss"] == pytest.approx(
-        log_loss(y_test, model.predict_proba(X_test)), rel=1e-6)
+        log_loss(y_test, model.predict_proba(X_test)), rel=1e-6
+    )
     fitted = holdout.estimators_["logreg"]
     np.testing.assert_allclose(fitted.coef_, model.coef_)
 
@@ -75,14 +91,14 @@ def test_rows_name_the_estimator_and_what_its_fit_ran(holdout):
     assert logreg["n_iter"] == int(fitted.n_iter_.max()) < 500
     assert (logreg["max_iter"], logreg["iter_unit"]) == (500, "lbfgs iterations")
     assert (nb["n_iter"], nb["max_iter"], nb["iter_unit"]) == (None, None, None)
-    assert all((row["n_train"], row["n_test"]) == (600, 200)
-               for row in holdout.rows)
+    assert all((row["n_train"], row["n_test"]) == (600, 200) for row in holdout.rows)
     assert logreg["warnings"] == [] and nb["warnings"] == []
 
 
 def _ranked(*rows):
-    return ComparisonResult([dict(zip(["model", "accuracy", "log_loss"], row))
-                             for row in rows])
+    return ComparisonResult(
+        [dict(zip(["model", "accuracy", "log_loss"], row)) for row in rows]
+    )
 
 
 def test_best_breaks_accuracy_ties_by_the_lower_log_loss():
@@ -105,8 +121,10 @@ def test_json_round_trip(holdout):
 
 def test_markdown_table(holdout):
     lines = holdout.to_markdown().splitlines()
-    assert lines[0] == ("| model | accuracy | log loss | macro F1 | fit (s) | "
-                        "predict (s) | parameters |")
+    assert lines[0] == (
+        "| model | accuracy | log loss | macro F1 | fit (s) | "
+        "predict (s) | parameters |"
+    )
     assert len(lines) == 2 + len(holdout.rows)
     assert lines[2].startswith("| logreg | ") and "| 650 |" in lines[2]
 
@@ -127,8 +145,7 @@ def test_cv_reports_mean_and_std_over_folds(quick, small_digits):
     assert "refit" not in result.to_markdown()
 
 
-def test_cv_refits_on_all_training_data_and_scores_the_test_set(quick,
-                                                                 small_digits):
+def test_cv_refits_on_all_training_data_and_scores_the_test_set(quick, small_digits):
     X, X_test, y, y_test = small_digits
     result = compare(quick, X, y, X_test, y_test, cv=3)
     refit = clone(quick["logreg"]).fit(X, y)
@@ -136,12 +153,15 @@ def test_cv_refits_on_all_training_data_and_scores_the_test_set(quick,
     np.testing.assert_allclose(kept.coef_, refit.coef_)
     row = result.rows[0]
     assert row["test_accuracy"] == pytest.approx(
-        accuracy_score(y_test, refit.predict(X_test)))
+        accuracy_score(y_test, refit.predict(X_test))
+    )
     assert row["test_log_loss"] == pytest.approx(
-        log_loss(y_test, refit.predict_proba(X_test)), rel=1e-6)
+        log_loss(y_test, refit.predict_proba(X_test)), rel=1e-6
+    )
     # The cross-validated mean is still the table's accuracy.
     assert row["accuracy"] == pytest.approx(
-        cross_val_score(quick["logreg"], X, y, cv=3).mean())
+        cross_val_score(quick["logreg"], X, y, cv=3).mean()
+    )
     assert (result.n_train, result.n_test) == (600, 200)
     header = result.to_markdown().splitlines()[0]
     assert header.startswith("| model | accuracy | refit test accuracy | log loss")
@@ -164,8 +184,13 @@ def test_without_test_set_holds_out_a_fifth(quick, small_digits):
 
 def test_keras_estimator_is_counted_and_compared(small_digits):
     X, X_test, y, y_test = small_digits
-    result = compare({"keras": skmnist.KerasLogistic(max_iter=3, random_state=0)},
-                     X, y, X_test, y_test)
+    result = compare(
+        {"keras": skmnist.KerasLogistic(max_iter=3, random_state=0)},
+        X,
+        y,
+        X_test,
+        y_test,
+    )
     assert result.rows[0]["n_parameters"] == 650
     assert 0 < result.rows[0]["accuracy"] <= 1
 
@@ -179,7 +204,8 @@ def test_keras_loss_curves_record_the_test_loss_unless_stopping_early(small_digi
     assert len(plain.history_["val_loss"]) == 3
     # Alpha's penalty is part of Keras' val_loss; it is tiny at this size.
     assert plain.history_["val_loss"][-1] == pytest.approx(
-        log_loss(y_test, plain.predict_proba(X_test)), rel=1e-3)
+        log_loss(y_test, plain.predict_proba(X_test)), rel=1e-3
+    )
     # Early stopping must never be steered by the test images, and estimators
     # without `validation_data` (or cross-validation) get no fit parameters.
     early = skmnist.KerasLogistic(early_stopping=True)
@@ -198,12 +224,15 @@ def test_count_parameters_of_sklearn_mlp_and_pipeline(small_digits):
     assert count_parameters(GaussianNB()) == 0
 
 
-@pytest.mark.parametrize("kwargs, error, phrase", [
-    ({"cv": 3, "X_test": "x"}, ValueError, "y_test must be given"),
-    ({"estimators": {}}, ValueError, "must not be empty"),
-    ({"estimators": 3}, TypeError, "estimators must be a dict"),
-    ({"y": None}, ValueError, "y must be given"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, phrase",
+    [
+        ({"cv": 3, "X_test": "x"}, ValueError, "y_test must be given"),
+        ({"estimators": {}}, ValueError, "must not be empty"),
+        ({"estimators": 3}, TypeError, "estimators must be a dict"),
+        ({"y": None}, ValueError, "y must be given"),
+    ],
+)
 def test_bad_arguments(small_digits, kwargs, error, phrase):
     X, _, y, _ = small_digits
     arguments = {"estimators": {"nb": GaussianNB()}, "X": X, "y": y, **kwargs}
@@ -244,18 +273,20 @@ def test_result_from_rows_alone():
     assert result.best_["model"] == "a" and "ComparisonResult" in repr(result)
 
 
-def test_convergence_warnings_are_recorded_per_model_other_warnings_shown(
-        small_digits):
+def test_convergence_warnings_are_recorded_per_model_other_warnings_shown(small_digits):
     X, X_test, y, y_test = small_digits
 
     class Noisy(GaussianNB):
         def fit(self, X, y):
-            warnings.warn("a warning that is not about convergence", UserWarning,
-                          stacklevel=2)
+            warnings.warn(
+                "a warning that is not about convergence", UserWarning, stacklevel=2
+            )
             return super().fit(X, y)
 
-    models = {"short": MLPClassifier((8,), max_iter=2, random_state=0),
-              "noisy": Noisy()}
+    models = {
+        "short": MLPClassifier((8,), max_iter=2, random_state=0),
+        "noisy": Noisy(),
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)  # none escapes
         with pytest.warns(UserWarning, match="not about convergence"):
@@ -263,11 +294,12 @@ def test_convergence_warnings_are_recorded_per_model_other_warnings_shown(
     short, noisy = result.rows
     assert len(short["warnings"]) == 1
     assert "Maximum iterations (2) reached" in short["warnings"][0]
-    assert (short["n_iter"], short["max_iter"], short["iter_unit"]) == (2, 2,
-                                                                        "epochs")
+    assert (short["n_iter"], short["max_iter"], short["iter_unit"]) == (2, 2, "epochs")
     assert noisy["warnings"] == []
-    assert json.loads(json.dumps(result.to_dict()))["rows"][0]["warnings"] == \
-        short["warnings"]
+    assert (
+        json.loads(json.dumps(result.to_dict()))["rows"][0]["warnings"]
+        == short["warnings"]
+    )
 
 
 def test_progress_hooks_report_models_and_keras_epochs(small_digits):
@@ -275,34 +307,51 @@ def test_progress_hooks_report_models_and_keras_epochs(small_digits):
 
     X, X_test, y, y_test = small_digits
     calls = []
-    models = {"nb": GaussianNB(),
-              "keras": make_pipeline(MinMaxScaler(),
-                                     skmnist.KerasLogistic(max_iter=2,
-                                                           random_state=0))}
+    models = {
+        "nb": GaussianNB(),
+        "keras": make_pipeline(
+            MinMaxScaler(), skmnist.KerasLogistic(max_iter=2, random_state=0)
+        ),
+    }
     result = compare(
-        models, X, y, X_test, y_test,
+        models,
+        X,
+        y,
+        X_test,
+        y_test,
         on_model_start=lambda *args: calls.append(("start", *args)),
         on_epoch=lambda name, epoch, n, logs: calls.append(
-            ("epoch", name, epoch, n, "loss" in logs)),
-        on_model_end=lambda name, row: calls.append(("end", name, row["accuracy"])))
+            ("epoch", name, epoch, n, "loss" in logs)
+        ),
+        on_model_end=lambda name, row: calls.append(("end", name, row["accuracy"])),
+    )
     assert calls == [
-        ("start", "nb", 0, 2), ("end", "nb", result.rows[0]["accuracy"]),
-        ("start", "keras", 1, 2), ("epoch", "keras", 1, 2, True),
-        ("epoch", "keras", 2, 2, True), ("end", "keras", result.rows[1]["accuracy"])]
+        ("start", "nb", 0, 2),
+        ("end", "nb", result.rows[0]["accuracy"]),
+        ("start", "keras", 1, 2),
+        ("epoch", "keras", 1, 2, True),
+        ("epoch", "keras", 2, 2, True),
+        ("end", "keras", result.rows[1]["accuracy"]),
+    ]
     # The kept model holds its own callbacks, not the hook, and is described
     # as given.
     assert result.estimators_["keras"][-1].callbacks is None
     assert result.rows[1]["estimator"] == (
-        "Pipeline(MinMaxScaler(), "
-        "KerasLogistic(max_iter=2, random_state=0))")
+        "Pipeline(MinMaxScaler(), KerasLogistic(max_iter=2, random_state=0))"
+    )
     assert result.rows[1]["iter_unit"] == "epochs"
 
 
 def test_epoch_hook_runs_for_every_fold_and_the_refit(small_digits):
     X, _, y, _ = small_digits
     epochs = []
-    compare({"k": skmnist.KerasLogistic(max_iter=2, random_state=0)}, X, y, cv=2,
-            on_epoch=lambda name, epoch, n, logs: epochs.append(epoch))
+    compare(
+        {"k": skmnist.KerasLogistic(max_iter=2, random_state=0)},
+        X,
+        y,
+        cv=2,
+        on_epoch=lambda name, epoch, n, logs: epochs.append(epoch),
+    )
     assert epochs == [1, 2] * 3  # two folds, then the refit
 
 
@@ -317,11 +366,13 @@ def test_describe_estimator_names_non_default_parameters():
     assert describe_estimator(LogisticRegression()) == "LogisticRegression()"
     assert describe_estimator(skmnist.make_baseline(random_state=0)) == (
         "Pipeline(PixelScaler(), LogisticRegression(C=0.1, max_iter=1000, "
-        "random_state=0))")
+        "random_state=0))"
+    )
     bagging = BaggingClassifier(GaussianNB(var_smoothing=1e-3), n_estimators=3)
     assert describe_estimator(bagging) == (
-        "BaggingClassifier(estimator=GaussianNB(var_smoothing=0.001), "
-        "n_estimators=3)")
+        "BaggingClassifier(estimator=GaussianNB(var_smoothing=0.001), n_estimators=3)"
+    )
     keras = skmnist.KerasMLP(hidden_layer_sizes=(64,), callbacks=[Callback()])
     assert describe_estimator(keras) == (
-        "KerasMLP(callbacks=[Callback], hidden_layer_sizes=(64,))")
+        "KerasMLP(callbacks=[Callback], hidden_layer_sizes=(64,))"
+    )

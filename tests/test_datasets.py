@@ -180,7 +180,10 @@ def test_auto_hint_is_one_stderr_line_in_a_fresh_process(tmp_path):
     )
     env = {**os.environ, "SKMNIST_DATA": str(tmp_path)}
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
@@ -453,8 +456,10 @@ def _valid_npz_bytes():
     [
         (lambda: b"this is not a zip file at all", "corrupt or truncated .npz"),
         (lambda: _valid_npz_bytes()[:400], "corrupt or truncated .npz"),
-        (lambda: _valid_npz_bytes()[: len(_valid_npz_bytes()) - 30],
-         "corrupt or truncated .npz"),
+        (
+            lambda: _valid_npz_bytes()[: len(_valid_npz_bytes()) - 30],
+            "corrupt or truncated .npz",
+        ),
         (lambda: b"", "corrupt or truncated .npz"),
     ],
     ids=["garbage", "truncated-head", "truncated-tail", "empty"],
@@ -489,8 +494,20 @@ def test_npz_with_flipped_bytes_is_reported(tmp_path):
         (dict(x_train=np.full((12, 28, 28), 0.5)), "whole numbers 0-255"),
         (dict(x_train=np.full((12, 28, 28), "a")), "numbers 0-255"),
     ],
-    ids=["missing-key", "27x28", "4d", "lengths", "label-10", "label-neg",
-         "label-2d", "label-float", "pixel-300", "pixel-neg", "pixel-frac", "str"],
+    ids=[
+        "missing-key",
+        "27x28",
+        "4d",
+        "lengths",
+        "label-10",
+        "label-neg",
+        "label-2d",
+        "label-float",
+        "pixel-300",
+        "pixel-neg",
+        "pixel-frac",
+        "str",
+    ],
 )
 def test_npz_with_wrong_content(tmp_path, overrides, match):
     arrays = write_npz(tmp_path / "ok.npz")
@@ -508,31 +525,65 @@ def _break_idx(folder, name, data):
 @pytest.mark.parametrize(
     "name, make_bytes, match",
     [
-        ("train-labels-idx1-ubyte",
-         lambda: idx_bytes(np.zeros(12), magic=IDX_IMAGES_MAGIC),
-         "wrong IDX magic number 2051 for labels"),
-        ("train-images-idx3-ubyte",
-         lambda: idx_bytes(np.zeros((12, 28, 28)), magic=IDX_LABELS_MAGIC),
-         "wrong IDX magic number 2049 for images"),
-        ("train-images-idx3-ubyte",
-         lambda: struct.pack(">i", 1234) + idx_bytes(np.zeros((12, 28, 28)))[4:],
-         "wrong IDX magic number 1234"),
-        ("train-images-idx3-ubyte", lambda: idx_bytes(np.zeros((12, 20, 20))),
-         "28 x 28; the header says 20 x 20"),
-        ("train-images-idx3-ubyte", lambda: idx_bytes(np.zeros((12, 28, 28)))[:-5],
-         "truncated"),
-        ("train-images-idx3-ubyte", lambda: idx_bytes(np.zeros((12, 28, 28))) + b"x",
-         "extra data"),
-        ("train-images-idx3-ubyte", lambda: idx_bytes(np.zeros((12, 28, 28)))[:9],
-         "truncated IDX header"),
+        (
+            "train-labels-idx1-ubyte",
+            lambda: idx_bytes(np.zeros(12), magic=IDX_IMAGES_MAGIC),
+            "wrong IDX magic number 2051 for labels",
+        ),
+        (
+            "train-images-idx3-ubyte",
+            lambda: idx_bytes(np.zeros((12, 28, 28)), magic=IDX_LABELS_MAGIC),
+            "wrong IDX magic number 2049 for images",
+        ),
+        (
+            "train-images-idx3-ubyte",
+            lambda: struct.pack(">i", 1234) + idx_bytes(np.zeros((12, 28, 28)))[4:],
+            "wrong IDX magic number 1234",
+        ),
+        (
+            "train-images-idx3-ubyte",
+            lambda: idx_bytes(np.zeros((12, 20, 20))),
+            "28 x 28; the header says 20 x 20",
+        ),
+        (
+            "train-images-idx3-ubyte",
+            lambda: idx_bytes(np.zeros((12, 28, 28)))[:-5],
+            "truncated",
+        ),
+        (
+            "train-images-idx3-ubyte",
+            lambda: idx_bytes(np.zeros((12, 28, 28))) + b"x",
+            "extra data",
+        ),
+        (
+            "train-images-idx3-ubyte",
+            lambda: idx_bytes(np.zeros((12, 28, 28)))[:9],
+            "truncated IDX header",
+        ),
         ("train-images-idx3-ubyte", lambda: b"\x00\x00", "too short"),
-        ("train-labels-idx1-ubyte", lambda: idx_bytes(np.zeros(11)),
-         "12 images, 11 labels"),
-        ("train-labels-idx1-ubyte", lambda: idx_bytes(np.full(12, 12)),
-         "digits 0-9.*e.g. 12"),
+        (
+            "train-labels-idx1-ubyte",
+            lambda: idx_bytes(np.zeros(11)),
+            "12 images, 11 labels",
+        ),
+        (
+            "train-labels-idx1-ubyte",
+            lambda: idx_bytes(np.full(12, 12)),
+            "digits 0-9.*e.g. 12",
+        ),
     ],
-    ids=["labels-magic", "images-magic", "magic-1234", "20x20", "truncated",
-         "extra", "short-header", "tiny", "lengths", "label-12"],
+    ids=[
+        "labels-magic",
+        "images-magic",
+        "magic-1234",
+        "20x20",
+        "truncated",
+        "extra",
+        "short-header",
+        "tiny",
+        "lengths",
+        "label-12",
+    ],
 )
 def test_idx_with_wrong_content(tmp_path, name, make_bytes, match):
     write_idx_folder(tmp_path / "idx")
@@ -605,8 +656,9 @@ def _start_hanging_download(url, data_home):
     before = set(files_in(data_home))
     process = subprocess.Popen([sys.executable, "-c", script], env=env)
     for _ in range(400):
-        parts = [p for p in files_in(data_home)
-                 if p.endswith(".part") and p not in before]
+        parts = [
+            p for p in files_in(data_home) if p.endswith(".part") and p not in before
+        ]
         if parts:
             return process, parts[0]
         threading.Event().wait(0.05)
@@ -637,7 +689,8 @@ def test_stale_part_files_are_removed_and_live_ones_kept(serve, tmp_path):
         serve(body)
         download_mnist(data_home=home)
         assert files_in(home) == sorted(
-            [live_part, new_foreign.name, other_file.name, "mnist.npz"])
+            [live_part, new_foreign.name, other_file.name, "mnist.npz"]
+        )
     finally:
         live.kill()
         live.wait()
@@ -660,29 +713,61 @@ def _openml_routes(base, images, labels):
         "@ATTRIBUTE class {0,1,2,3,4,5,6,7,8,9}\n@DATA\n" + rows + "\n"
     ).encode()
     features = [
-        {"index": str(i), "name": f"pixel{i + 1}", "data_type": "numeric",
-         "is_target": "false", "is_ignore": "false", "is_row_identifier": "false",
-         "number_of_missing_values": "0"}
+        {
+            "index": str(i),
+            "name": f"pixel{i + 1}",
+            "data_type": "numeric",
+            "is_target": "false",
+            "is_ignore": "false",
+            "is_row_identifier": "false",
+            "number_of_missing_values": "0",
+        }
         for i in range(784)
-    ] + [{"index": "784", "name": "class", "data_type": "nominal",
-          "nominal_value": [str(d) for d in range(10)], "is_target": "true",
-          "is_ignore": "false", "is_row_identifier": "false",
-          "number_of_missing_values": "0"}]
+    ] + [
+        {
+            "index": "784",
+            "name": "class",
+            "data_type": "nominal",
+            "nominal_value": [str(d) for d in range(10)],
+            "is_target": "true",
+            "is_ignore": "false",
+            "is_row_identifier": "false",
+            "number_of_missing_values": "0",
+        }
+    ]
     description = {
-        "id": "554", "name": "mnist_784", "version": "1", "format": "ARFF",
-        "status": "active", "file_id": "52667", "default_target_attribute": "class",
+        "id": "554",
+        "name": "mnist_784",
+        "version": "1",
+        "format": "ARFF",
+        "status": "active",
+        "file_id": "52667",
+        "default_target_attribute": "class",
         "url": f"{base}/data/v1/download/52667/mnist_784.arff",
         "md5_checksum": hashlib.md5(arff).hexdigest(),
     }
     api = "/api/v1/json/data"
     return {
         f"{api}/list/data_name/mnist_784/limit/2/data_version/1": {
-            "data": {"dataset": [{"did": 554, "name": "mnist_784", "version": 1,
-                                  "status": "active", "format": "ARFF"}]}},
+            "data": {
+                "dataset": [
+                    {
+                        "did": 554,
+                        "name": "mnist_784",
+                        "version": 1,
+                        "status": "active",
+                        "format": "ARFF",
+                    }
+                ]
+            }
+        },
         f"{api}/554": {"data_set_description": description},
         f"{api}/features/554": {"data_features": {"feature": features}},
-        f"{api}/qualities/554": {"data_qualities": {"quality": [
-            {"name": "NumberOfInstances", "value": f"{len(labels)}.0"}]}},
+        f"{api}/qualities/554": {
+            "data_qualities": {
+                "quality": [{"name": "NumberOfInstances", "value": f"{len(labels)}.0"}]
+            }
+        },
         "/data/v1/download/52667/mnist_784.arff": arff,
         "/data/v1/download/52667": arff,  # scikit-learn <= 1.8 builds this URL
     }
@@ -752,8 +837,10 @@ def test_openml_offline_is_one_friendly_line(fake_openml, tmp_path):
     message = str(info.value)
     assert "\n" not in message
     assert message.startswith(
-        "Could not download MNIST from OpenML (https://www.openml.org/d/554) (")
+        "Could not download MNIST from OpenML (https://www.openml.org/d/554) ("
+    )
     assert "refused" in message.lower() and "source='embedded'" in message
     with pytest.raises(OSError, match="download_if_missing is False"):
-        load_mnist(source="openml", data_home=tmp_path / "home",
-                   download_if_missing=False)
+        load_mnist(
+            source="openml", data_home=tmp_path / "home", download_if_missing=False
+        )

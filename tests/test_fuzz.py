@@ -32,8 +32,12 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 N_FEATURES = 64
-SETTINGS = settings(max_examples=30, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 ERRORS = (ValueError, TypeError)
 F32_MAX = float(np.finfo(np.float32).max)
 
@@ -74,17 +78,28 @@ def _check_output(out, n_rows, method):
         assert out.shape == (n_rows,)
 
 
-numeric_dtypes = st.sampled_from([
-    np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
-    np.uint32, np.uint64, np.float16, np.float32, np.float64])
+numeric_dtypes = st.sampled_from(
+    [
+        np.bool_,
+        np.int8,
+        np.int16,
+        np.int32,
+        np.int64,
+        np.uint8,
+        np.uint16,
+        np.uint32,
+        np.uint64,
+        np.float16,
+        np.float32,
+        np.float64,
+    ]
+)
 methods = st.sampled_from(["predict", "predict_proba"])
 
 
 @SETTINGS
-@given(data=st.data(), dtype=numeric_dtypes, method=methods,
-       n_rows=st.integers(1, 5))
-def test_numeric_dtypes_predict_or_refuse_nonfinite(model, data, dtype, method,
-                                                    n_rows):
+@given(data=st.data(), dtype=numeric_dtypes, method=methods, n_rows=st.integers(1, 5))
+def test_numeric_dtypes_predict_or_refuse_nonfinite(model, data, dtype, method, n_rows):
     X = data.draw(hnp.arrays(dtype, (n_rows, N_FEATURES)))
     out = _call(model[0], method, X)
     as_float = X.astype(np.float64)
@@ -102,8 +117,13 @@ def test_numeric_dtypes_predict_or_refuse_nonfinite(model, data, dtype, method,
 
 
 @SETTINGS
-@given(values=hnp.arrays(np.float64, (3, N_FEATURES), elements=st.sampled_from(
-    [-F32_MAX, -1e38, 0.0, 1e38, F32_MAX])))
+@given(
+    values=hnp.arrays(
+        np.float64,
+        (3, N_FEATURES),
+        elements=st.sampled_from([-F32_MAX, -1e38, 0.0, 1e38, F32_MAX]),
+    )
+)
 def test_huge_finite_values_do_not_crash(model, values):
     out = _call(model[0], "predict_proba", values)
     _check_output(out, 3, "predict_proba")  # values may be NaN: see module doc
@@ -111,8 +131,10 @@ def test_huge_finite_values_do_not_crash(model, values):
 
 
 @SETTINGS
-@given(shape=hnp.array_shapes(min_dims=0, max_dims=5, min_side=0, max_side=9),
-       method=methods)
+@given(
+    shape=hnp.array_shapes(min_dims=0, max_dims=5, min_side=0, max_side=9),
+    method=methods,
+)
 def test_shapes_other_than_images_are_refused(model, shape, method):
     X = np.ones(shape, dtype=np.uint8)
     out = _call(model[0], method, X)
@@ -124,11 +146,18 @@ def test_shapes_other_than_images_are_refused(model, shape, method):
     _unchanged(model)
 
 
-@pytest.mark.parametrize("shape, phrase", [
-    ((0, N_FEATURES), "0 sample"), ((3, 0), "0 feature"), ((3, 63), "63 features"),
-    ((N_FEATURES,), "Expected 2D array"), ((), "scalar"),
-    ((2, 8, 8, 1), "got shape"), ((2, 4, 4, 4), "got shape"),
-])
+@pytest.mark.parametrize(
+    "shape, phrase",
+    [
+        ((0, N_FEATURES), "0 sample"),
+        ((3, 0), "0 feature"),
+        ((3, 63), "63 features"),
+        ((N_FEATURES,), "Expected 2D array"),
+        ((), "scalar"),
+        ((2, 8, 8, 1), "got shape"),
+        ((2, 4, 4, 4), "got shape"),
+    ],
+)
 def test_wrong_shape_messages(model, shape, phrase):
     with pytest.raises(ValueError, match=phrase):
         model[0].predict_proba(np.ones(shape))
@@ -136,8 +165,10 @@ def test_wrong_shape_messages(model, shape, phrase):
 
 
 @SETTINGS
-@given(text=st.lists(st.text(max_size=4), min_size=N_FEATURES,
-                     max_size=N_FEATURES), as_object=st.booleans())
+@given(
+    text=st.lists(st.text(max_size=4), min_size=N_FEATURES, max_size=N_FEATURES),
+    as_object=st.booleans(),
+)
 def test_strings_convert_like_scikit_learn_or_raise(model, text, as_object):
     X = np.array([text], dtype=object if as_object else str)
     out = _call(model[0], "predict_proba", X)
@@ -153,15 +184,18 @@ def test_strings_convert_like_scikit_learn_or_raise(model, text, as_object):
     _unchanged(model)
 
 
-@pytest.mark.parametrize("X, error, phrase", [
-    (np.ones((2, N_FEATURES), dtype=complex), ValueError, "Complex"),
-    (np.zeros((2, N_FEATURES), dtype="datetime64[s]"), TypeError, "datetime64"),
-    (np.zeros((2, N_FEATURES), dtype="timedelta64[s]"), TypeError, "timedelta64"),
-    (np.array([[None] * N_FEATURES], dtype=object), ValueError, "NaN"),
-    (np.array([[{}] * N_FEATURES], dtype=object), TypeError, "dict"),
-    (None, TypeError, "dimension"),
-    ("pixels", ValueError, "convert string"),
-])
+@pytest.mark.parametrize(
+    "X, error, phrase",
+    [
+        (np.ones((2, N_FEATURES), dtype=complex), ValueError, "Complex"),
+        (np.zeros((2, N_FEATURES), dtype="datetime64[s]"), TypeError, "datetime64"),
+        (np.zeros((2, N_FEATURES), dtype="timedelta64[s]"), TypeError, "timedelta64"),
+        (np.array([[None] * N_FEATURES], dtype=object), ValueError, "NaN"),
+        (np.array([[{}] * N_FEATURES], dtype=object), TypeError, "dict"),
+        (None, TypeError, "dimension"),
+        ("pixels", ValueError, "convert string"),
+    ],
+)
 def test_other_dtypes_raise_clear_errors(model, X, error, phrase):
     with pytest.raises(error, match=phrase):
         model[0].predict_proba(X)
@@ -169,12 +203,17 @@ def test_other_dtypes_raise_clear_errors(model, X, error, phrase):
 
 
 @SETTINGS
-@given(fmt=st.sampled_from(["csr", "csc", "coo", "lil", "dok", "bsr", "dia"]),
-       as_array=st.booleans(), density=st.floats(0, 1), method=methods)
+@given(
+    fmt=st.sampled_from(["csr", "csc", "coo", "lil", "dok", "bsr", "dia"]),
+    as_array=st.booleans(),
+    density=st.floats(0, 1),
+    method=methods,
+)
 def test_sparse_input_is_refused(model, fmt, as_array, density, method):
     rng = np.random.default_rng(0)
-    dense = rng.integers(0, 256, (3, N_FEATURES)) * (rng.random((3, N_FEATURES))
-                                                     < density)
+    dense = rng.integers(0, 256, (3, N_FEATURES)) * (
+        rng.random((3, N_FEATURES)) < density
+    )
     X = getattr(sp, f"{fmt}_{'array' if as_array else 'matrix'}")(dense)
     out = _call(model[0], method, X)
     assert isinstance(out, TypeError) and "toarray" in str(out)
@@ -182,8 +221,13 @@ def test_sparse_input_is_refused(model, fmt, as_array, density, method):
 
 
 @SETTINGS
-@given(rows=st.lists(st.lists(st.floats(0, 255), min_size=N_FEATURES - 1,
-                              max_size=N_FEATURES + 1), min_size=1, max_size=4))
+@given(
+    rows=st.lists(
+        st.lists(st.floats(0, 255), min_size=N_FEATURES - 1, max_size=N_FEATURES + 1),
+        min_size=1,
+        max_size=4,
+    )
+)
 def test_python_lists_behave_like_arrays(model, rows):
     out = _call(model[0], "predict", rows)
     widths = {len(row) for row in rows}
@@ -197,12 +241,19 @@ def test_python_lists_behave_like_arrays(model, rows):
 
 # -- fit inputs --------------------------------------------------------------------
 
-invalid_fits = st.sampled_from([
-    ("nan_in_X", "NaN"), ("inf_in_X", "infinity"), ("nan_in_y", "NaN"),
-    ("continuous_y", "continuous"), ("length_mismatch", "inconsistent"),
-    ("sparse_X", "toarray"), ("one_class", "greater than one"),
-    ("wrong_width", "features"), ("unseen_label", "not seen"),
-])
+invalid_fits = st.sampled_from(
+    [
+        ("nan_in_X", "NaN"),
+        ("inf_in_X", "infinity"),
+        ("nan_in_y", "NaN"),
+        ("continuous_y", "continuous"),
+        ("length_mismatch", "inconsistent"),
+        ("sparse_X", "toarray"),
+        ("one_class", "greater than one"),
+        ("wrong_width", "features"),
+        ("unseen_label", "not seen"),
+    ]
+)
 
 
 @settings(max_examples=25, deadline=None, derandomize=True)
@@ -249,8 +300,12 @@ def test_fit_accepts_every_numeric_dtype_and_label_type(dtype, labels):
 
     rng = np.random.default_rng(0)
     X = rng.integers(0, 2, size=(30, 6)).astype(dtype)
-    y = {"int": rng.integers(0, 3, 30), "str": rng.choice(["a", "b", "c"], 30),
-         "float": rng.choice([0.0, 1.0, 2.0], 30), "bool": rng.random(30) > 0.5}[labels]
+    y = {
+        "int": rng.integers(0, 3, 30),
+        "str": rng.choice(["a", "b", "c"], 30),
+        "float": rng.choice([0.0, 1.0, 2.0], 30),
+        "bool": rng.random(30) > 0.5,
+    }[labels]
     clf = KerasLogistic(max_iter=1, batch_size=30, random_state=0).fit(X, y)
     proba = clf.predict_proba(X)
     assert np.isfinite(proba).all()

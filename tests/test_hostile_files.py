@@ -47,9 +47,9 @@ def _lie_about_size(data, entry, size):
     data = bytearray(data)
     start = 0
     while (start := data.find(b"PK\x01\x02", start)) != -1:
-        name_len = struct.unpack("<H", data[start + 28:start + 30])[0]
-        if data[start + 46:start + 46 + name_len] == entry.encode():
-            data[start + 24:start + 28] = struct.pack("<I", size)
+        name_len = struct.unpack("<H", data[start + 28 : start + 30])[0]
+        if data[start + 46 : start + 46 + name_len] == entry.encode():
+            data[start + 24 : start + 28] = struct.pack("<I", size)
         start += 4
     return bytes(data)
 
@@ -62,6 +62,7 @@ def _with_inner_keras(model_bytes, make_inner):
 
 # -- model files -------------------------------------------------------------
 
+
 def test_valid_file_still_loads(model_bytes, tmp_path):
     path = tmp_path / "ok.skmnist"
     path.write_bytes(model_bytes)
@@ -69,9 +70,12 @@ def test_valid_file_still_loads(model_bytes, tmp_path):
 
 
 def test_config_bomb_is_refused_by_its_declared_size(model_bytes, tmp_path):
-    _refused(tmp_path, hostile.config_bomb(model_bytes, 20 * MiB),
-             r"model\.keras/config\.json declares \d+ bytes inflated, over the "
-             r"limit of 16777216")
+    _refused(
+        tmp_path,
+        hostile.config_bomb(model_bytes, 20 * MiB),
+        r"model\.keras/config\.json declares \d+ bytes inflated, over the "
+        r"limit of 16777216",
+    )
 
 
 def test_config_bomb_lying_about_its_size_is_refused(model_bytes, tmp_path):
@@ -81,15 +85,21 @@ def test_config_bomb_lying_about_its_size_is_refused(model_bytes, tmp_path):
         return _lie_about_size(inner, "config.json", 200)
 
     bomb = hostile.config_bomb(model_bytes, 20 * MiB)
-    _refused(tmp_path, _with_inner_keras(bomb, lie),
-             r"model\.keras/config\.json: unreadable archive \(BadZipFile")
+    _refused(
+        tmp_path,
+        _with_inner_keras(bomb, lie),
+        r"model\.keras/config\.json: unreadable archive \(BadZipFile",
+    )
 
 
 def test_json_cap_applies_inside_nested_archives(model_bytes, tmp_path, monkeypatch):
     monkeypatch.setattr(_safe_zip, "MAX_JSON_BYTES", 1000)
-    _refused(tmp_path, model_bytes,
-             r"model\.keras/config\.json declares \d+ bytes inflated, over the "
-             r"limit of 1000 bytes")
+    _refused(
+        tmp_path,
+        model_bytes,
+        r"model\.keras/config\.json declares \d+ bytes inflated, over the "
+        r"limit of 1000 bytes",
+    )
 
 
 def test_total_budget_and_file_size_limits(model_bytes, tmp_path, monkeypatch):
@@ -99,61 +109,86 @@ def test_total_budget_and_file_size_limits(model_bytes, tmp_path, monkeypatch):
     _refused(tmp_path, model_bytes, r"hostile\.skmnist is \d+ bytes, over the limit")
 
 
-@pytest.mark.parametrize("units, match", [
-    (500_000, "units=500000; allowed are integers 1 to 65536"),
-    (60_000, r"may hold \d+ weights, over the limit of 16000000"),
-    (0, "units=0"),
-    (2.5, "units=2.5"),
-])
-def test_layer_sizes_are_checked_before_keras_builds(model_bytes, tmp_path, units,
-                                                     match):
+@pytest.mark.parametrize(
+    "units, match",
+    [
+        (500_000, "units=500000; allowed are integers 1 to 65536"),
+        (60_000, r"may hold \d+ weights, over the limit of 16000000"),
+        (0, "units=0"),
+        (2.5, "units=2.5"),
+    ],
+)
+def test_layer_sizes_are_checked_before_keras_builds(
+    model_bytes, tmp_path, units, match
+):
     _refused(tmp_path, hostile.units_bomb(model_bytes, units), match)
 
 
 def test_declared_input_shape_is_bounded(model_bytes, tmp_path):
-    config = json.loads(hostile.entries_of(
-        hostile.entries_of(model_bytes)["model.keras"])["config.json"])
+    config = json.loads(
+        hostile.entries_of(hostile.entries_of(model_bytes)["model.keras"])[
+            "config.json"
+        ]
+    )
     config["config"]["layers"][0]["config"]["batch_shape"] = [None, 10**9]
     data = hostile._edit_keras(model_bytes, "config.json", json.dumps(config).encode())
     _refused(tmp_path, data, r"declared shape \[None, 1000000000\]")
 
 
-@pytest.mark.parametrize("dtype, match", [
-    ("<U20000000", "80000000 bytes per item, over the limit of 1024"),
-    ("(100000000,)f8", "over the limit of 1024"),
-    ("V8", "dtype"),
-])
+@pytest.mark.parametrize(
+    "dtype, match",
+    [
+        ("<U20000000", "80000000 bytes per item, over the limit of 1024"),
+        ("(100000000,)f8", "over the limit of 1024"),
+        ("V8", "dtype"),
+    ],
+)
 def test_wide_label_dtypes_are_refused(model_bytes, tmp_path, dtype, match):
     _refused(tmp_path, hostile.classes_dtype(model_bytes, dtype), match)
 
 
-@pytest.mark.parametrize("classes, dtype, match", [
-    (list(range(9, -1, -1)), None, "not sorted and distinct"),
-    ([0, 0, 2, 3, 4, 5, 6, 7, 8, 9], None, "not sorted and distinct"),
-    ([0.0, 1, 2, 3, 4, 5, 6, 7, 8, float("nan")], "<f8", "cannot be sorted"),
-    (["a", 1, 2, 3, 4, 5, 6, 7, 8, 9], "object", "cannot be sorted"),
-])
+@pytest.mark.parametrize(
+    "classes, dtype, match",
+    [
+        (list(range(9, -1, -1)), None, "not sorted and distinct"),
+        ([0, 0, 2, 3, 4, 5, 6, 7, 8, 9], None, "not sorted and distinct"),
+        ([0.0, 1, 2, 3, 4, 5, 6, 7, 8, float("nan")], "<f8", "cannot be sorted"),
+        (["a", 1, 2, 3, 4, 5, 6, 7, 8, 9], "object", "cannot be sorted"),
+    ],
+)
 def test_bad_classes_are_refused(model_bytes, tmp_path, classes, dtype, match):
-    _refused(tmp_path, hostile.bad_classes(model_bytes, classes, dtype),
-             "estimator.json: classes_.*" + match)
+    _refused(
+        tmp_path,
+        hostile.bad_classes(model_bytes, classes, dtype),
+        "estimator.json: classes_.*" + match,
+    )
 
 
-@pytest.mark.parametrize("depth, match", [
-    (600, "estimator.json nests arrays and objects over 64 levels deep"),
-    (5000, "estimator.json is not valid JSON"),  # json's own RecursionError
-])
+@pytest.mark.parametrize(
+    "depth, match",
+    [
+        (600, "estimator.json nests arrays and objects over 64 levels deep"),
+        (5000, "estimator.json is not valid JSON"),  # json's own RecursionError
+    ],
+)
 def test_deep_json_is_refused(model_bytes, tmp_path, depth, match):
     _refused(tmp_path, hostile.json_depth(model_bytes, depth), match)
 
 
 def test_encrypted_flag_is_refused(model_bytes, tmp_path):
-    _refused(tmp_path, hostile.encrypted_flag(model_bytes),
-             r"model file/estimator\.json is encrypted")
+    _refused(
+        tmp_path,
+        hostile.encrypted_flag(model_bytes),
+        r"model file/estimator\.json is encrypted",
+    )
 
 
 def test_corrupt_deflate_data_is_refused(model_bytes, tmp_path):
-    _refused(tmp_path, hostile.corrupt_deflate(model_bytes),
-             r"model file/estimator\.json: unreadable archive \(error: Error -3")
+    _refused(
+        tmp_path,
+        hostile.corrupt_deflate(model_bytes),
+        r"model file/estimator\.json: unreadable archive \(error: Error -3",
+    )
 
 
 def _weights_with(model_bytes, add):
@@ -174,18 +209,31 @@ def _weights_with(model_bytes, add):
     return _with_inner_keras(model_bytes, make_inner)
 
 
-@pytest.mark.parametrize("add, match", [
-    (lambda s: s.create_dataset("bomb", shape=(10**10,), dtype="f4",
-                                chunks=(2**20,), compression="gzip"),
-     "not a plain numeric array"),
-    (lambda s: s.__setitem__("elsewhere", __import__("h5py").ExternalLink(
-        "/etc/passwd", "/")), "is a link"),
-    (lambda s: s.create_dataset("big", shape=(300 * MiB,), dtype="u1"),
-     "declare over"),
-])
+@pytest.mark.parametrize(
+    "add, match",
+    [
+        (
+            lambda s: s.create_dataset(
+                "bomb", shape=(10**10,), dtype="f4", chunks=(2**20,), compression="gzip"
+            ),
+            "not a plain numeric array",
+        ),
+        (
+            lambda s: s.__setitem__(
+                "elsewhere", __import__("h5py").ExternalLink("/etc/passwd", "/")
+            ),
+            "is a link",
+        ),
+        (
+            lambda s: s.create_dataset("big", shape=(300 * MiB,), dtype="u1"),
+            "declare over",
+        ),
+    ],
+)
 def test_hostile_weights_file_is_refused(model_bytes, tmp_path, add, match):
-    _refused(tmp_path, _weights_with(model_bytes, add), r"model\.weights\.h5: .*"
-             + match)
+    _refused(
+        tmp_path, _weights_with(model_bytes, add), r"model\.weights\.h5: .*" + match
+    )
 
 
 @pytest.fixture(scope="module")
@@ -212,29 +260,44 @@ def test_skops_array_declaring_huge_shape_is_refused(baseline_bytes, tmp_path):
         name = next(n for n in inner if n.endswith(".npy"))
         header = io.BytesIO()
         np.lib.format.write_array_header_1_0(
-            header, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)})
+            header, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)}
+        )
         inner[name] = header.getvalue() + b"\0" * 64
 
-    _refused(tmp_path, _edit_skops(baseline_bytes, edit),
-             r"sklearn\.skops/.*\.npy: declares shape \(1000000000000,\)")
+    _refused(
+        tmp_path,
+        _edit_skops(baseline_bytes, edit),
+        r"sklearn\.skops/.*\.npy: declares shape \(1000000000000,\)",
+    )
 
 
 def test_skops_schema_nested_too_deep_is_refused(baseline_bytes, tmp_path):
     def edit(inner):
         inner["schema.json"] = ("[" * 200 + "]" * 200).encode()
 
-    _refused(tmp_path, _edit_skops(baseline_bytes, edit),
-             r"sklearn\.skops/schema\.json nests arrays and objects over 64")
+    _refused(
+        tmp_path,
+        _edit_skops(baseline_bytes, edit),
+        r"sklearn\.skops/schema\.json nests arrays and objects over 64",
+    )
 
 
 # -- sklearn's MLPClassifier (issue 19) ---------------------------------------
 
-@pytest.mark.parametrize("solver, early_stopping", [
-    ("adam", True), ("adam", False), ("sgd", False), ("lbfgs", False)])
+
+@pytest.mark.parametrize(
+    "solver, early_stopping",
+    [("adam", True), ("adam", False), ("sgd", False), ("lbfgs", False)],
+)
 def test_mlp_classifier_round_trip(small_digits, tmp_path, solver, early_stopping):
     X, X_test, y, _ = small_digits
-    mlp = MLPClassifier(hidden_layer_sizes=(16,), max_iter=5, solver=solver,
-                        early_stopping=early_stopping, random_state=0)
+    mlp = MLPClassifier(
+        hidden_layer_sizes=(16,),
+        max_iter=5,
+        solver=solver,
+        early_stopping=early_stopping,
+        random_state=0,
+    )
     with pytest.warns(Warning):  # not converged in 5 iterations
         mlp.fit(X, y)
     same = skmnist.load(skmnist.save(mlp, tmp_path / "mlp.skmnist"))
@@ -242,31 +305,53 @@ def test_mlp_classifier_round_trip(small_digits, tmp_path, solver, early_stoppin
     if not early_stopping and solver != "lbfgs":  # the optimizer state is back
         same.partial_fit(X, y)
         mlp.partial_fit(X, y)
-        np.testing.assert_allclose(same.predict_proba(X_test),
-                                   mlp.predict_proba(X_test))
+        np.testing.assert_allclose(
+            same.predict_proba(X_test), mlp.predict_proba(X_test)
+        )
 
 
 # -- data files ----------------------------------------------------------------
 
-@pytest.mark.parametrize("make, match", [
-    (lambda p: hostile.idx_gz_bomb(p.with_suffix(".gz"), 200 * MiB),
-     "wrong IDX magic number 0"),
-    (lambda p: hostile.idx_gz_bomb(
-        p.with_suffix(".gz"), 200 * MiB,
-        hostile.idx_header((60000, 28, 28), _idx.IDX_IMAGES_MAGIC)),
-     r"announces \(60000, 28, 28\) \(47040016 bytes\) but the file has more bytes"),
-    (lambda p: hostile.sparse_idx(p, 3 * 10**9), "wrong IDX magic number 0"),
-    (lambda p: hostile.sparse_idx(
-        p, 3 * 10**9, hostile.idx_header((60000, 28, 28), _idx.IDX_IMAGES_MAGIC)),
-     r"\(47040016 bytes\) but the file has 3000000000 bytes: extra data"),
-    (lambda p: hostile.sparse_idx(
-        p, 16, hostile.idx_header((2_000_000, 28, 28), _idx.IDX_IMAGES_MAGIC)),
-     r"\(1568000000 bytes\), over skmnist's limit of 1073741824"),
-    (lambda p: hostile.idx_gz_bomb(
-        p.with_suffix(".gz"), 1000,
-        hostile.idx_header((60000, 28, 28), _idx.IDX_IMAGES_MAGIC)),
-     "has 1000 bytes: truncated"),
-])
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (
+            lambda p: hostile.idx_gz_bomb(p.with_suffix(".gz"), 200 * MiB),
+            "wrong IDX magic number 0",
+        ),
+        (
+            lambda p: hostile.idx_gz_bomb(
+                p.with_suffix(".gz"),
+                200 * MiB,
+                hostile.idx_header((60000, 28, 28), _idx.IDX_IMAGES_MAGIC),
+            ),
+            r"announces \(60000, 28, 28\) \(47040016 bytes\) "
+            r"but the file has more bytes",
+        ),
+        (lambda p: hostile.sparse_idx(p, 3 * 10**9), "wrong IDX magic number 0"),
+        (
+            lambda p: hostile.sparse_idx(
+                p, 3 * 10**9, hostile.idx_header((60000, 28, 28), _idx.IDX_IMAGES_MAGIC)
+            ),
+            r"\(47040016 bytes\) but the file has 3000000000 bytes: extra data",
+        ),
+        (
+            lambda p: hostile.sparse_idx(
+                p, 16, hostile.idx_header((2_000_000, 28, 28), _idx.IDX_IMAGES_MAGIC)
+            ),
+            r"\(1568000000 bytes\), over skmnist's limit of 1073741824",
+        ),
+        (
+            lambda p: hostile.idx_gz_bomb(
+                p.with_suffix(".gz"),
+                1000,
+                hostile.idx_header((60000, 28, 28), _idx.IDX_IMAGES_MAGIC),
+            ),
+            "has 1000 bytes: truncated",
+        ),
+    ],
+)
 def test_idx_bombs_are_refused_from_the_header(tmp_path, make, match):
     path = make(tmp_path / "train-images-idx3-ubyte")
     with pytest.raises(ValueError, match=match):
@@ -275,19 +360,26 @@ def test_idx_bombs_are_refused_from_the_header(tmp_path, make, match):
 
 def test_npz_declaring_1e15_rows_is_a_value_error(tmp_path):
     path = hostile.npz_declaring_rows(tmp_path / "mnist.npz")
-    with pytest.raises(ValueError, match=r"x_train: declares shape "
-                       r"\(1000000000000000, 28, 28\) of uint8 .*over the limit"):
+    with pytest.raises(
+        ValueError,
+        match=r"x_train: declares shape "
+        r"\(1000000000000000, 28, 28\) of uint8 .*over the limit",
+    ):
         skmnist.load_mnist(source=path)
 
 
 def test_npz_header_disagreeing_with_its_data_is_a_value_error(tmp_path):
     path = hostile.npz_declaring_rows(tmp_path / "mnist.npz", rows=1000)
-    with pytest.raises(ValueError, match=r"declares shape \(1000, 28, 28\) of uint8 "
-                       r"\(784000 bytes\) but holds 1568 bytes"):
+    with pytest.raises(
+        ValueError,
+        match=r"declares shape \(1000, 28, 28\) of uint8 "
+        r"\(784000 bytes\) but holds 1568 bytes",
+    ):
         skmnist.load_mnist(source=path)
 
 
 # -- memory, measured in a fresh process -----------------------------------------
+
 
 def test_worst_files_are_refused_within_a_memory_bound(model_bytes, tmp_path):
     """Peak RSS of a process that imported skmnist and refused every bomb."""
@@ -328,8 +420,14 @@ def test_worst_files_are_refused_within_a_memory_bound(model_bytes, tmp_path):
         print(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))
     """)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True,
-                            text=True, env=env, timeout=300, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=True,
+    )
     lines = result.stdout.split("\n")
     assert all(line.startswith("refused") for line in lines[:-3]), result.stdout
     assert len(lines) - 3 == len(files) + 3
@@ -344,14 +442,18 @@ def test_npz_inside_skops_is_checked_too(baseline_bytes, tmp_path):
     def edit(inner):
         header = io.BytesIO()
         np.lib.format.write_array_header_1_0(
-            header, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)})
+            header, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)}
+        )
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w") as archive:
             archive.writestr("data.npy", header.getvalue())
         inner["1234.npz"] = out.getvalue()
 
-    _refused(tmp_path, _edit_skops(baseline_bytes, edit),
-             r"sklearn\.skops/1234\.npz/data\.npy: declares shape \(1000000000000,\)")
+    _refused(
+        tmp_path,
+        _edit_skops(baseline_bytes, edit),
+        r"sklearn\.skops/1234\.npz/data\.npy: declares shape \(1000000000000,\)",
+    )
 
 
 def _many_entries(n):

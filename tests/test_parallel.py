@@ -30,7 +30,10 @@ def _search(n_jobs=None):
 
     return GridSearchCV(
         KerasLogistic(max_iter=5, batch_size=50, random_state=0),
-        GRID, cv=2, scoring=SCORING, n_jobs=n_jobs,
+        GRID,
+        cv=2,
+        scoring=SCORING,
+        n_jobs=n_jobs,
     )
 
 
@@ -42,8 +45,9 @@ def sequential_search(tiny_digits):
 def _assert_same_search(search, reference):
     assert search.best_params_ == reference.best_params_
     for key in ("split0_test_score", "split1_test_score", "mean_test_score"):
-        np.testing.assert_allclose(search.cv_results_[key],
-                                   reference.cv_results_[key], rtol=1e-6)
+        np.testing.assert_allclose(
+            search.cv_results_[key], reference.cv_results_[key], rtol=1e-6
+        )
 
 
 def _tf_threads():
@@ -54,13 +58,14 @@ def _tf_threads():
     from skmnist import _threads
 
     # The source is what the rule chose when TensorFlow was first imported.
-    return (tf.config.threading.get_intra_op_parallelism_threads(),
-            tf.config.threading.get_inter_op_parallelism_threads(),
-            _threads.applied[1])
+    return (
+        tf.config.threading.get_intra_op_parallelism_threads(),
+        tf.config.threading.get_inter_op_parallelism_threads(),
+        _threads.applied[1],
+    )
 
 
-def test_loky_search_matches_sequential(tiny_digits, sequential_search,
-                                        monkeypatch):
+def test_loky_search_matches_sequential(tiny_digits, sequential_search, monkeypatch):
     # Workers inherit these; without them joblib's own limit applies.
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.delenv(_threads.ENV_VAR, raising=False)
@@ -68,11 +73,18 @@ def test_loky_search_matches_sequential(tiny_digits, sequential_search,
     _assert_same_search(search, sequential_search)
 
     # Fitted Keras models come back from the workers and still predict.
-    cv = cross_validate(search.estimator, *tiny_digits, cv=2, n_jobs=2,
-                        return_estimator=True, return_indices=True)
+    cv = cross_validate(
+        search.estimator,
+        *tiny_digits,
+        cv=2,
+        n_jobs=2,
+        return_estimator=True,
+        return_indices=True,
+    )
     X, y = tiny_digits
-    for estimator, test, score in zip(cv["estimator"], cv["indices"]["test"],
-                                      cv["test_score"]):
+    for estimator, test, score in zip(
+        cv["estimator"], cv["indices"]["test"], cv["test_score"]
+    ):
         assert estimator.score(X[test], y[test]) == pytest.approx(score)
 
     # The same (reused) loky workers sized TensorFlow by joblib's limit.
@@ -85,8 +97,9 @@ def test_loky_search_matches_sequential(tiny_digits, sequential_search,
 
 def test_dask_search_matches_sequential(tiny_digits, sequential_search):
     distributed = pytest.importorskip("distributed", reason="dask extra not installed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1,
-                                  processes=True, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
         with search_backend(cluster.scheduler_address, timeout=30) as client:
             search = _search().fit(*tiny_digits)
             reports = client.run(_tf_threads)
@@ -134,8 +147,7 @@ def test_search_backend_rejects_unknown_scheduler(scheduler):
 def test_missing_dask_extra_names_the_install_command(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import fails
     for scheduler in ("local", "tcp://127.0.0.1:8786"):
-        with pytest.raises(MissingExtraError,
-                           match=r'pip install "skmnist\[dask\]"'):
+        with pytest.raises(MissingExtraError, match=r'pip install "skmnist\[dask\]"'):
             with search_backend(scheduler):
                 pass
     assert issubclass(MissingExtraError, ImportError)
@@ -148,10 +160,14 @@ def test_missing_dask_extra_names_the_install_command(monkeypatch):
     [
         ({}, (None, "tensorflow default")),
         ({"OMP_NUM_THREADS": "3"}, (3, "OMP_NUM_THREADS")),
-        ({"OMP_NUM_THREADS": "3", "SKMNIST_TF_THREADS": "2"},
-         (2, "SKMNIST_TF_THREADS")),
-        ({"OMP_NUM_THREADS": "3", "SKMNIST_TF_THREADS": "0"},
-         (None, "SKMNIST_TF_THREADS")),
+        (
+            {"OMP_NUM_THREADS": "3", "SKMNIST_TF_THREADS": "2"},
+            (2, "SKMNIST_TF_THREADS"),
+        ),
+        (
+            {"OMP_NUM_THREADS": "3", "SKMNIST_TF_THREADS": "0"},
+            (None, "SKMNIST_TF_THREADS"),
+        ),
     ],
 )
 def test_thread_rule(monkeypatch, env, expected):
@@ -180,8 +196,13 @@ def test_set_tensorflow_threads_rejects_bad_values(n_threads):
 def _run_python(code, timeout, **env):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **env}
     # A hang fails the test (TimeoutExpired) instead of stalling the run.
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_env_var_sizes_tensorflow_and_late_changes_raise():
@@ -202,19 +223,18 @@ def test_env_var_sizes_tensorflow_and_late_changes_raise():
         # left no trace.
         print(_threads.resolve_thread_count(), _threads.applied)
     """
-    result = _run_python(code, timeout=120, SKMNIST_TF_THREADS="1",
-                         OMP_NUM_THREADS="2")
+    result = _run_python(code, timeout=120, SKMNIST_TF_THREADS="1", OMP_NUM_THREADS="2")
     assert result.returncode == 0, result.stderr
     sizes, message, recorded = result.stdout.splitlines()
     assert sizes == "1 1"
     assert "already started" in message and "SKMNIST_TF_THREADS" in message
-    assert recorded == ("(1, 'set_tensorflow_threads') "
-                        "(1, 'set_tensorflow_threads')")
+    assert recorded == ("(1, 'set_tensorflow_threads') (1, 'set_tensorflow_threads')")
 
 
 def test_dead_worker_raises_instead_of_hanging(tmp_path):
     script = tmp_path / "crash.py"
-    script.write_text(textwrap.dedent("""
+    script.write_text(
+        textwrap.dedent("""
         import os
 
         import dask
@@ -249,9 +269,11 @@ def test_dead_worker_raises_instead_of_hanging(tmp_path):
                                    processes=True, dashboard_address=None)
             with cluster, Client(cluster) as client:
                 report(search_backend(client))
-    """))
+    """)
+    )
     # A hang fails the test (TimeoutExpired) instead of stalling the run.
-    result = subprocess.run([sys.executable, str(script)], capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["TerminatedWorkerError", "KilledWorker"]

@@ -46,16 +46,28 @@ def fitted(data):
     indicator = np.column_stack([y > 4, y % 2 == 0]).astype(int)
     models = {
         "logistic": (KerasLogistic(**FAST), y),
-        "mlp_standard": (KerasMLP(hidden_layer_sizes=(8,), dropout=0.2,
-                                  input_scaling="standard", **FAST), y),
-        "binary_str": (KerasLogistic(class_weight={"big": 1.0, "small": 2.0},
-                                     **FAST), labels),
+        "mlp_standard": (
+            KerasMLP(
+                hidden_layer_sizes=(8,), dropout=0.2, input_scaling="standard", **FAST
+            ),
+            y,
+        ),
+        "binary_str": (
+            KerasLogistic(class_weight={"big": 1.0, "small": 2.0}, **FAST),
+            labels,
+        ),
         "multilabel": (KerasLogistic(**FAST), indicator),
-        "pipeline": (make_pipeline(PixelScaler(), MinMaxScaler(),
-                                   KerasMLP(hidden_layer_sizes=(8,), **FAST)), y),
+        "pipeline": (
+            make_pipeline(
+                PixelScaler(), MinMaxScaler(), KerasMLP(hidden_layer_sizes=(8,), **FAST)
+            ),
+            y,
+        ),
         "baseline": (skmnist.make_baseline(), y),
-        "sklearn_only": (make_pipeline(MinMaxScaler(),
-                                       LogisticRegression(max_iter=300)), y),
+        "sklearn_only": (
+            make_pipeline(MinMaxScaler(), LogisticRegression(max_iter=300)),
+            y,
+        ),
     }
     return {name: est.fit(X, target) for name, (est, target) in models.items()}
 
@@ -78,6 +90,7 @@ def _edit_json(path, entry, edit):
         document = json.loads(entries[entry])
         edit(document)
         entries[entry] = json.dumps(document).encode()
+
     return _rewrite(path, change)
 
 
@@ -93,35 +106,56 @@ def _edit_keras_config(path, edit, entry="model.keras"):
             for name, data in files.items():
                 out.writestr(name, data)
         entries[entry] = buffer.getvalue()
+
     return _rewrite(path, change)
 
 
 # -- round trips -----------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["logistic", "mlp_standard", "binary_str",
-                                  "multilabel", "pipeline", "baseline",
-                                  "sklearn_only"])
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "logistic",
+        "mlp_standard",
+        "binary_str",
+        "multilabel",
+        "pipeline",
+        "baseline",
+        "sklearn_only",
+    ],
+)
 def test_round_trip_gives_identical_probabilities(fitted, data, tmp_path, name):
     estimator = fitted[name]
     _, _, X_test = data
     loaded = skmnist.load(skmnist.save(estimator, tmp_path / f"{name}.skmnist"))
     assert type(loaded) is type(estimator)
     assert repr(loaded) == repr(estimator)
-    np.testing.assert_array_equal(loaded.predict_proba(X_test),
-                                  estimator.predict_proba(X_test))
+    np.testing.assert_array_equal(
+        loaded.predict_proba(X_test), estimator.predict_proba(X_test)
+    )
     np.testing.assert_array_equal(loaded.predict(X_test), estimator.predict(X_test))
 
 
 def test_round_trip_keeps_fitted_attributes(fitted, tmp_path):
     estimator = fitted["binary_str"]
     loaded = skmnist.load(skmnist.save(estimator, tmp_path / "m"))
-    for name in ("classes_", "n_classes_", "target_type_", "n_features_in_",
-                 "history_", "loss_curve_", "n_iter_", "best_epoch_"):
+    for name in (
+        "classes_",
+        "n_classes_",
+        "target_type_",
+        "n_features_in_",
+        "history_",
+        "loss_curve_",
+        "n_iter_",
+        "best_epoch_",
+    ):
         np.testing.assert_equal(getattr(loaded, name), getattr(estimator, name))
     assert loaded.classes_.dtype == estimator.classes_.dtype
     assert loaded.get_params() == estimator.get_params()
-    assert loaded.target_encoder_.transform(np.array(["small", "big"])).ravel(
-    ).tolist() == [1.0, 0.0]
+    assert loaded.target_encoder_.transform(
+        np.array(["small", "big"])
+    ).ravel().tolist() == [1.0, 0.0]
 
 
 def test_loaded_model_keeps_training(fitted, data, tmp_path):
@@ -149,16 +183,24 @@ def test_pickle_and_joblib_still_work(fitted, data, tmp_path, name):
     _, _, X_test = data
     expected = estimator.predict_proba(X_test)
     np.testing.assert_array_equal(
-        pickle.loads(pickle.dumps(estimator)).predict_proba(X_test), expected)
+        pickle.loads(pickle.dumps(estimator)).predict_proba(X_test), expected
+    )
     joblib.dump(estimator, tmp_path / "model.joblib")
     np.testing.assert_array_equal(
-        joblib.load(tmp_path / "model.joblib").predict_proba(X_test), expected)
+        joblib.load(tmp_path / "model.joblib").predict_proba(X_test), expected
+    )
 
 
 def test_manifest_records_library_versions(saved):
     manifest, entries = persistence._read_archive(saved.read_bytes())
-    assert set(manifest["versions"]) == {"skmnist", "keras", "tensorflow",
-                                         "scikit-learn", "skops", "numpy"}
+    assert set(manifest["versions"]) == {
+        "skmnist",
+        "keras",
+        "tensorflow",
+        "scikit-learn",
+        "skops",
+        "numpy",
+    }
     assert manifest["versions"]["skmnist"] == skmnist.__version__
     assert set(entries) == {"estimator.json", "model.keras"}
 
@@ -167,14 +209,19 @@ def test_manifest_records_library_versions(saved):
 def test_other_version_warns_with_both_versions(saved, library):
     def older(manifest, entries):
         manifest["versions"][library] = "0.0.1"
+
     _rewrite(saved, older)
     running = persistence._library_versions()[library]
-    with pytest.warns(ModelVersionWarning, match=rf"{library} 0\.0\.1.*"
-                      rf"{library} {running}"):
+    with pytest.warns(
+        ModelVersionWarning,
+        match=rf"{library} 0\.0\.1.*"
+        rf"{library} {running}",
+    ):
         skmnist.load(saved)
 
 
 # -- what save refuses -----------------------------------------------------------
+
 
 def test_save_refuses_unfitted_and_leaves_no_file(tmp_path):
     from sklearn.exceptions import NotFittedError
@@ -213,6 +260,7 @@ def test_save_drops_callbacks_with_a_warning(data, tmp_path):
 
 # -- tampered files: damage ------------------------------------------------------
 
+
 @pytest.mark.parametrize("where", [0, 10, 100, 0.25, 0.5, 0.75, -120, -70, -1])
 def test_flipped_byte_is_refused(saved, where):
     data = bytearray(saved.read_bytes())
@@ -226,8 +274,9 @@ def test_flipped_byte_is_refused(saved, where):
 @pytest.mark.parametrize("keep", [0, 1, 30, 0.5, -1, -65])
 def test_truncated_archive_is_refused(saved, keep):
     data = saved.read_bytes()
-    saved.write_bytes(data[:int(keep * len(data)) if isinstance(keep, float)
-                           else keep])
+    saved.write_bytes(
+        data[: int(keep * len(data)) if isinstance(keep, float) else keep]
+    )
     with pytest.raises(UntrustedModelError, match="checksum|Checksum"):
         skmnist.load(saved)
 
@@ -242,49 +291,73 @@ def test_foreign_zip_is_refused(tmp_path):
 
 # -- tampered files: the manifest and the JSON state -------------------------------
 
-@pytest.mark.parametrize("change, message", [
-    (lambda m, e: m.update(format_version=99), "Unsupported format_version"),
-    (lambda m, e: m.update(kind="pickle"), "invalid kind"),
-    (lambda m, e: m.update(format="other"), "does not describe"),
-    (lambda m, e: e.update({"payload.pkl": b"\x80\x04"}), "Unexpected archive entries"),
-    (lambda m, e: e.pop("estimator.json"), "Unexpected archive entries"),
-    (lambda m, e: e.update({"estimator.json": b"{not json"}), "not valid JSON"),
-])
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda m, e: m.update(format_version=99), "Unsupported format_version"),
+        (lambda m, e: m.update(kind="pickle"), "invalid kind"),
+        (lambda m, e: m.update(format="other"), "does not describe"),
+        (
+            lambda m, e: e.update({"payload.pkl": b"\x80\x04"}),
+            "Unexpected archive entries",
+        ),
+        (lambda m, e: e.pop("estimator.json"), "Unexpected archive entries"),
+        (lambda m, e: e.update({"estimator.json": b"{not json"}), "not valid JSON"),
+    ],
+)
 def test_altered_manifest_or_layout_is_refused(saved, change, message):
     _rewrite(saved, change)
     with pytest.raises(UntrustedModelError, match=message):
         skmnist.load(saved)
 
 
-@pytest.mark.parametrize("class_name", ["LogisticRegression", "os.system",
-                                        "_BaseKerasClassifier", "Pipeline"])
+@pytest.mark.parametrize(
+    "class_name",
+    ["LogisticRegression", "os.system", "_BaseKerasClassifier", "Pipeline"],
+)
 def test_estimator_class_outside_allow_list_is_refused(saved, class_name):
     _edit_json(saved, "estimator.json", lambda d: d.update({"class": class_name}))
     with pytest.raises(UntrustedModelError, match="only .*KerasLogistic"):
         skmnist.load(saved)
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda d: d["attributes"].update(predict={"__tuple__": []}), "allow-list"),
-    (lambda d: d["attributes"].update(__class__="Pipeline"), "allow-list"),
-    (lambda d: d["attributes"].update(model_="x"), "allow-list"),
-    (lambda d: d["attributes"].update(target_encoder_="x"), "allow-list"),
-    (lambda d: d["attributes"].pop("classes_"), "missing"),
-    (lambda d: d["attributes"].update(n_features_in_="64"), "wrong type"),
-    (lambda d: d["attributes"].update(n_iter_=-1), "wrong type"),
-    (lambda d: d["attributes"].update(target_type_="continuous"), "wrong type"),
-    (lambda d: d["attributes"].update(n_features_in_=63), "features"),
-    (lambda d: d["attributes"].update(n_classes_=3), "wrong type or size"),
-    (lambda d: d["attributes"].update(
-        classes_={"__ndarray__": [1, 2], "dtype": "V8"}), "invalid saved array"),
-    (lambda d: d["attributes"].update(
-        classes_={"__ndarray__": [{"a": 1}], "dtype": "object"}), "invalid saved"),
-    (lambda d: d["attributes"].update(
-        history_={"__reduce__": ["os.system", ["echo"]]}), "unexpected JSON object"),
-    (lambda d: d["params"]["__dict__"].append(["__init__", "x"]), "parameters"),
-    (lambda d: d["params"]["__dict__"].append(["solver", "exec"]), "parameters"),
-    (lambda d: d["params"]["__dict__"].append(["callbacks", ["x"]]), "callbacks"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda d: d["attributes"].update(predict={"__tuple__": []}), "allow-list"),
+        (lambda d: d["attributes"].update(__class__="Pipeline"), "allow-list"),
+        (lambda d: d["attributes"].update(model_="x"), "allow-list"),
+        (lambda d: d["attributes"].update(target_encoder_="x"), "allow-list"),
+        (lambda d: d["attributes"].pop("classes_"), "missing"),
+        (lambda d: d["attributes"].update(n_features_in_="64"), "wrong type"),
+        (lambda d: d["attributes"].update(n_iter_=-1), "wrong type"),
+        (lambda d: d["attributes"].update(target_type_="continuous"), "wrong type"),
+        (lambda d: d["attributes"].update(n_features_in_=63), "features"),
+        (lambda d: d["attributes"].update(n_classes_=3), "wrong type or size"),
+        (
+            lambda d: d["attributes"].update(
+                classes_={"__ndarray__": [1, 2], "dtype": "V8"}
+            ),
+            "invalid saved array",
+        ),
+        (
+            lambda d: d["attributes"].update(
+                classes_={"__ndarray__": [{"a": 1}], "dtype": "object"}
+            ),
+            "invalid saved",
+        ),
+        (
+            lambda d: d["attributes"].update(
+                history_={"__reduce__": ["os.system", ["echo"]]}
+            ),
+            "unexpected JSON object",
+        ),
+        (lambda d: d["params"]["__dict__"].append(["__init__", "x"]), "parameters"),
+        (lambda d: d["params"]["__dict__"].append(["solver", "exec"]), "parameters"),
+        (lambda d: d["params"]["__dict__"].append(["callbacks", ["x"]]), "callbacks"),
+    ],
+)
 def test_unexpected_attributes_or_parameters_are_refused(saved, edit, message):
     _edit_json(saved, "estimator.json", edit)
     with pytest.raises(UntrustedModelError, match=message):
@@ -292,6 +365,7 @@ def test_unexpected_attributes_or_parameters_are_refused(saved, edit, message):
 
 
 # -- tampered files: the Keras model -----------------------------------------------
+
 
 def _hostile_lambda_model(marker):
     """A real Keras model with a Lambda layer whose code would write ``marker``."""
@@ -301,19 +375,26 @@ def _hostile_lambda_model(marker):
     inputs = keras.Input((64,), name="pixels")
     logits = keras.layers.Dense(10, name="logits")(inputs)
     hostile = keras.layers.Lambda(
-        lambda x, path=str(marker): (open(path, "w").close(), x)[1])(logits)
+        lambda x, path=str(marker): (open(path, "w").close(), x)[1]
+    )(logits)
     return keras.Model(inputs, hostile)
 
 
-@pytest.mark.parametrize("check_config", [True, False],
-                         ids=["allow-list", "keras-safe-mode-alone"])
-def test_lambda_layer_is_refused_and_never_runs(saved, tmp_path, monkeypatch,
-                                                check_config):
+@pytest.mark.parametrize(
+    "check_config", [True, False], ids=["allow-list", "keras-safe-mode-alone"]
+)
+def test_lambda_layer_is_refused_and_never_runs(
+    saved, tmp_path, monkeypatch, check_config
+):
     marker = tmp_path / "lambda-ran"
     _hostile_lambda_model(marker).save(tmp_path / "hostile.keras")
     marker.unlink()  # building the model traced the lambda; loading must not
-    _rewrite(saved, lambda m, e: e.update(
-        {"model.keras": (tmp_path / "hostile.keras").read_bytes()}))
+    _rewrite(
+        saved,
+        lambda m, e: e.update(
+            {"model.keras": (tmp_path / "hostile.keras").read_bytes()}
+        ),
+    )
     if not check_config:  # prove Keras' own safe_mode refuses it too
         monkeypatch.setattr(_keras_checks, "_check_keras_config", lambda c: None)
     with pytest.raises(UntrustedModelError, match="Lambda"):
@@ -321,11 +402,13 @@ def test_lambda_layer_is_refused_and_never_runs(saved, tmp_path, monkeypatch,
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("check_config", [True, False],
-                         ids=["allow-list", "keras-safe-mode-alone"])
+@pytest.mark.parametrize(
+    "check_config", [True, False], ids=["allow-list", "keras-safe-mode-alone"]
+)
 def test_unknown_keras_class_is_refused(saved, monkeypatch, check_config):
     def rename(config):
         config["config"]["layers"][-1]["class_name"] = "EvilLayer"
+
     _edit_keras_config(saved, rename)
     if not check_config:
         monkeypatch.setattr(_keras_checks, "_check_keras_config", lambda c: None)
@@ -337,24 +420,29 @@ def test_unknown_keras_class_is_refused(saved, monkeypatch, check_config):
 def hostile_module(tmp_path, monkeypatch):
     """An importable module whose import (or use) writes a marker file."""
     marker = tmp_path / "imported"
-    (tmp_path / "skmnist_hostile.py").write_text(textwrap.dedent(f"""
+    (tmp_path / "skmnist_hostile.py").write_text(
+        textwrap.dedent(f"""
         import pathlib
         pathlib.Path({str(marker)!r}).write_text("imported")
 
         class Dense:
             pass
-    """))
+    """)
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     yield marker
     sys.modules.pop("skmnist_hostile", None)
 
 
-@pytest.mark.parametrize("check_config", [True, False],
-                         ids=["allow-list", "keras-safe-mode-alone"])
+@pytest.mark.parametrize(
+    "check_config", [True, False], ids=["allow-list", "keras-safe-mode-alone"]
+)
 def test_keras_config_naming_a_foreign_module_is_never_imported(
-        saved, hostile_module, monkeypatch, check_config):
+    saved, hostile_module, monkeypatch, check_config
+):
     def point_elsewhere(config):
         config["config"]["layers"][-1]["module"] = "skmnist_hostile"
+
     _edit_keras_config(saved, point_elsewhere)
     if not check_config:
         monkeypatch.setattr(_keras_checks, "_check_keras_config", lambda c: None)
@@ -370,12 +458,14 @@ def test_keras_archive_with_extra_files_is_refused(saved):
         with zipfile.ZipFile(buffer, "a") as inner:
             inner.writestr("assets/payload.py", "import os")
         entries["model.keras"] = buffer.getvalue()
+
     _rewrite(saved, add_file)
     with pytest.raises(UntrustedModelError, match="payload.py"):
         skmnist.load(saved)
 
 
 # -- tampered files: the scikit-learn part --------------------------------------------
+
 
 def test_os_system_in_the_sklearn_part_is_refused(fitted, tmp_path):
     import skops.io
@@ -388,7 +478,8 @@ def test_os_system_in_the_sklearn_part_is_refused(fitted, tmp_path):
 
 
 def test_custom_class_in_the_sklearn_part_is_refused_and_never_imported(
-        fitted, tmp_path, hostile_module):
+    fitted, tmp_path, hostile_module
+):
     import skmnist_hostile
     import skops.io
 
@@ -414,8 +505,9 @@ def test_pipeline_placeholder_swapped_for_a_real_step_is_refused(fitted, tmp_pat
 
 
 @pytest.mark.parametrize("keras_steps", [[7], [0]])
-def test_pipeline_keras_step_pointing_elsewhere_is_refused(fitted, tmp_path,
-                                                           keras_steps):
+def test_pipeline_keras_step_pointing_elsewhere_is_refused(
+    fitted, tmp_path, keras_steps
+):
     path = skmnist.save(fitted["pipeline"], tmp_path / "pipe.skmnist")
 
     def move(manifest, entries):
@@ -423,7 +515,9 @@ def test_pipeline_keras_step_pointing_elsewhere_is_refused(fitted, tmp_path,
         manifest["keras_steps"] = keras_steps
         for name in ("estimator.json", "model.keras"):
             entries[f"steps/{keras_steps[0]}/{name}"] = entries.pop(
-                f"steps/{old}/{name}")
+                f"steps/{old}/{name}"
+            )
+
     _rewrite(path, move)
     with pytest.raises(UntrustedModelError, match="placeholder"):
         skmnist.load(path)

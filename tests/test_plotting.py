@@ -37,9 +37,14 @@ def mlp_early(small_digits):
     from skmnist import KerasMLP
 
     X_train, _, y_train, _ = small_digits
-    return KerasMLP(hidden_layer_sizes=(16,), max_iter=12, batch_size=50,
-                    early_stopping=True, n_iter_no_change=3,
-                    random_state=0).fit(X_train, y_train)
+    return KerasMLP(
+        hidden_layer_sizes=(16,),
+        max_iter=12,
+        batch_size=50,
+        early_stopping=True,
+        n_iter_no_change=3,
+        random_state=0,
+    ).fit(X_train, y_train)
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +53,9 @@ def mlp_validated(small_digits):
     from skmnist import KerasMLP
 
     X_train, X_test, y_train, y_test = small_digits
-    return KerasMLP(hidden_layer_sizes=(16,), max_iter=5, batch_size=50,
-                    random_state=0).fit(X_train, y_train,
-                                        validation_data=(X_test, y_test))
+    return KerasMLP(
+        hidden_layer_sizes=(16,), max_iter=5, batch_size=50, random_state=0
+    ).fit(X_train, y_train, validation_data=(X_test, y_test))
 
 
 def _proba(n_classes, winner, p=0.82):
@@ -67,10 +72,13 @@ def _labels(lines):
 
 
 def test_import_does_not_pull_matplotlib_or_tensorflow():
-    code = ("import sys, skmnist.plotting; "
-            "print('matplotlib' in sys.modules, 'tensorflow' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
-                         text=True, check=True).stdout.split()
+    code = (
+        "import sys, skmnist.plotting; "
+        "print('matplotlib' in sys.modules, 'tensorflow' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert out == ["False", "False"]
 
 
@@ -82,8 +90,9 @@ def test_loss_curve_marks_best_epoch_with_early_stopping(mlp_early):
     lines = display.lines_["loss"]
     assert _labels(lines) == ["training", "validation"]
     history = mlp_early.history_
-    np.testing.assert_array_equal(lines[0].get_xdata(),
-                                  np.arange(1, mlp_early.n_iter_ + 1))
+    np.testing.assert_array_equal(
+        lines[0].get_xdata(), np.arange(1, mlp_early.n_iter_ + 1)
+    )
     np.testing.assert_allclose(lines[0].get_ydata(), history["loss"])
     np.testing.assert_allclose(lines[1].get_ydata(), history["val_loss"])
     (marker,) = display.best_epoch_lines_
@@ -108,15 +117,18 @@ def test_loss_curve_both_panels(mlp_early):
     assert display.ax_ is display.axes_[0]
     assert [ax.get_title() for ax in display.axes_] == ["mlp: loss", "mlp: accuracy"]
     assert _labels(display.lines_["accuracy"]) == ["training", "validation"]
-    np.testing.assert_allclose(display.lines_["accuracy"][1].get_ydata(),
-                               mlp_early.history_["val_accuracy"])
+    np.testing.assert_allclose(
+        display.lines_["accuracy"][1].get_ydata(), mlp_early.history_["val_accuracy"]
+    )
     assert len(display.best_epoch_lines_) == 2
 
 
 def test_loss_curve_shows_overfitting_as_given():
     # Training keeps falling while validation turns up: both drawn unchanged.
-    history = {"loss": [1.0, 0.6, 0.4, 0.3, 0.2],
-               "val_loss": [1.1, 0.8, 0.7, 0.75, 0.9]}
+    history = {
+        "loss": [1.0, 0.6, 0.4, 0.3, 0.2],
+        "val_loss": [1.1, 0.8, 0.7, 0.75, 0.9],
+    }
     display = LossCurveDisplay(history).plot()
     train, validation = display.lines_["loss"]
     assert np.all(np.diff(train.get_ydata()) < 0)
@@ -213,14 +225,16 @@ def test_digit_wrong_prediction_is_red():
     assert colors.count(GREY) == 8
     ticks = display.bar_ax_.get_xticklabels()
     assert (to_rgba(ticks[3].get_color()), to_rgba(ticks[5].get_color())) == (RED, BLUE)
-    np.testing.assert_allclose([bar.get_height() for bar in display.bars_],
-                               _proba(10, 3))
+    np.testing.assert_allclose(
+        [bar.get_height() for bar in display.bars_], _proba(10, 3)
+    )
 
 
 def test_digit_string_classes_and_flat_784_pixels():
     image = np.zeros(784)
     display = DigitPredictionDisplay.from_predictions(
-        image, "dog", [0.1, 0.7, 0.2], classes=["cat", "dog", "bird"])
+        image, "dog", [0.1, 0.7, 0.2], classes=["cat", "dog", "bird"]
+    )
     assert display.im_.get_array().shape == (28, 28)
     assert display.ax_.get_xlabel() == "dog 70% (dog)"
     assert display.y_pred_ == "dog"
@@ -232,12 +246,16 @@ def test_digit_from_estimator(mlp_early, small_digits):
     assert display.im_.get_array().shape == (8, 8)  # digits: 64 = 8 x 8 pixels
     np.testing.assert_array_equal(display.im_.get_array(), X_test[7].reshape(8, 8))
     assert display.y_pred_ == mlp_early.predict(X_test[7:8])[0]
-    np.testing.assert_allclose([bar.get_height() for bar in display.bars_],
-                               mlp_early.predict_proba(X_test[7:8])[0], rtol=1e-6)
+    np.testing.assert_allclose(
+        [bar.get_height() for bar in display.bars_],
+        mlp_early.predict_proba(X_test[7:8])[0],
+        rtol=1e-6,
+    )
     assert display.axes_.tolist() == [display.ax_, display.bar_ax_]
     # 3-D input, the shape KerasMLP also accepts, draws the same image.
     again = DigitPredictionDisplay.from_estimator(
-        mlp_early, X_test.reshape(-1, 8, 8), y_test, index=7)
+        mlp_early, X_test.reshape(-1, 8, 8), y_test, index=7
+    )
     assert again.ax_.get_xlabel() == display.ax_.get_xlabel()
 
 
@@ -252,7 +270,8 @@ def test_digit_plot_returns_self_and_forwards_kwargs():
 
 def test_digit_image_shape_for_non_square_features():
     display = DigitPredictionDisplay.from_predictions(
-        np.arange(12), 0, _proba(2, 0), image_shape=(3, 4))
+        np.arange(12), 0, _proba(2, 0), image_shape=(3, 4)
+    )
     assert display.im_.get_array().shape == (3, 4)
 
 
@@ -265,15 +284,17 @@ def test_digit_errors(small_digits, mlp_early):
     with pytest.raises(ValueError, match="must be square, or pass image_shape"):
         DigitPredictionDisplay.from_estimator(mlp_early, X_test[:, :60], y_test)
     with pytest.raises(ValueError, match="image_shape must be"):
-        DigitPredictionDisplay.from_predictions(np.zeros(12), 0, _proba(2, 0),
-                                                image_shape=(5, 5))
+        DigitPredictionDisplay.from_predictions(
+            np.zeros(12), 0, _proba(2, 0), image_shape=(5, 5)
+        )
     with pytest.raises(ValueError, match="index must be an integer in"):
         DigitPredictionDisplay.from_estimator(mlp_early, X_test, y_test, index=10**6)
     with pytest.raises(ValueError, match="y_true=11 is not one of the classes"):
         DigitPredictionDisplay.from_predictions(np.eye(8), 11, _proba(10, 3))
     with pytest.raises(ValueError, match="classes must have one label per"):
-        DigitPredictionDisplay.from_predictions(np.eye(8), 1, _proba(10, 3),
-                                                classes=[0, 1])
+        DigitPredictionDisplay.from_predictions(
+            np.eye(8), 1, _proba(10, 3), classes=[0, 1]
+        )
     with pytest.raises(NotFittedError):
         DigitPredictionDisplay.from_estimator(KerasMLP(), X_test, y_test)
     ridge = RidgeClassifier().fit(X_train, y_train)
@@ -303,14 +324,16 @@ def test_grid_misclassified_only():
     y_proba = np.array([_proba(10, w) for w in winners])
     images = np.zeros((20, 64))
     display = PredictionGridDisplay.from_predictions(
-        images, y_true, y_proba, misclassified_only=True)
+        images, y_true, y_proba, misclassified_only=True
+    )
     assert display.axes_.shape == (1, 3, 2)
     assert [ax.get_title() for ax in display.axes_[0, :, 0]] == ["#2", "#5", "#17"]
     for d in display.displays_.flat:
         assert to_rgba(d.ax_.xaxis.label.get_color()) == RED
 
-    everything = PredictionGridDisplay.from_predictions(images, y_true, y_proba,
-                                                        n_rows=2, n_cols=4)
+    everything = PredictionGridDisplay.from_predictions(
+        images, y_true, y_proba, n_rows=2, n_cols=4
+    )
     assert everything.axes_.shape == (2, 4, 2)
     # The first 8 images hold the mistakes at 2 and 5.
     assert sum(d.y_pred_ != d.y_true for d in everything.displays_.flat) == 2
@@ -319,7 +342,8 @@ def test_grid_misclassified_only():
 def test_grid_with_no_mistakes_says_so():
     y_proba = np.array([_proba(10, k) for k in range(10)])
     display = PredictionGridDisplay.from_predictions(
-        np.zeros((10, 8, 8)), np.arange(10), y_proba, misclassified_only=True)
+        np.zeros((10, 8, 8)), np.arange(10), y_proba, misclassified_only=True
+    )
     assert [t.get_text() for t in display.ax_.texts] == ["no images to show"]
     assert not display.ax_.axison
 
@@ -348,11 +372,23 @@ def test_grid_errors(mlp_early, small_digits):
 
 
 def _result():
-    return SimpleNamespace(rows=[
-        {"model": "baseline", "accuracy": 0.92, "fit_seconds": 3.0, "f1_macro": 0.9},
-        {"model": "KerasMLP", "accuracy": 0.97, "accuracy_std": 0.01,
-         "fit_seconds": 12.0, "f1_macro": 0.96},
-    ])
+    return SimpleNamespace(
+        rows=[
+            {
+                "model": "baseline",
+                "accuracy": 0.92,
+                "fit_seconds": 3.0,
+                "f1_macro": 0.9,
+            },
+            {
+                "model": "KerasMLP",
+                "accuracy": 0.97,
+                "accuracy_std": 0.01,
+                "fit_seconds": 12.0,
+                "f1_macro": 0.96,
+            },
+        ]
+    )
 
 
 def test_comparison_from_result_draws_error_rates_and_fit_times():
@@ -361,8 +397,10 @@ def test_comparison_from_result_draws_error_rates_and_fit_times():
     errors, seconds = display.bars_["error_rate"], display.bars_["fit_seconds"]
     np.testing.assert_allclose([bar.get_width() for bar in errors], [0.08, 0.03])
     assert [bar.get_width() for bar in seconds] == [3.0, 12.0]
-    assert [t.get_text() for t in display.ax_.get_yticklabels()] == ["baseline",
-                                                                     "KerasMLP"]
+    assert [t.get_text() for t in display.ax_.get_yticklabels()] == [
+        "baseline",
+        "KerasMLP",
+    ]
     # The accuracy's standard deviation is the error rate's.
     assert errors.errorbar is not None and seconds.errorbar is None
     assert [t.get_text() for t in display.ax_.texts] == ["8.0%", "3.0% ± 1.0%"]
@@ -374,10 +412,15 @@ def test_comparison_from_result_draws_error_rates_and_fit_times():
 def test_comparison_colours_avoid_red_and_blue_and_mark_the_best():
     from skmnist.comparison import ComparisonResult
 
-    rows = [{"model": name, "accuracy": accuracy, "log_loss": loss,
-             "fit_seconds": 1.0}
-            for name, accuracy, loss in [("a", 0.90, 0.3), ("b", 0.93, 0.4),
-                                         ("c", 0.93, 0.2), ("d", 0.91, 0.1)]]
+    rows = [
+        {"model": name, "accuracy": accuracy, "log_loss": loss, "fit_seconds": 1.0}
+        for name, accuracy, loss in [
+            ("a", 0.90, 0.3),
+            ("b", 0.93, 0.4),
+            ("c", 0.93, 0.2),
+            ("d", 0.91, 0.1),
+        ]
+    ]
     display = ComparisonResult(rows).plot(title="four")
     assert display.figure_.get_suptitle() == "four"
     for bars in display.bars_.values():
@@ -390,20 +433,26 @@ def test_comparison_colours_avoid_red_and_blue_and_mark_the_best():
 
 
 def test_comparison_error_rate_panels_share_one_scale():
-    rows = [{"model": "a", "accuracy": 0.9, "test_accuracy": 0.97},
-            {"model": "b", "accuracy": 0.8, "test_accuracy": 0.99}]
+    rows = [
+        {"model": "a", "accuracy": 0.9, "test_accuracy": 0.97},
+        {"model": "b", "accuracy": 0.8, "test_accuracy": 0.99},
+    ]
     display = ComparisonDisplay.from_result(
-        SimpleNamespace(rows=rows), metrics=["error_rate", "test_error_rate"])
+        SimpleNamespace(rows=rows), metrics=["error_rate", "test_error_rate"]
+    )
     assert display.axes_[0].get_xlim() == display.axes_[1].get_xlim()
     np.testing.assert_allclose(
-        [bar.get_width() for bar in display.bars_["test_error_rate"]], [0.03, 0.01])
+        [bar.get_width() for bar in display.bars_["test_error_rate"]], [0.03, 0.01]
+    )
 
 
 def test_comparison_with_real_result_and_missing_values():
     from skmnist.comparison import ComparisonResult
 
-    rows = [{"model": "svc", "accuracy": 0.9, "log_loss": None, "log_loss_std": None},
-            {"model": "mlp", "accuracy": 0.95, "log_loss": 0.2, "log_loss_std": 0.05}]
+    rows = [
+        {"model": "svc", "accuracy": 0.9, "log_loss": None, "log_loss_std": None},
+        {"model": "mlp", "accuracy": 0.95, "log_loss": 0.2, "log_loss_std": 0.05},
+    ]
     display = ComparisonResult(rows).plot(metrics=["accuracy", "log_loss"])
     assert isinstance(display, ComparisonDisplay)
     texts = [t.get_text().strip() for t in display.axes_[1].texts]
@@ -442,25 +491,37 @@ def test_save_report_figures(tmp_path, small_digits, mlp_early, mlp_validated):
     paths = save_report_figures(tmp_path, estimators, X_test, y_test, _result())
     assert plt.get_fignums() == open_before  # every figure closed
     assert [p.name for p in paths] == [
-        "loss_curves.png", "predictions.png", "misclassified.png",
-        "confusion_kerasmlp-early-stop.png", "confusion_validated.png",
-        "comparison.png"]
+        "loss_curves.png",
+        "predictions.png",
+        "misclassified.png",
+        "confusion_kerasmlp-early-stop.png",
+        "confusion_validated.png",
+        "comparison.png",
+    ]
     best = max(estimators.values(), key=lambda est: est.score(X_test, y_test))
     n_wrong = min(15, int(np.sum(best.predict(X_test) != y_test)))
     wrong_rows = max(1, -(-n_wrong // 3))
     expected = {  # (height, width) in pixels at dpi=100
-        "loss_curves.png": (720, 1100), "predictions.png": (1030, 1200),
+        "loss_curves.png": (720, 1100),
+        "predictions.png": (1030, 1200),
         "misclassified.png": (round(100 * (2 * wrong_rows + 0.3)), 1200),
         "confusion_kerasmlp-early-stop.png": (500, 600),
-        "confusion_validated.png": (500, 600), "comparison.png": (230, 1000)}
+        "confusion_validated.png": (500, 600),
+        "comparison.png": (230, 1000),
+    }
     for path in paths:
         assert imread(path).shape[:2] == expected[path.name], path.name
 
     # No per-epoch history: no loss curves; a name collision gets a suffix.
-    paths = save_report_figures(tmp_path / "b", {"lr": baseline, "LR": baseline},
-                                X_test / 16, y_test)
-    assert [p.name for p in paths] == ["predictions.png", "misclassified.png",
-                                       "confusion_lr.png", "confusion_lr-2.png"]
+    paths = save_report_figures(
+        tmp_path / "b", {"lr": baseline, "LR": baseline}, X_test / 16, y_test
+    )
+    assert [p.name for p in paths] == [
+        "predictions.png",
+        "misclassified.png",
+        "confusion_lr.png",
+        "confusion_lr-2.png",
+    ]
 
 
 def test_save_report_figures_errors(tmp_path, small_digits):
@@ -484,27 +545,42 @@ def _title_of(display):
     return display.figure_.get_suptitle() or display.ax_.get_title()
 
 
-@pytest.mark.parametrize("build", [
-    lambda est, X, y: DigitPredictionDisplay.from_estimator(est, X, y, title="T"),
-    lambda est, X, y: DigitPredictionDisplay.from_predictions(
-        X[0], y[0], est.predict_proba(X[:1])[0], title="T"),
-    lambda est, X, y: PredictionGridDisplay.from_estimator(est, X, y, n_rows=1,
-                                                           title="T"),
-    lambda est, X, y: PredictionGridDisplay.from_predictions(
-        X[:3], y[:3], est.predict_proba(X[:3]), n_rows=1, title="T"),
-    lambda est, X, y: LossCurveDisplay.from_estimator(est, metric="both",
-                                                      title="T"),
-    lambda est, X, y: ComparisonDisplay.from_result(_result(), title="T"),
-], ids=["digit-estimator", "digit-predictions", "grid-estimator",
-        "grid-predictions", "loss-estimator", "comparison-result"])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda est, X, y: DigitPredictionDisplay.from_estimator(est, X, y, title="T"),
+        lambda est, X, y: DigitPredictionDisplay.from_predictions(
+            X[0], y[0], est.predict_proba(X[:1])[0], title="T"
+        ),
+        lambda est, X, y: PredictionGridDisplay.from_estimator(
+            est, X, y, n_rows=1, title="T"
+        ),
+        lambda est, X, y: PredictionGridDisplay.from_predictions(
+            X[:3], y[:3], est.predict_proba(X[:3]), n_rows=1, title="T"
+        ),
+        lambda est, X, y: LossCurveDisplay.from_estimator(
+            est, metric="both", title="T"
+        ),
+        lambda est, X, y: ComparisonDisplay.from_result(_result(), title="T"),
+    ],
+    ids=[
+        "digit-estimator",
+        "digit-predictions",
+        "grid-estimator",
+        "grid-predictions",
+        "loss-estimator",
+        "comparison-result",
+    ],
+)
 def test_every_display_constructor_takes_a_title(build, mlp_early, small_digits):
     _, X_test, _, y_test = small_digits
     assert _title_of(build(mlp_early, X_test, y_test)) == "T"
 
 
 def test_grid_title_does_not_replace_the_image_indices():
-    display = PredictionGridDisplay(np.zeros((2, 4, 4)), [0, 1], np.eye(2),
-                                    indices=[5, 9]).plot(title="Two digits")
+    display = PredictionGridDisplay(
+        np.zeros((2, 4, 4)), [0, 1], np.eye(2), indices=[5, 9]
+    ).plot(title="Two digits")
     assert display.figure_.get_suptitle() == "Two digits"
     assert [d.ax_.get_title() for d in display.displays_.flat[:2]] == ["#5", "#9"]
 
@@ -528,8 +604,9 @@ def saved_titles(monkeypatch):
     return titles
 
 
-def test_report_grids_show_result_best_and_say_refit(tmp_path, small_digits,
-                                                     saved_titles):
+def test_report_grids_show_result_best_and_say_refit(
+    tmp_path, small_digits, saved_titles
+):
     from skmnist.comparison import ComparisonResult
 
     X_train, X_test, y_train, y_test = small_digits
@@ -537,34 +614,45 @@ def test_report_grids_show_result_best_and_say_refit(tmp_path, small_digits,
     soft = LogisticRegression(C=1e-4, max_iter=500).fit(X_train, y_train)
     # Equal accuracy in the result's rows: the lower log loss, "soft", is best
     # although it comes second and scores lower on these test images.
-    rows = [{"model": "sharp", "accuracy": 0.9, "log_loss": 0.5, "fit_seconds": 1},
-            {"model": "soft", "accuracy": 0.9, "log_loss": 0.2, "fit_seconds": 1}]
+    rows = [
+        {"model": "sharp", "accuracy": 0.9, "log_loss": 0.5, "fit_seconds": 1},
+        {"model": "soft", "accuracy": 0.9, "log_loss": 0.2, "fit_seconds": 1},
+    ]
     assert sharp.score(X_test, y_test) > soft.score(X_test, y_test)
     result = ComparisonResult(rows, cv=3, n_train=600, n_test=200)
-    save_report_figures(tmp_path, {"sharp": sharp, "soft": soft}, X_test, y_test,
-                        result)
+    save_report_figures(
+        tmp_path, {"sharp": sharp, "soft": soft}, X_test, y_test, result
+    )
     for name in ("predictions.png", "misclassified.png"):
         assert saved_titles[name].startswith(
-            "Best model, soft (refit on all training images):")
-    assert "sharp (refit on all training images): confusion matrix" in \
-        saved_titles["confusion_sharp.png"]
+            "Best model, soft (refit on all training images):"
+        )
+    assert (
+        "sharp (refit on all training images): confusion matrix"
+        in saved_titles["confusion_sharp.png"]
+    )
     assert "3-fold cross-validation on 600" in saved_titles["comparison.png"]
 
 
-def test_report_grids_without_result_break_ties_by_log_loss(tmp_path, small_digits,
-                                                            saved_titles):
+def test_report_grids_without_result_break_ties_by_log_loss(
+    tmp_path, small_digits, saved_titles
+):
     from sklearn.metrics import log_loss
 
     X_train, X_test, y_train, y_test = small_digits
     first = LogisticRegression(max_iter=500).fit(X_train, y_train)
     # Same predictions, other probabilities: a tie on accuracy only.
-    second = make_pipeline(StandardScaler(with_mean=False, with_std=False),
-                           LogisticRegression(max_iter=500)).fit(X_train, y_train)
+    second = make_pipeline(
+        StandardScaler(with_mean=False, with_std=False),
+        LogisticRegression(max_iter=500),
+    ).fit(X_train, y_train)
     second[-1].coef_ = first.coef_ * 0.5
     second[-1].intercept_ = first.intercept_ * 0.5
     np.testing.assert_array_equal(first.predict(X_test), second.predict(X_test))
-    losses = {name: log_loss(y_test, est.predict_proba(X_test))
-              for name, est in (("first", first), ("second", second))}
+    losses = {
+        name: log_loss(y_test, est.predict_proba(X_test))
+        for name, est in (("first", first), ("second", second))
+    }
     expected = min(losses, key=losses.get)
     save_report_figures(tmp_path, {"first": first, "second": second}, X_test, y_test)
     assert saved_titles["predictions.png"].startswith(f"Best model, {expected}:")

@@ -23,17 +23,25 @@ def fitted_quick(small_digits):
 
 def test_early_stopping_keeps_best_weights_of_a_stratified_split(small_digits):
     X, _, y, _ = small_digits
-    clf = KerasMLP(hidden_layer_sizes=(64,), alpha=0.0, early_stopping=True,
-                   validation_fraction=0.2, n_iter_no_change=3, tol=0.0,
-                   max_iter=200, **QUICK).fit(X, y)
+    clf = KerasMLP(
+        hidden_layer_sizes=(64,),
+        alpha=0.0,
+        early_stopping=True,
+        validation_fraction=0.2,
+        n_iter_no_change=3,
+        tol=0.0,
+        max_iter=200,
+        **QUICK,
+    ).fit(X, y)
     val_loss = clf.history_["val_loss"]
     assert clf.n_iter_ < 200, "validation loss never stopped improving"
     assert clf.n_iter_ == clf.best_epoch_ + 3
     assert val_loss[clf.best_epoch_ - 1] == pytest.approx(min(val_loss))
     # The split is stratified and seeded by random_state: rebuild it and check
     # that the kept weights are those of the best epoch, not the last.
-    _, val = train_test_split(np.arange(len(y)), test_size=0.2, random_state=0,
-                              stratify=y)
+    _, val = train_test_split(
+        np.arange(len(y)), test_size=0.2, random_state=0, stratify=y
+    )
     restored = log_loss(y[val], clf.predict_proba(X[val]), labels=clf.classes_)
     assert restored == pytest.approx(min(val_loss), rel=1e-4)
     assert restored < val_loss[-1]
@@ -41,8 +49,14 @@ def test_early_stopping_keeps_best_weights_of_a_stratified_split(small_digits):
 
 def test_validation_data_overrides_the_split(small_digits):
     X, X_val, y, y_val = small_digits
-    clf = KerasLogistic(alpha=0.0, early_stopping=True, n_iter_no_change=2,
-                        tol=0.0, max_iter=100, **QUICK)
+    clf = KerasLogistic(
+        alpha=0.0,
+        early_stopping=True,
+        n_iter_no_change=2,
+        tol=0.0,
+        max_iter=100,
+        **QUICK,
+    )
     clf.fit(X, y, validation_data=(X_val, y_val))
     best = clf.history_["val_loss"][clf.best_epoch_ - 1]
     assert log_loss(y_val, clf.predict_proba(X_val)) == pytest.approx(best, rel=1e-4)
@@ -112,8 +126,9 @@ def test_warm_start_continues_from_current_weights(small_digits):
 
 
 def test_balanced_class_weight_lifts_minority_recall():
-    X, y = make_classification(n_samples=600, n_features=10, weights=[0.93],
-                               class_sep=0.6, random_state=0)
+    X, y = make_classification(
+        n_samples=600, n_features=10, weights=[0.93], class_sep=0.6, random_state=0
+    )
     params = dict(max_iter=30, batch_size=100, learning_rate=1e-2, random_state=0)
     plain = KerasLogistic(**params).fit(X, y)
     balanced = KerasLogistic(class_weight="balanced", **params).fit(X, y)
@@ -123,17 +138,24 @@ def test_balanced_class_weight_lifts_minority_recall():
 
 
 def test_zero_sample_weight_behaves_like_dropping_rows():
-    X, y = make_classification(n_samples=200, n_features=5, flip_y=0.1,
-                               random_state=0)
+    X, y = make_classification(n_samples=200, n_features=5, flip_y=0.1, random_state=0)
     weights = np.ones(len(y))
     weights[::2] = 0.0
     # Full-batch training on a convex loss: both reach the same optimum.
-    params = dict(alpha=0.0, batch_size=200, max_iter=400, tol=0.0,
-                  n_iter_no_change=400, learning_rate=0.05, random_state=0)
+    params = dict(
+        alpha=0.0,
+        batch_size=200,
+        max_iter=400,
+        tol=0.0,
+        n_iter_no_change=400,
+        learning_rate=0.05,
+        random_state=0,
+    )
     weighted = KerasLogistic(**params).fit(X, y, sample_weight=weights)
     dropped = KerasLogistic(**params).fit(X[1::2], y[1::2])
-    np.testing.assert_allclose(weighted.predict_proba(X), dropped.predict_proba(X),
-                               atol=0.02)
+    np.testing.assert_allclose(
+        weighted.predict_proba(X), dropped.predict_proba(X), atol=0.02
+    )
 
 
 def test_verbose_levels(small_digits, capsys):
@@ -141,26 +163,46 @@ def test_verbose_levels(small_digits, capsys):
     KerasLogistic(max_iter=3, verbose=0, **QUICK).fit(X, y)
     assert capsys.readouterr().out == ""
     KerasLogistic(max_iter=3, verbose=1, **QUICK).fit(
-        X, y, validation_data=(X[:50], y[:50]))
+        X, y, validation_data=(X[:50], y[:50])
+    )
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 3
     # Train and validation metrics are named apart, loss first.
-    assert re.match(r"Epoch 1/3 - train loss \d\.\d{4}, train accuracy \d\.\d{4}, "
-                    r"val loss \d\.\d{4}, val accuracy \d\.\d{4} - ", lines[0])
+    assert re.match(
+        r"Epoch 1/3 - train loss \d\.\d{4}, train accuracy \d\.\d{4}, "
+        r"val loss \d\.\d{4}, val accuracy \d\.\d{4} - ",
+        lines[0],
+    )
 
 
-@pytest.mark.parametrize("bad, error, message", [
-    (lambda X, y: {"validation_data": (X[:, :10], y)}, ValueError,
-     "X has 10 features"),
-    (lambda X, y: {"validation_data": (X, y + 100)}, ValueError,
-     "validation_data y contains labels"),
-    (lambda X, y: {"validation_data": X}, TypeError,
-     "validation_data must be a tuple"),
-    (lambda X, y: {"sample_weight": -np.ones(len(y))}, ValueError,
-     "Negative values in data passed to"),
-])
-def test_bad_fit_input_keeps_previous_state(fitted_quick, small_digits, bad, error,
-                                            message):
+@pytest.mark.parametrize(
+    "bad, error, message",
+    [
+        (
+            lambda X, y: {"validation_data": (X[:, :10], y)},
+            ValueError,
+            "X has 10 features",
+        ),
+        (
+            lambda X, y: {"validation_data": (X, y + 100)},
+            ValueError,
+            "validation_data y contains labels",
+        ),
+        (
+            lambda X, y: {"validation_data": X},
+            TypeError,
+            "validation_data must be a tuple",
+        ),
+        (
+            lambda X, y: {"sample_weight": -np.ones(len(y))},
+            ValueError,
+            "Negative values in data passed to",
+        ),
+    ],
+)
+def test_bad_fit_input_keeps_previous_state(
+    fitted_quick, small_digits, bad, error, message
+):
     X, X_test, y, _ = small_digits
     before = fitted_quick.predict_proba(X_test)
     model, n_iter = fitted_quick.model_, fitted_quick.n_iter_

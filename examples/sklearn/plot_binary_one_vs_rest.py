@@ -30,18 +30,17 @@ from sklearn.metrics import (
 
 from skmnist import KerasLogistic, load_mnist
 
-X_train, digits_train = load_mnist(source="embedded", subset="train",
-                                   return_X_y=True)
-X_test, digits_test = load_mnist(source="embedded", subset="test",
-                                 return_X_y=True)
+X_train, digits_train = load_mnist(source="embedded", subset="train", return_X_y=True)
+X_test, digits_test = load_mnist(source="embedded", subset="test", return_X_y=True)
 y_train, y_test = digits_train == 5, digits_test == 5
 print(f"share of fives: {y_train.mean():.2f}")
 
 # %%
 # The trivial baseline
 # --------------------
-print("always 'not a 5':",
-      DummyClassifier().fit(X_train, y_train).score(X_test, y_test))
+print(
+    "always 'not a 5':", DummyClassifier().fit(X_train, y_train).score(X_test, y_test)
+)
 
 # %%
 # Logistic regression
@@ -53,10 +52,15 @@ clf = KerasLogistic(max_iter=30, random_state=0).fit(X_train, y_train)
 logits = clf.decision_function(X_test)
 proba = clf.predict_proba(X_test)
 print("classes_:", clf.classes_)
-print("sigmoid(logit) == predict_proba[:, 1]:",
-      np.allclose(expit(logits), proba[:, 1], atol=1e-5))
-print(classification_report(y_test, clf.predict(X_test),
-                            target_names=["not 5", "5"], digits=3))
+print(
+    "sigmoid(logit) == predict_proba[:, 1]:",
+    np.allclose(expit(logits), proba[:, 1], atol=1e-5),
+)
+print(
+    classification_report(
+        y_test, clf.predict(X_test), target_names=["not 5", "5"], digits=3
+    )
+)
 
 # %%
 # Class weights
@@ -66,8 +70,11 @@ print(classification_report(y_test, clf.predict(X_test),
 # 5s goes up, precision goes down: the decision threshold moved.
 balanced = KerasLogistic(max_iter=30, class_weight="balanced", random_state=0)
 balanced.fit(X_train, y_train)
-print(classification_report(y_test, balanced.predict(X_test),
-                            target_names=["not 5", "5"], digits=3))
+print(
+    classification_report(
+        y_test, balanced.predict(X_test), target_names=["not 5", "5"], digits=3
+    )
+)
 
 # %%
 # Threshold-free curves
@@ -78,8 +85,7 @@ print(classification_report(y_test, balanced.predict(X_test),
 fig, (ax_roc, ax_pr) = plt.subplots(1, 2, figsize=(10, 4))
 for name, model in [("unweighted", clf), ("balanced", balanced)]:
     RocCurveDisplay.from_estimator(model, X_test, y_test, name=name, ax=ax_roc)
-    PrecisionRecallDisplay.from_estimator(model, X_test, y_test, name=name,
-                                          ax=ax_pr)
+    PrecisionRecallDisplay.from_estimator(model, X_test, y_test, name=name, ax=ax_pr)
 ax_roc.set_title("ROC")
 ax_pr.set_title("Precision-recall")
 fig.tight_layout()
@@ -95,8 +101,10 @@ calibrated = CalibratedClassifierCV(balanced, method="sigmoid", cv=3)
 calibrated.fit(X_train, y_train)
 
 fig, ax = plt.subplots(figsize=(5.5, 5))
-for name, model in [("unweighted", clf), ("balanced", balanced),
-                    ("balanced + calibrated", calibrated)]:
-    CalibrationDisplay.from_estimator(model, X_test, y_test, n_bins=8, name=name,
-                                      ax=ax)
+for name, model in [
+    ("unweighted", clf),
+    ("balanced", balanced),
+    ("balanced + calibrated", calibrated),
+]:
+    CalibrationDisplay.from_estimator(model, X_test, y_test, n_bins=8, name=name, ax=ax)
 ax.set_title("Reliability diagram")

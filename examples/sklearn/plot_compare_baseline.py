@@ -30,12 +30,17 @@ import pandas as pd
 from skmnist import compare, load_mnist
 from skmnist.comparison import default_estimators
 
-X_train, y_train = load_mnist(source="embedded", subset="train",
-                              return_X_y=True)
+X_train, y_train = load_mnist(source="embedded", subset="train", return_X_y=True)
 X_test, y_test = load_mnist(source="embedded", subset="test", return_X_y=True)
 
-result = compare(default_estimators(max_iter=20), X_train, y_train, X_test, y_test,
-                 on_model_start=lambda name, index, n: print(f"fitting {name}"))
+result = compare(
+    default_estimators(max_iter=20),
+    X_train,
+    y_train,
+    X_test,
+    y_test,
+    on_model_start=lambda name, index, n: print(f"fitting {name}"),
+)
 
 # %%
 # The result
@@ -44,8 +49,16 @@ result = compare(default_estimators(max_iter=20), X_train, y_train, X_test, y_te
 # (computed by :mod:`sklearn.metrics`), fit and predict times in seconds, and
 # the number of trained parameters.
 rows = pd.DataFrame(result.rows).set_index("model")
-rows[["accuracy", "log_loss", "f1_macro", "fit_seconds", "predict_seconds",
-      "n_parameters"]].round(3)
+rows[
+    [
+        "accuracy",
+        "log_loss",
+        "f1_macro",
+        "fit_seconds",
+        "predict_seconds",
+        "n_parameters",
+    ]
+].round(3)
 
 # %%
 # Each row also says what was fitted: the estimator with its non-default

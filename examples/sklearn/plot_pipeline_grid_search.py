@@ -22,8 +22,7 @@ from sklearn.pipeline import Pipeline
 
 from skmnist import KerasMLP, PixelScaler, load_mnist
 
-X_train, y_train = load_mnist(source="embedded", subset="train",
-                              return_X_y=True)
+X_train, y_train = load_mnist(source="embedded", subset="train", return_X_y=True)
 X_test, y_test = load_mnist(source="embedded", subset="test", return_X_y=True)
 X_small, y_small = X_train[:1500], y_train[:1500]
 
@@ -34,12 +33,18 @@ X_small, y_small = X_train[:1500], y_train[:1500]
 # directions of variation, and the MLP classifies the projected images.
 # After PCA the features are no longer 0-255 pixels, so the MLP's own input
 # scaling (meant for raw pixels) is switched off with ``input_scaling=None``.
-pipe = Pipeline([
-    ("scale", PixelScaler()),
-    ("pca", PCA(random_state=0)),
-    ("mlp", KerasMLP(max_iter=20, learning_rate=3e-3, input_scaling=None,
-                     random_state=0)),
-])
+pipe = Pipeline(
+    [
+        ("scale", PixelScaler()),
+        ("pca", PCA(random_state=0)),
+        (
+            "mlp",
+            KerasMLP(
+                max_iter=20, learning_rate=3e-3, input_scaling=None, random_state=0
+            ),
+        ),
+    ]
+)
 pipe
 
 # %%
@@ -52,14 +57,21 @@ param_grid = {
     "pca__n_components": [30, 60],
     "mlp__hidden_layer_sizes": [(32,), (128,)],
 }
-search = GridSearchCV(pipe, param_grid,
-                      cv=StratifiedKFold(n_splits=3, shuffle=True, random_state=0))
+search = GridSearchCV(
+    pipe, param_grid, cv=StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
+)
 search.fit(X_small, y_small)
 
 results = pd.DataFrame(search.cv_results_)
-results[["param_pca__n_components", "param_mlp__hidden_layer_sizes",
-         "mean_test_score", "std_test_score", "mean_fit_time"]].sort_values(
-    "mean_test_score", ascending=False)
+results[
+    [
+        "param_pca__n_components",
+        "param_mlp__hidden_layer_sizes",
+        "mean_test_score",
+        "std_test_score",
+        "mean_fit_time",
+    ]
+].sort_values("mean_test_score", ascending=False)
 
 # %%
 print("best parameters:", search.best_params_)

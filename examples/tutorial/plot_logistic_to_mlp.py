@@ -24,8 +24,7 @@ import numpy as np
 
 from skmnist import load_mnist
 
-X_train, y_train = load_mnist(source="embedded", subset="train",
-                              return_X_y=True)
+X_train, y_train = load_mnist(source="embedded", subset="train", return_X_y=True)
 X_test, y_test = load_mnist(source="embedded", subset="test", return_X_y=True)
 print(X_train.shape, X_test.shape, X_train.dtype, X_train.max())
 
@@ -72,8 +71,9 @@ LossCurveDisplay.from_estimator(logistic, metric="both")
 # times the default so that what happens shows within 30 epochs.
 from skmnist import KerasMLP
 
-mlp = KerasMLP(hidden_layer_sizes=(128,), learning_rate=3e-3, max_iter=30,
-               random_state=0)
+mlp = KerasMLP(
+    hidden_layer_sizes=(128,), learning_rate=3e-3, max_iter=30, random_state=0
+)
 mlp.fit(X_train, y_train, validation_data=(X_test, y_test))
 print(f"MLP: test accuracy {mlp.score(X_test, y_test):.3f}")
 
@@ -87,8 +87,10 @@ display = LossCurveDisplay.from_estimator(mlp, metric="both")
 # changes), but the model grows over-confident on the images it gets wrong.
 # The epoch with the lowest validation loss:
 val_loss = np.asarray(mlp.history_["val_loss"])
-print(f"lowest validation loss {val_loss.min():.3f} at epoch {val_loss.argmin() + 1}, "
-      f"{val_loss[-1]:.3f} at epoch {val_loss.size}")
+print(
+    f"lowest validation loss {val_loss.min():.3f} at epoch {val_loss.argmin() + 1}, "
+    f"{val_loss[-1]:.3f} at epoch {val_loss.size}"
+)
 
 # %%
 # :ref:`sphx_glr_auto_examples_tutorial_plot_overfitting_early_stopping.py`
@@ -110,8 +112,9 @@ DigitPredictionDisplay.from_estimator(mlp, X_test, y_test, index=0)
 # %%
 # The images the network gets wrong are more instructive. Many of them are
 # ambiguous even to a human; the bars show whether the model hesitated.
-PredictionGridDisplay.from_estimator(mlp, X_test, y_test, n_rows=3, n_cols=3,
-                                     misclassified_only=True)
+PredictionGridDisplay.from_estimator(
+    mlp, X_test, y_test, n_rows=3, n_cols=3, misclassified_only=True
+)
 
 # %%
 # Summary

@@ -25,8 +25,7 @@ from sklearn.metrics import log_loss
 from skmnist import KerasMLP, load_mnist
 from skmnist.plotting import LossCurveDisplay
 
-X_train, y_train = load_mnist(source="embedded", subset="train",
-                              return_X_y=True)
+X_train, y_train = load_mnist(source="embedded", subset="train", return_X_y=True)
 X_test, y_test = load_mnist(source="embedded", subset="test", return_X_y=True)
 
 # %%
@@ -58,11 +57,18 @@ print("best_epoch_ without validation:", long_run.best_epoch_)
 # improved by at least ``tol`` for ``n_iter_no_change`` epochs. It then
 # restores the weights of the best epoch, so the model you get is the one at
 # the bottom of the validation curve, not the last one.
-stopped = KerasMLP(max_iter=100, early_stopping=True, validation_fraction=0.1,
-                   n_iter_no_change=5, tol=1e-4, **params)
+stopped = KerasMLP(
+    max_iter=100,
+    early_stopping=True,
+    validation_fraction=0.1,
+    n_iter_no_change=5,
+    tol=1e-4,
+    **params,
+)
 stopped.fit(X_train, y_train)
-print(f"stopped after {stopped.n_iter_} of 100 epochs, "
-      f"best epoch {stopped.best_epoch_}")
+print(
+    f"stopped after {stopped.n_iter_} of 100 epochs, best epoch {stopped.best_epoch_}"
+)
 LossCurveDisplay.from_estimator(stopped, name="early stopping")
 
 # %%
@@ -73,8 +79,10 @@ LossCurveDisplay.from_estimator(stopped, name="early stopping")
 # accuracy, although they were trained on 10% less data and for fewer epochs:
 for name, model in [("30 epochs", long_run), ("early stopping", stopped)]:
     proba = model.predict_proba(X_test)
-    print(f"{name:>15}: test log-loss {log_loss(y_test, proba):.3f}, "
-          f"accuracy {model.score(X_test, y_test):.3f}")
+    print(
+        f"{name:>15}: test log-loss {log_loss(y_test, proba):.3f}, "
+        f"accuracy {model.score(X_test, y_test):.3f}"
+    )
 
 # %%
 # ``validation_data`` can replace the internal split when you already have a
@@ -98,8 +106,11 @@ for _ in range(6):
 
 fig, ax = plt.subplots(figsize=(5.5, 3.5))
 ax.plot(np.arange(1, 7), accuracies, marker="o")
-ax.set(xlabel="passes over the training data", ylabel="test accuracy",
-       title="partial_fit, one chunk at a time")
+ax.set(
+    xlabel="passes over the training data",
+    ylabel="test accuracy",
+    title="partial_fit, one chunk at a time",
+)
 ax.grid(True, alpha=0.3)
 fig.tight_layout()
 print("partial_fit calls:", online.n_iter_)
@@ -113,5 +124,7 @@ warm = KerasMLP(max_iter=5, warm_start=True, **params)
 warm.fit(X_train, y_train)
 first = warm.score(X_test, y_test)
 warm.fit(X_train, y_train)
-print(f"after 5 epochs: {first:.3f}; after 5 more: {warm.score(X_test, y_test):.3f}; "
-      f"epochs in history_: {len(warm.history_['loss'])}")
+print(
+    f"after 5 epochs: {first:.3f}; after 5 more: {warm.score(X_test, y_test):.3f}; "
+    f"epochs in history_: {len(warm.history_['loss'])}"
+)

@@ -29,14 +29,13 @@ def new_axes(ax, n_panels, *, figsize):
     import matplotlib.pyplot as plt
 
     if ax is None:
-        fig, axes = plt.subplots(1, n_panels, figsize=figsize, layout="constrained",
-                                 squeeze=False)
+        fig, axes = plt.subplots(
+            1, n_panels, figsize=figsize, layout="constrained", squeeze=False
+        )
         return fig, axes.ravel()
     axes = np.asarray(ax, dtype=object).ravel()
     if axes.size != n_panels or not all(hasattr(a, "plot") for a in axes):
-        raise ValueError(
-            f"ax must be None or {n_panels} matplotlib Axes; got {ax!r}."
-        )
+        raise ValueError(f"ax must be None or {n_panels} matplotlib Axes; got {ax!r}.")
     return axes[0].figure, axes
 
 
@@ -104,5 +103,7 @@ def style(defaults, user, artist_class):
     """
     from matplotlib.cbook import normalize_kwargs
 
-    return {**normalize_kwargs(defaults, artist_class),
-            **normalize_kwargs(user or {}, artist_class)}
+    return {
+        **normalize_kwargs(defaults, artist_class),
+        **normalize_kwargs(user or {}, artist_class),
+    }

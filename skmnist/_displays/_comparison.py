@@ -15,12 +15,18 @@ _AXIS_LABELS = {
     "predict_seconds": "predict time (s)",
     "n_parameters": "parameters",
 }
-_FORMATS = {"error_rate": "{:.1%}", "test_error_rate": "{:.1%}",
-            "fit_seconds": "{:.2f} s", "predict_seconds": "{:.3f} s",
-            "n_parameters": "{:,.0f}"}
+_FORMATS = {
+    "error_rate": "{:.1%}",
+    "test_error_rate": "{:.1%}",
+    "fit_seconds": "{:.2f} s",
+    "predict_seconds": "{:.3f} s",
+    "n_parameters": "{:,.0f}",
+}
 # Error rates derived from accuracies: (accuracy key, its std key).
-_DERIVED = {"error_rate": ("accuracy", "accuracy_std"),
-            "test_error_rate": ("test_accuracy", None)}
+_DERIVED = {
+    "error_rate": ("accuracy", "accuracy_std"),
+    "test_error_rate": ("test_accuracy", None),
+}
 # Neither red nor blue: those mean "wrong" and "right" in the other figures.
 BAR_COLOR, BEST_COLOR = "#a6a6a6", "#3b7d4f"
 
@@ -105,8 +111,11 @@ class ComparisonDisplay:
         names = [str(name) for name in self.names]
         errors = self.errors or {}
         labels = {**_AXIS_LABELS, **(self.labels or {})}
-        fig, axes = new_axes(ax, len(self.values),
-                             figsize=(5 * len(self.values), 1.4 + 0.45 * len(names)))
+        fig, axes = new_axes(
+            ax,
+            len(self.values),
+            figsize=(5 * len(self.values), 1.4 + 0.45 * len(names)),
+        )
         best = None if self.best is None else str(self.best)
         colors = [BEST_COLOR if name == best else BAR_COLOR for name in names]
         positions = np.arange(len(names))
@@ -119,12 +128,12 @@ class ComparisonDisplay:
                     f"({len(names)}); got shape {values.shape}."
                 )
             error = errors.get(metric)
-            bar_kw = style({"color": colors, "xerr": error, "capsize": 3}, kwargs,
-                           Rectangle)
+            bar_kw = style(
+                {"color": colors, "xerr": error, "capsize": 3}, kwargs, Rectangle
+            )
             bars = panel.barh(positions, values, **bar_kw)
             text = _FORMATS.get(metric, "{:.3f}")
-            panel.bar_label(bars, labels=_value_labels(values, error, text),
-                            padding=5)
+            panel.bar_label(bars, labels=_value_labels(values, error, text), padding=5)
             for position in positions[np.isnan(values)]:  # no bar to label
                 panel.text(0, position, " n/a", va="center")
             panel.set_yticks(positions, names if panel is axes[0] else [])
@@ -139,8 +148,9 @@ class ComparisonDisplay:
             panel.set(xlabel=labels.get(metric, metric))
             panel.grid(True, axis="x", alpha=0.3)
             self.bars_[metric] = bars
-        rates = [panel for metric, panel in zip(self.values, axes)
-                 if "error_rate" in metric]
+        rates = [
+            panel for metric, panel in zip(self.values, axes) if "error_rate" in metric
+        ]
         if len(rates) > 1:  # error rates side by side read on one scale
             right = max(panel.get_xlim()[1] for panel in rates)
             for panel in rates:
@@ -151,8 +161,15 @@ class ComparisonDisplay:
         return self
 
     @classmethod
-    def from_result(cls, result, *, metrics=("error_rate", "fit_seconds"),
-                    title=None, ax=None, **kwargs):
+    def from_result(
+        cls,
+        result,
+        *,
+        metrics=("error_rate", "fit_seconds"),
+        title=None,
+        ax=None,
+        **kwargs,
+    ):
         """Draw a comparison's rows.
 
         Parameters
@@ -218,19 +235,27 @@ class ComparisonDisplay:
                 errors[metric] = [number(row.get(std_key)) for row in rows]
         labels = None
         if getattr(result, "cv", None):
-            labels = {"error_rate": "cross-validated error rate, mean ± std "
-                                    "(lower is better)"}
+            labels = {
+                "error_rate": "cross-validated error rate, mean ± std (lower is better)"
+            }
         try:
             best = result.best_["model"]
         except (AttributeError, KeyError, TypeError, ValueError):
             best = None
-        display = cls([row["model"] for row in rows], values, errors=errors,
-                      best=best, labels=labels)
+        display = cls(
+            [row["model"] for row in rows],
+            values,
+            errors=errors,
+            best=best,
+            labels=labels,
+        )
         return display.plot(ax=ax, title=title, **kwargs)
 
 
 def _value_labels(values, errors, text):
     if errors is None:
         return [text.format(v) for v in values]
-    return [text.format(v) if np.isnan(e) else f"{text.format(v)} ± {text.format(e)}"
-            for v, e in zip(values, np.asarray(errors, dtype=float))]
+    return [
+        text.format(v) if np.isnan(e) else f"{text.format(v)} ± {text.format(e)}"
+        for v, e in zip(values, np.asarray(errors, dtype=float))
+    ]

@@ -130,21 +130,25 @@ class DigitPredictionDisplay:
 
         self.im_ = image_ax.imshow(image, **{"cmap": plt.cm.binary, **(im_kw or {})})
         image_ax.set(xticks=[], yticks=[])
-        image_ax.set_xlabel(f"{classes[predicted]} {100 * y_proba[predicted]:2.0f}% "
-                            f"({classes[true]})", color=color)
+        image_ax.set_xlabel(
+            f"{classes[predicted]} {100 * y_proba[predicted]:2.0f}% ({classes[true]})",
+            color=color,
+        )
         if title is not None:
             image_ax.set_title(title, fontsize="small")
 
         positions = np.arange(classes.size)
-        self.bars_ = bar_ax.bar(positions, y_proba,
-                                **style({"color": BAR_COLOR}, bar_kw, Rectangle))
+        self.bars_ = bar_ax.bar(
+            positions, y_proba, **style({"color": BAR_COLOR}, bar_kw, Rectangle)
+        )
         # Same order as the tutorial: a right prediction ends up blue.
         self.bars_[predicted].set_color(WRONG_COLOR)
         self.bars_[true].set_color(RIGHT_COLOR)
         bar_ax.set(ylim=(0, 1), yticks=[], xticks=positions)
         long_labels = max(len(str(c)) for c in classes) > 2
-        ticks = bar_ax.set_xticklabels([str(c) for c in classes],
-                                       rotation=90 if long_labels else 0)
+        ticks = bar_ax.set_xticklabels(
+            [str(c) for c in classes], rotation=90 if long_labels else 0
+        )
         # The true bar may be too short to see: its label carries the colour too.
         ticks[predicted].set_color(WRONG_COLOR)
         ticks[true].set_color(RIGHT_COLOR)
@@ -155,8 +159,19 @@ class DigitPredictionDisplay:
         return self
 
     @classmethod
-    def from_estimator(cls, estimator, X, y, *, index=0, image_shape=None, ax=None,
-                       im_kw=None, bar_kw=None, title=None):
+    def from_estimator(
+        cls,
+        estimator,
+        X,
+        y,
+        *,
+        index=0,
+        image_shape=None,
+        ax=None,
+        im_kw=None,
+        bar_kw=None,
+        title=None,
+    ):
         """Predict sample ``X[index]`` and draw it.
 
         Parameters
@@ -201,15 +216,25 @@ class DigitPredictionDisplay:
             raise ValueError(
                 f"index must be an integer in [0, {len(images)}); got {index!r}."
             )
-        sample = np.asarray(X)[index:index + 1]
+        sample = np.asarray(X)[index : index + 1]
         proba, classes = _probabilities(estimator, sample)
         display = cls(images[index], np.asarray(y)[index], proba[0], classes=classes)
         return display.plot(ax=ax, im_kw=im_kw, bar_kw=bar_kw, title=title)
 
     @classmethod
-    def from_predictions(cls, image, y_true, y_proba, classes=None, *,
-                         image_shape=None, ax=None, im_kw=None, bar_kw=None,
-                         title=None):
+    def from_predictions(
+        cls,
+        image,
+        y_true,
+        y_proba,
+        classes=None,
+        *,
+        image_shape=None,
+        ax=None,
+        im_kw=None,
+        bar_kw=None,
+        title=None,
+    ):
         """Draw one image from its pixels and predicted probabilities.
 
         Parameters

@@ -97,8 +97,12 @@ class PredictionGridDisplay:
         n_rows = max(1, ceil(n_images / n_cols))
         if ax is None:
             # The tutorial's size: 4 x 2 inches per pair.
-            fig, axes = plt.subplots(n_rows, 2 * n_cols, layout="constrained",
-                                     figsize=(4 * n_cols, 2 * n_rows + 0.3))
+            fig, axes = plt.subplots(
+                n_rows,
+                2 * n_cols,
+                layout="constrained",
+                figsize=(4 * n_cols, 2 * n_rows + 0.3),
+            )
         else:
             axes = np.asarray(ax, dtype=object)
             if axes.size != n_rows * n_cols * 2:
@@ -116,21 +120,41 @@ class PredictionGridDisplay:
                 continue
             label = None if self.indices is None else f"#{self.indices[cell]}"
             self.displays_.flat[cell] = DigitPredictionDisplay(
-                images[cell], y_true[cell], np.asarray(self.y_proba)[cell],
+                images[cell],
+                y_true[cell],
+                np.asarray(self.y_proba)[cell],
                 classes=self.classes,
             ).plot(ax=pair, im_kw=im_kw, bar_kw=bar_kw, title=label)
         if n_images == 0:
-            axes.flat[0].text(0.5, 0.5, "no images to show", ha="center",
-                              va="center", transform=axes.flat[0].transAxes)
+            axes.flat[0].text(
+                0.5,
+                0.5,
+                "no images to show",
+                ha="center",
+                va="center",
+                transform=axes.flat[0].transAxes,
+            )
         if title is not None:
             fig.suptitle(title)
         self.axes_, self.ax_, self.figure_ = axes, axes[0, 0, 0], fig
         return self
 
     @classmethod
-    def from_estimator(cls, estimator, X, y, *, n_rows=5, n_cols=3,
-                       misclassified_only=False, image_shape=None, ax=None,
-                       im_kw=None, bar_kw=None, title=None):
+    def from_estimator(
+        cls,
+        estimator,
+        X,
+        y,
+        *,
+        n_rows=5,
+        n_cols=3,
+        misclassified_only=False,
+        image_shape=None,
+        ax=None,
+        im_kw=None,
+        bar_kw=None,
+        title=None,
+    ):
         """Predict the first ``n_rows * n_cols`` samples (or mistakes) and draw them.
 
         Parameters
@@ -194,15 +218,30 @@ class PredictionGridDisplay:
         else:
             indices = np.arange(min(n_cells, len(y)))
             proba, classes = _probabilities(estimator, X[indices])
-        display = cls(images[indices], y[indices], proba, classes=classes,
-                      indices=indices)
-        return display.plot(n_cols=n_cols, ax=ax, im_kw=im_kw, bar_kw=bar_kw,
-                            title=title)
+        display = cls(
+            images[indices], y[indices], proba, classes=classes, indices=indices
+        )
+        return display.plot(
+            n_cols=n_cols, ax=ax, im_kw=im_kw, bar_kw=bar_kw, title=title
+        )
 
     @classmethod
-    def from_predictions(cls, images, y_true, y_proba, classes=None, *, n_rows=5,
-                         n_cols=3, misclassified_only=False, image_shape=None,
-                         ax=None, im_kw=None, bar_kw=None, title=None):
+    def from_predictions(
+        cls,
+        images,
+        y_true,
+        y_proba,
+        classes=None,
+        *,
+        n_rows=5,
+        n_cols=3,
+        misclassified_only=False,
+        image_shape=None,
+        ax=None,
+        im_kw=None,
+        bar_kw=None,
+        title=None,
+    ):
         """Draw the first ``n_rows * n_cols`` images (or mistakes) from predictions.
 
         Parameters
@@ -247,13 +286,14 @@ class PredictionGridDisplay:
                 "images, y_true and y_proba must have the same number of samples; "
                 f"got {len(images)}, {len(y_true)} and {len(y_proba)}."
             )
-        labels = (np.arange(y_proba.shape[1]) if classes is None
-                  else np.asarray(classes))
+        labels = np.arange(y_proba.shape[1]) if classes is None else np.asarray(classes)
         keep = np.arange(len(y_true))
         if misclassified_only:
             keep = np.flatnonzero(labels[np.argmax(y_proba, axis=1)] != y_true)
-        keep = keep[:n_rows * n_cols]
-        display = cls(images[keep], y_true[keep], y_proba[keep], classes=classes,
-                      indices=keep)
-        return display.plot(n_cols=n_cols, ax=ax, im_kw=im_kw, bar_kw=bar_kw,
-                            title=title)
+        keep = keep[: n_rows * n_cols]
+        display = cls(
+            images[keep], y_true[keep], y_proba[keep], classes=classes, indices=keep
+        )
+        return display.plot(
+            n_cols=n_cols, ax=ax, im_kw=im_kw, bar_kw=bar_kw, title=title
+        )

@@ -91,9 +91,7 @@ class LossCurveDisplay:
 
     def _panels(self, history, metric):
         if metric not in _METRICS:
-            raise ValueError(
-                f"metric must be one of {list(_METRICS)}; got {metric!r}."
-            )
+            raise ValueError(f"metric must be one of {list(_METRICS)}; got {metric!r}.")
         wanted = ["loss", "accuracy"] if metric == "both" else [metric]
         for key in wanted:
             if key not in history and f"val_{key}" not in history:
@@ -103,8 +101,16 @@ class LossCurveDisplay:
                 )
         return wanted
 
-    def plot(self, *, metric="loss", ax=None, name=None, best_epoch_kw=None,
-             title=None, **kwargs):
+    def plot(
+        self,
+        *,
+        metric="loss",
+        ax=None,
+        name=None,
+        best_epoch_kw=None,
+        title=None,
+        **kwargs,
+    ):
         """Plot the curves.
 
         Parameters
@@ -139,26 +145,38 @@ class LossCurveDisplay:
         self.lines_, self.best_epoch_lines_ = {}, None
         for key, panel in zip(panels, axes):
             self.lines_[key] = []
-            for curve, color, label in ((key, "C0", "training"),
-                                        (f"val_{key}", "C1", "validation")):
+            for curve, color, label in (
+                (key, "C0", "training"),
+                (f"val_{key}", "C1", "validation"),
+            ):
                 if curve not in history:
                     continue
                 values = np.asarray(history[curve], dtype=float)
                 epochs = np.arange(1, values.size + 1)
                 # Dots show each epoch while they stay apart.
                 dots = {"marker": "o", "markersize": 3} if values.size <= 30 else {}
-                line_kw = style({"label": label, "color": color, **dots}, kwargs,
-                                Line2D)
+                line_kw = style(
+                    {"label": label, "color": color, **dots}, kwargs, Line2D
+                )
                 self.lines_[key].extend(panel.plot(epochs, values, **line_kw))
             if self.best_epoch is not None:
-                marker_kw = style({"color": "0.35", "linestyle": "--",
-                                   "label": f"best epoch ({self.best_epoch})"},
-                                  best_epoch_kw, Line2D)
+                marker_kw = style(
+                    {
+                        "color": "0.35",
+                        "linestyle": "--",
+                        "label": f"best epoch ({self.best_epoch})",
+                    },
+                    best_epoch_kw,
+                    Line2D,
+                )
                 marker = panel.axvline(self.best_epoch, **marker_kw)
                 self.best_epoch_lines_ = [*(self.best_epoch_lines_ or []), marker]
             panel.xaxis.set_major_locator(MaxNLocator(integer=True))
-            panel.set(xlabel="epoch", ylabel=key,
-                      title=f"{name}: {key}" if name else key.capitalize())
+            panel.set(
+                xlabel="epoch",
+                ylabel=key,
+                title=f"{name}: {key}" if name else key.capitalize(),
+            )
             panel.grid(True, alpha=0.3)
             panel.legend()
         if title is not None:
@@ -167,8 +185,17 @@ class LossCurveDisplay:
         return self
 
     @classmethod
-    def from_estimator(cls, estimator, *, metric="loss", ax=None, name=None,
-                       best_epoch_kw=None, title=None, **kwargs):
+    def from_estimator(
+        cls,
+        estimator,
+        *,
+        metric="loss",
+        ax=None,
+        name=None,
+        best_epoch_kw=None,
+        title=None,
+        **kwargs,
+    ):
         """Plot the per-epoch curves of a fitted estimator.
 
         Parameters
@@ -220,5 +247,6 @@ class LossCurveDisplay:
         history, best_epoch = _history_of(estimator)
         name = type(estimator).__name__ if name is None else name
         display = cls(history, best_epoch=best_epoch, name=name)
-        return display.plot(metric=metric, ax=ax, best_epoch_kw=best_epoch_kw,
-                            title=title, **kwargs)
+        return display.plot(
+            metric=metric, ax=ax, best_epoch_kw=best_epoch_kw, title=title, **kwargs
+        )

@@ -108,7 +108,10 @@ def main(argv=None):
         return 2
     except KeyboardInterrupt as interrupt:
         signum = getattr(interrupt, "signum", signal.SIGINT)
-        how = ("interrupted" if signum == signal.SIGINT
-               else f"stopped by {signal.Signals(signum).name}")
+        how = (
+            "interrupted"
+            if signum == signal.SIGINT
+            else f"stopped by {signal.Signals(signum).name}"
+        )
         err.print(f"skmnist: {how}; nothing was written.", highlight=False)
         return 128 + signum

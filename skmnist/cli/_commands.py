@@ -23,20 +23,24 @@ def _compare(args, out, err):
     names = [name.strip() for name in args.models.split(",") if name.strip()]
     unknown = [name for name in names if name not in MODEL_NAMES]
     if unknown or not names:
-        raise UsageError(f"skmnist compare: error: unknown model(s) "
-                         f"{', '.join(unknown) or repr(args.models)}; choose from "
-                         f"{', '.join(MODEL_NAMES)}")
+        raise UsageError(
+            f"skmnist compare: error: unknown model(s) "
+            f"{', '.join(unknown) or repr(args.models)}; choose from "
+            f"{', '.join(MODEL_NAMES)}"
+        )
     # --out, the data and --cv are checked before the long work.
-    folder = ReportFolder(args.out, force=args.force, command="compare",
-                          inputs=data_inputs(args))
+    folder = ReportFolder(
+        args.out, force=args.force, command="compare", inputs=data_inputs(args)
+    )
     X, y, X_test, y_test = train_test(args)
     check_folds(y, args.cv)
     source = source_name(args)
     from ..comparison import compare, default_estimators
     from ._progress import Reporter
 
-    estimators = default_estimators(names, max_iter=args.max_iter,
-                                    random_state=args.seed)
+    estimators = default_estimators(
+        names, max_iter=args.max_iter, random_state=args.seed
+    )
     with Reporter(err) as reporter:
 
         def on_model_start(name, index, total):
@@ -50,31 +54,52 @@ def _compare(args, out, err):
 
         # With --cv the test images score the models refit on all training
         # images, which the figures and --save then use.
-        result = compare(estimators, X, y, X_test, y_test, cv=args.cv,
-                         n_jobs=args.n_jobs if args.cv else None,
-                         on_model_start=on_model_start, on_epoch=on_epoch,
-                         on_model_end=on_model_end)
-    data = {"source": source, "n_train": len(y), "n_test": len(y_test),
-            "cv": args.cv}
+        result = compare(
+            estimators,
+            X,
+            y,
+            X_test,
+            y_test,
+            cv=args.cv,
+            n_jobs=args.n_jobs if args.cv else None,
+            on_model_start=on_model_start,
+            on_epoch=on_epoch,
+            on_model_end=on_model_end,
+        )
+    data = {"source": source, "n_train": len(y), "n_test": len(y_test), "cv": args.cv}
     out.print(rich_table(result, title=_title(data)))
     out.print(rich_legend(result))
     with folder as tmp:
         paths = write_compare_report(
-            tmp, result, X_test, y_test, data=data, command=_command_line(args),
-            figures=not args.no_figures, save_models=args.save,
-            started=started)
-    out.print(f"Report: {folder.path / 'report.md'} ({len(paths)} files) in "
-              f"{time.perf_counter() - started:.1f} s", highlight=False)
+            tmp,
+            result,
+            X_test,
+            y_test,
+            data=data,
+            command=_command_line(args),
+            figures=not args.no_figures,
+            save_models=args.save,
+            started=started,
+        )
+    out.print(
+        f"Report: {folder.path / 'report.md'} ({len(paths)} files) in "
+        f"{time.perf_counter() - started:.1f} s",
+        highlight=False,
+    )
     return 0
 
 
 def _title(data):
     if data["cv"]:
-        return (f"MNIST ({data['source']}), {data['cv']}-fold cross-validation on "
-                f"{data['n_train']:,} training images; refit scored on "
-                f"{data['n_test']:,} test images")
-    return (f"MNIST ({data['source']}): {data['n_train']:,} train / "
-            f"{data['n_test']:,} test images")
+        return (
+            f"MNIST ({data['source']}), {data['cv']}-fold cross-validation on "
+            f"{data['n_train']:,} training images; refit scored on "
+            f"{data['n_test']:,} test images"
+        )
+    return (
+        f"MNIST ({data['source']}): {data['n_train']:,} train / "
+        f"{data['n_test']:,} test images"
+    )
 
 
 def _command_line(args):
@@ -98,16 +123,23 @@ def _download(args, out, err):
 
     err.print(f"Downloading MNIST from {args.source} ...", highlight=False)
     try:
-        path = datasets.download_mnist(source=args.source, data_home=args.data_home,
-                                       force=args.force)
+        path = datasets.download_mnist(
+            source=args.source, data_home=args.data_home, force=args.force
+        )
         X, y = datasets.load_mnist(subset="all", source=str(path), return_X_y=True)
     except (OSError, ValueError) as error:
-        err.print(f"skmnist download: error: {one_line(error)}", soft_wrap=True,
-                  highlight=False,
-                  markup=False)
+        err.print(
+            f"skmnist download: error: {one_line(error)}",
+            soft_wrap=True,
+            highlight=False,
+            markup=False,
+        )
         return 1
-    out.print(f"Verified {len(y):,} images ({X.shape[1]} pixels each, labels "
-              f"{int(y.min())}-{int(y.max())}) in {path}", highlight=False)
+    out.print(
+        f"Verified {len(y):,} images ({X.shape[1]} pixels each, labels "
+        f"{int(y.min())}-{int(y.max())}) in {path}",
+        highlight=False,
+    )
     return 0
 
 
@@ -116,25 +148,36 @@ def _predict(args, out, err):
 
     model_path = Path(args.model)
     if not model_path.is_file():
-        raise UsageError(f"skmnist predict: error: --model {args.model}: no such "
-                         "file (or not a file)")
-    if args.images and (args.subset is not None or args.source != "auto"
-                        or args.data_home is not None):
-        raise UsageError("skmnist predict: error: --subset, --source and "
-                         "--data-home score the model on MNIST; leave them out "
-                         "when classifying IMAGE files")
+        raise UsageError(
+            f"skmnist predict: error: --model {args.model}: no such "
+            "file (or not a file)"
+        )
+    if args.images and (
+        args.subset is not None or args.source != "auto" or args.data_home is not None
+    ):
+        raise UsageError(
+            "skmnist predict: error: --subset, --source and "
+            "--data-home score the model on MNIST; leave them out "
+            "when classifying IMAGE files"
+        )
     if args.out:  # before the model and data are read
-        check_out_file(args.out, inputs={"--model": [args.model],
-                                         "IMAGE": args.images or [],
-                                         "--source": [args.source]})
+        check_out_file(
+            args.out,
+            inputs={
+                "--model": [args.model],
+                "IMAGE": args.images or [],
+                "--source": [args.source],
+            },
+        )
     if args.images:
         from .._images import read_images
 
         try:
             X, names = read_images(args.images)
         except ValueError as error:
-            raise UsageError(f"skmnist predict: error: IMAGE {one_line(error)}"
-                             ) from None
+            raise UsageError(
+                f"skmnist predict: error: IMAGE {one_line(error)}"
+            ) from None
         y = None
         model = _load_model(args.model)
     else:
@@ -148,8 +191,11 @@ def _predict(args, out, err):
 
     predicted = model.predict(X)
     accuracy = float(np.mean(predicted == y))
-    out.print(f"Accuracy {accuracy:.4f} on {len(y):,} {args.subset} images "
-              f"({type(model).__name__} from {model_path})", highlight=False)
+    out.print(
+        f"Accuracy {accuracy:.4f} on {len(y):,} {args.subset} images "
+        f"({type(model).__name__} from {model_path})",
+        highlight=False,
+    )
     if args.out:
         from ._report import write_predictions
 
@@ -164,8 +210,9 @@ def _load_model(path):
     try:
         return load_model(path)
     except (ValueError, OSError) as error:
-        raise UsageError(f"skmnist predict: error: cannot load --model "
-                         f"{path}: {one_line(error)}") from None
+        raise UsageError(
+            f"skmnist predict: error: cannot load --model {path}: {one_line(error)}"
+        ) from None
 
 
 def _check_features(model, X, args):
@@ -175,7 +222,8 @@ def _check_features(model, X, args):
         raise UsageError(
             f"skmnist predict: error: --model {args.model} expects {expected} "
             f"features per image, but the images of {data} have {X.shape[1]} "
-            "pixels (28 x 28): the model was not trained on MNIST images")
+            "pixels (28 x 28): the model was not trained on MNIST images"
+        )
 
 
 def _classify(model, X, names, args, out):
@@ -190,13 +238,16 @@ def _classify(model, X, names, args, out):
     else:
         probabilities = np.full(len(labels), np.nan)
     table = Table(box=box.SIMPLE_HEAD, show_edge=False)
-    for column, justify in (("image", "left"), ("digit", "right"),
-                            ("probability", "right")):
+    for column, justify in (
+        ("image", "left"),
+        ("digit", "right"),
+        ("probability", "right"),
+    ):
         table.add_column(column, justify=justify, overflow="fold")
-    for name, label, probability in zip(names, labels.tolist(),
-                                        probabilities.tolist()):
-        table.add_row(name, str(label), "n/a" if np.isnan(probability)
-                      else f"{probability:.4f}")
+    for name, label, probability in zip(names, labels.tolist(), probabilities.tolist()):
+        table.add_row(
+            name, str(label), "n/a" if np.isnan(probability) else f"{probability:.4f}"
+        )
     out.print(table)
     if args.out:
         from pathlib import Path
@@ -208,5 +259,9 @@ def _classify(model, X, names, args, out):
     return 0
 
 
-COMMANDS = {"compare": _compare, "tune": _tune, "download": _download,
-            "predict": _predict}
+COMMANDS = {
+    "compare": _compare,
+    "tune": _tune,
+    "download": _download,
+    "predict": _predict,
+}

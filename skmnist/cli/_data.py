@@ -9,14 +9,19 @@ def load(args, subset):
     from ..datasets import load_mnist
 
     try:
-        X, y = load_mnist(subset=subset, source=args.source,
-                          data_home=args.data_home, return_X_y=True)
+        X, y = load_mnist(
+            subset=subset, source=args.source, data_home=args.data_home, return_X_y=True
+        )
     except (ValueError, OSError) as error:
-        raise UsageError(f"skmnist {args.command}: error: cannot read data from "
-                         f"--source {args.source}: {error}") from None
+        raise UsageError(
+            f"skmnist {args.command}: error: cannot read data from "
+            f"--source {args.source}: {error}"
+        ) from None
     if len(y) == 0:
-        raise UsageError(f"skmnist {args.command}: error: --source {args.source} "
-                         f"holds no {subset} images")
+        raise UsageError(
+            f"skmnist {args.command}: error: --source {args.source} "
+            f"holds no {subset} images"
+        )
     return X, y
 
 
@@ -26,11 +31,11 @@ def subset(X, y, n, seed, what):
     from sklearn.model_selection import train_test_split
 
     try:
-        X, _, y, _ = train_test_split(X, y, train_size=n, stratify=y,
-                                      random_state=seed)
+        X, _, y, _ = train_test_split(X, y, train_size=n, stratify=y, random_state=seed)
     except ValueError as error:
-        raise UsageError(f"--n-{what} {n} is too small to hold every class: "
-                         f"{error}") from None
+        raise UsageError(
+            f"--n-{what} {n} is too small to hold every class: {error}"
+        ) from None
     return X, y
 
 
@@ -53,15 +58,20 @@ def check_folds(y, cv):
     digits, counts = np.unique(y, return_counts=True)
     rarest = int(counts.min())
     if len(digits) < 2:
-        raise UsageError(f"--cv {cv}: the training images hold only the digit "
-                         f"{digits[0]}; cross-validation needs two or more")
+        raise UsageError(
+            f"--cv {cv}: the training images hold only the digit "
+            f"{digits[0]}; cross-validation needs two or more"
+        )
     if cv > rarest:
-        advice = (f"use --cv {rarest} or fewer" if rarest >= 2
-                  else "use more training images")
+        advice = (
+            f"use --cv {rarest} or fewer" if rarest >= 2 else "use more training images"
+        )
         images = "image" if rarest == 1 else "images"
-        raise UsageError(f"--cv {cv}: more folds than the {rarest} training "
-                         f"{images} of the rarest digit ({digits[counts.argmin()]});"
-                         f" {advice}")
+        raise UsageError(
+            f"--cv {cv}: more folds than the {rarest} training "
+            f"{images} of the rarest digit ({digits[counts.argmin()]});"
+            f" {advice}"
+        )
 
 
 def source_name(args):
@@ -82,5 +92,7 @@ def data_inputs(args):
     from .._sources import get_data_home
 
     named = args.source in ("auto", "embedded", "keras", "openml")
-    return {"--source": None if named else args.source,
-            "--data-home": get_data_home(args.data_home)}
+    return {
+        "--source": None if named else args.source,
+        "--data-home": get_data_home(args.data_home),
+    }

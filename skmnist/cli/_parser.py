@@ -31,9 +31,13 @@ class _Formatter(argparse.HelpFormatter):
 
     def _get_help_string(self, action):
         default = action.default
-        if (default is None or default is False or default is argparse.SUPPRESS
-                or not action.option_strings
-                or "default" in action.help):
+        if (
+            default is None
+            or default is False
+            or default is argparse.SUPPRESS
+            or not action.option_strings
+            or "default" in action.help
+        ):
             return action.help
         return f"{action.help} (default: {default})"
 
@@ -56,7 +60,8 @@ def _folds(text):
     value = _integer(text)
     if value < 2:
         raise argparse.ArgumentTypeError(
-            f"cross-validation needs at least 2 folds, got {value}")
+            f"cross-validation needs at least 2 folds, got {value}"
+        )
     return value
 
 
@@ -66,7 +71,8 @@ def _n_jobs(text):
         # joblib's convention: -1 is every CPU, -2 all but one, ...
         raise argparse.ArgumentTypeError(
             "expected a number of parallel workers (1, 2, ...) or -1 for every "
-            "CPU, got 0")
+            "CPU, got 0"
+        )
     return value
 
 
@@ -75,40 +81,61 @@ def _seed(text):
     if not 0 <= value <= MAX_SEED:
         # The range of numpy's and scikit-learn's integer seeds.
         raise argparse.ArgumentTypeError(
-            f"expected an integer from 0 to {MAX_SEED}, got {value}")
+            f"expected an integer from 0 to {MAX_SEED}, got {value}"
+        )
     return value
 
 
 def _add_data_options(parser, *, subsets=True):
     parser.add_argument(
-        "--source", default="auto",
+        "--source",
+        default="auto",
         help="where MNIST comes from: auto (full MNIST if cached, else the "
-             "embedded 5,000 images), embedded, keras, openml, or the path of a "
-             "Keras-format .npz or a folder of IDX files")
-    parser.add_argument("--data-home", default=None, metavar="DIR",
-                        help="cache folder of downloaded data (default: "
-                             "$SKMNIST_DATA or ~/skmnist_data)")
+        "embedded 5,000 images), embedded, keras, openml, or the path of a "
+        "Keras-format .npz or a folder of IDX files",
+    )
+    parser.add_argument(
+        "--data-home",
+        default=None,
+        metavar="DIR",
+        help="cache folder of downloaded data (default: "
+        "$SKMNIST_DATA or ~/skmnist_data)",
+    )
     if subsets:
-        parser.add_argument("--n-train", type=_positive_int, default=None, metavar="N",
-                            help="fit on a stratified random subset of N training "
-                                 "images, for quick trials (default: all)")
-        parser.add_argument("--n-test", type=_positive_int, default=None, metavar="N",
-                            help="score on a stratified random subset of N test "
-                                 "images (default: all)")
+        parser.add_argument(
+            "--n-train",
+            type=_positive_int,
+            default=None,
+            metavar="N",
+            help="fit on a stratified random subset of N training "
+            "images, for quick trials (default: all)",
+        )
+        parser.add_argument(
+            "--n-test",
+            type=_positive_int,
+            default=None,
+            metavar="N",
+            help="score on a stratified random subset of N test images (default: all)",
+        )
 
 
 def _add_report_options(parser, default, contents):
     parser.add_argument(
-        "--out", default=default, metavar="DIR",
+        "--out",
+        default=default,
+        metavar="DIR",
         help=f"report folder ({contents}), written when the run ends. An "
-             f"existing DIR is replaced only if it is empty or skmnist wrote it "
-             f"(it holds a {REPORT_MARKER} file); any other folder stops the "
-             f"command before any work, unless --force. A missing parent folder "
-             f"is created (one level, not a whole path)")
+        f"existing DIR is replaced only if it is empty or skmnist wrote it "
+        f"(it holds a {REPORT_MARKER} file); any other folder stops the "
+        f"command before any work, unless --force. A missing parent folder "
+        f"is created (one level, not a whole path)",
+    )
     parser.add_argument(
-        "--force", action="store_true",
+        "--force",
+        action="store_true",
         help="replace DIR even if skmnist did not write it, deleting everything "
-             "in it (default: off)")
+        "in it (default: off)",
+    )
 
 
 def build_parser():
@@ -129,122 +156,221 @@ def build_parser():
     from .._version import __version__
 
     parser = _Parser(
-        prog="skmnist", formatter_class=_Formatter,
+        prog="skmnist",
+        formatter_class=_Formatter,
         description="Keras classifiers as scikit-learn estimators, compared on "
-                    "MNIST handwritten digits.",
+        "MNIST handwritten digits.",
         epilog="Run `skmnist COMMAND --help` for the options of a command. Errors "
-               "in the arguments or the data stop the command with exit status 2 "
-               "and a one-line message, before any long work.")
-    parser.add_argument("--version", action="version",
-                        version=f"skmnist {__version__}",
-                        help="print the version and exit")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND",
-                                     parser_class=_Parser)
+        "in the arguments or the data stop the command with exit status 2 "
+        "and a one-line message, before any long work.",
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"skmnist {__version__}",
+        help="print the version and exit",
+    )
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_Parser
+    )
     commands.required = True
 
     compare = commands.add_parser(
-        "compare", formatter_class=_Formatter,
+        "compare",
+        formatter_class=_Formatter,
         help="fit the models on the same data and compare them",
         description="Fit each model on the training images, score it on the test "
-                    "images (or cross-validate it with --cv), print one table and "
-                    "write DIR/results.json, DIR/report.md and figures.")
+        "images (or cross-validate it with --cv), print one table and "
+        "write DIR/results.json, DIR/report.md and figures.",
+    )
     _add_data_options(compare)
-    compare.add_argument("--models", default=DEFAULT_MODELS,
-                         help="comma-separated models among baseline "
-                              "(LogisticRegression on scaled pixels), logistic "
-                              "(KerasLogistic), mlp (KerasMLP), sklearn-mlp "
-                              "(scikit-learn's MLPClassifier)")
-    compare.add_argument("--max-iter", type=_positive_int, default=DEFAULT_EPOCHS,
-                         metavar="N",
-                         help="epochs of each neural network (logistic, mlp, "
-                              "sklearn-mlp); the baseline always runs lbfgs to "
-                              "convergence")
-    compare.add_argument("--cv", type=_folds, default=None, metavar="K",
-                         help="cross-validate on the training images with K >= 2 "
-                              "stratified folds instead of scoring the test images; "
-                              "K may not exceed the training images of the rarest "
-                              "digit (default: no cross-validation)")
-    compare.add_argument("--seed", type=_seed, default=0,
-                         help="random seed of the models and subsets, 0 to 2**32 - 1")
-    compare.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="N",
-                         help="folds fitted in parallel with --cv; -1 uses every "
-                              "CPU (default: 1)")
-    _add_report_options(compare, "skmnist-report",
-                        "results.json, report.md, figures, models/")
-    compare.add_argument("--save", action="store_true",
-                         help="also save each fitted model as DIR/models/NAME.skmnist "
-                              "(default: off)")
-    compare.add_argument("--no-figures", action="store_true",
-                         help="skip the PNG figures (default: off, i.e. draw them)")
+    compare.add_argument(
+        "--models",
+        default=DEFAULT_MODELS,
+        help="comma-separated models among baseline "
+        "(LogisticRegression on scaled pixels), logistic "
+        "(KerasLogistic), mlp (KerasMLP), sklearn-mlp "
+        "(scikit-learn's MLPClassifier)",
+    )
+    compare.add_argument(
+        "--max-iter",
+        type=_positive_int,
+        default=DEFAULT_EPOCHS,
+        metavar="N",
+        help="epochs of each neural network (logistic, mlp, "
+        "sklearn-mlp); the baseline always runs lbfgs to "
+        "convergence",
+    )
+    compare.add_argument(
+        "--cv",
+        type=_folds,
+        default=None,
+        metavar="K",
+        help="cross-validate on the training images with K >= 2 "
+        "stratified folds instead of scoring the test images; "
+        "K may not exceed the training images of the rarest "
+        "digit (default: no cross-validation)",
+    )
+    compare.add_argument(
+        "--seed",
+        type=_seed,
+        default=0,
+        help="random seed of the models and subsets, 0 to 2**32 - 1",
+    )
+    compare.add_argument(
+        "--n-jobs",
+        type=_n_jobs,
+        default=None,
+        metavar="N",
+        help="folds fitted in parallel with --cv; -1 uses every CPU (default: 1)",
+    )
+    _add_report_options(
+        compare, "skmnist-report", "results.json, report.md, figures, models/"
+    )
+    compare.add_argument(
+        "--save",
+        action="store_true",
+        help="also save each fitted model as DIR/models/NAME.skmnist (default: off)",
+    )
+    compare.add_argument(
+        "--no-figures",
+        action="store_true",
+        help="skip the PNG figures (default: off, i.e. draw them)",
+    )
 
     tune = commands.add_parser(
-        "tune", formatter_class=_Formatter,
+        "tune",
+        formatter_class=_Formatter,
         help="grid-search a Keras model's parameters",
         description="Cross-validated grid search (GridSearchCV) of KerasLogistic or "
-                    "KerasMLP on the training images; the best candidate, refit on "
-                    "all of them, is scored on the test images and saved. Default "
-                    "grids: " + json.dumps(TUNE_GRIDS) + ".")
-    tune.add_argument("--model", required=True, choices=sorted(TUNE_GRIDS),
-                      help="logistic (KerasLogistic) or mlp (KerasMLP); required")
-    tune.add_argument("--param", action="append", default=None, metavar="NAME=V1,V2",
-                      help="values to try for one parameter, as Python literals "
-                           "(e.g. alpha=1e-4,1e-2 or hidden_layer_sizes=(64,),(128,)); "
-                           "repeat the option for more parameters (default: the "
-                           "grids above)")
-    tune.add_argument("--cv", type=_folds, default=3, metavar="K",
-                      help="cross-validation folds, at least 2")
-    tune.add_argument("--max-iter", type=_positive_int, default=DEFAULT_EPOCHS,
-                      metavar="N", help="epochs of every fit")
-    tune.add_argument("--seed", type=_seed, default=0,
-                      help="random seed, 0 to 2**32 - 1")
-    tune.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="N",
-                      help="fits in parallel; -1 uses every CPU (default: 1; "
-                           "epochs are shown only with 1)")
-    tune.add_argument("--scheduler", default=None, metavar="WHERE",
-                      help="run the search on Dask: 'local' starts a LocalCluster, "
-                           "tcp://HOST:8786 joins a running one (needs "
-                           "skmnist[dask]; default: this process and --n-jobs)")
-    tune.add_argument("--top", type=_positive_int, default=5, metavar="N",
-                      help="rows of cv_results_ shown")
+        "KerasMLP on the training images; the best candidate, refit on "
+        "all of them, is scored on the test images and saved. Default "
+        "grids: " + json.dumps(TUNE_GRIDS) + ".",
+    )
+    tune.add_argument(
+        "--model",
+        required=True,
+        choices=sorted(TUNE_GRIDS),
+        help="logistic (KerasLogistic) or mlp (KerasMLP); required",
+    )
+    tune.add_argument(
+        "--param",
+        action="append",
+        default=None,
+        metavar="NAME=V1,V2",
+        help="values to try for one parameter, as Python literals "
+        "(e.g. alpha=1e-4,1e-2 or hidden_layer_sizes=(64,),(128,)); "
+        "repeat the option for more parameters (default: the "
+        "grids above)",
+    )
+    tune.add_argument(
+        "--cv",
+        type=_folds,
+        default=3,
+        metavar="K",
+        help="cross-validation folds, at least 2",
+    )
+    tune.add_argument(
+        "--max-iter",
+        type=_positive_int,
+        default=DEFAULT_EPOCHS,
+        metavar="N",
+        help="epochs of every fit",
+    )
+    tune.add_argument(
+        "--seed", type=_seed, default=0, help="random seed, 0 to 2**32 - 1"
+    )
+    tune.add_argument(
+        "--n-jobs",
+        type=_n_jobs,
+        default=None,
+        metavar="N",
+        help="fits in parallel; -1 uses every CPU (default: 1; "
+        "epochs are shown only with 1)",
+    )
+    tune.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="WHERE",
+        help="run the search on Dask: 'local' starts a LocalCluster, "
+        "tcp://HOST:8786 joins a running one (needs "
+        "skmnist[dask]; default: this process and --n-jobs)",
+    )
+    tune.add_argument(
+        "--top",
+        type=_positive_int,
+        default=5,
+        metavar="N",
+        help="rows of cv_results_ shown",
+    )
     _add_report_options(tune, "skmnist-tune", "best_model.skmnist, tune.json")
     _add_data_options(tune)
 
     download = commands.add_parser(
-        "download", formatter_class=_Formatter,
+        "download",
+        formatter_class=_Formatter,
         help="fetch and verify full MNIST (70,000 images)",
         description="Download full MNIST into the cache, verify its checksum and "
-                    "read it back.")
-    download.add_argument("--source", default="keras", choices=["keras", "openml"],
-                          help="which copy of MNIST to fetch")
-    download.add_argument("--data-home", default=None, metavar="DIR",
-                          help="cache folder (default: $SKMNIST_DATA or "
-                               "~/skmnist_data)")
-    download.add_argument("--force", action="store_true",
-                          help="download again even if cached (default: off)")
+        "read it back.",
+    )
+    download.add_argument(
+        "--source",
+        default="keras",
+        choices=["keras", "openml"],
+        help="which copy of MNIST to fetch",
+    )
+    download.add_argument(
+        "--data-home",
+        default=None,
+        metavar="DIR",
+        help="cache folder (default: $SKMNIST_DATA or ~/skmnist_data)",
+    )
+    download.add_argument(
+        "--force",
+        action="store_true",
+        help="download again even if cached (default: off)",
+    )
 
     predict = commands.add_parser(
-        "predict", formatter_class=_Formatter,
+        "predict",
+        formatter_class=_Formatter,
         help="classify your own digit images, or score a model on MNIST",
         description="Load a model saved by `skmnist compare --save`, `skmnist tune` "
-                    "or skmnist.save. Given IMAGE files, print the predicted digit "
-                    "and its probability for each image. Without IMAGE, print the "
-                    "model's accuracy on MNIST (--subset, --source).",
+        "or skmnist.save. Given IMAGE files, print the predicted digit "
+        "and its probability for each image. Without IMAGE, print the "
+        "model's accuracy on MNIST (--subset, --source).",
         epilog="IMAGE files: PNG, JPEG or any picture Pillow reads (converted to "
-               "grey levels, inverted when the background is light, the digit "
-               "cropped, scaled to fit 20 x 20 and centred in 28 x 28 as in "
-               "MNIST); or a .npy / .npz array of 28 x 28 images or 784-pixel "
-               "rows, 0-255 with 0 as background.")
-    predict.add_argument("--model", required=True, metavar="FILE",
-                         help="model file written by skmnist.save; required")
-    predict.add_argument("images", nargs="*", metavar="IMAGE",
-                         help="image files or arrays to classify (default: none, "
-                              "score the model on MNIST instead)")
-    predict.add_argument("--subset", default=None, choices=["train", "test", "all"],
-                         help="without IMAGE: which MNIST images to score "
-                              "(default: test)")
-    predict.add_argument("--out", default=None, metavar="FILE.csv",
-                         help="also write the predictions to this CSV file, "
-                              "replacing it (default: do not)")
+        "grey levels, inverted when the background is light, the digit "
+        "cropped, scaled to fit 20 x 20 and centred in 28 x 28 as in "
+        "MNIST); or a .npy / .npz array of 28 x 28 images or 784-pixel "
+        "rows, 0-255 with 0 as background.",
+    )
+    predict.add_argument(
+        "--model",
+        required=True,
+        metavar="FILE",
+        help="model file written by skmnist.save; required",
+    )
+    predict.add_argument(
+        "images",
+        nargs="*",
+        metavar="IMAGE",
+        help="image files or arrays to classify (default: none, "
+        "score the model on MNIST instead)",
+    )
+    predict.add_argument(
+        "--subset",
+        default=None,
+        choices=["train", "test", "all"],
+        help="without IMAGE: which MNIST images to score (default: test)",
+    )
+    predict.add_argument(
+        "--out",
+        default=None,
+        metavar="FILE.csv",
+        help="also write the predictions to this CSV file, "
+        "replacing it (default: do not)",
+    )
     _add_data_options(predict, subsets=False)
     return parser
 

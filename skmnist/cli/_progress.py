@@ -51,9 +51,15 @@ class Reporter:
     def __enter__(self):
         if self.live:
             self._progress = Progress(
-                SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
-                TimeElapsedColumn(), console=self.console, transient=False)
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[info]}"),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=False,
+            )
             self._progress.start()
         return self
 
@@ -85,16 +91,21 @@ class Reporter:
             if self._count_fits:
                 self._progress.update(self._task, info=info)
             else:
-                self._progress.update(self._task, completed=done, total=total,
-                                      info=_describe_logs(logs))
+                self._progress.update(
+                    self._task, completed=done, total=total, info=_describe_logs(logs)
+                )
             return
-        lines = (_PLAIN_LINES_PER_SEARCH_FIT if self._count_fits
-                 else _PLAIN_LINES_PER_FIT)
+        lines = (
+            _PLAIN_LINES_PER_SEARCH_FIT if self._count_fits else _PLAIN_LINES_PER_FIT
+        )
         step = max(1, math.ceil(total / lines))
         if done % step == 0 or done == total:
             # Fits of a search are numbered; a model's fit is named.
-            where = (f"fit {self._fits + 1}/{self._total}" if self._count_fits
-                     else self._label)
+            where = (
+                f"fit {self._fits + 1}/{self._total}"
+                if self._count_fits
+                else self._label
+            )
             self.console.print(f"  {where}: {info}", highlight=False)
 
     def fit_done(self):
@@ -106,8 +117,10 @@ class Reporter:
             self._progress.update(self._task, completed=self._fits)
         else:
             seconds = time.perf_counter() - self._started
-            self.console.print(f"  fit {self._fits}/{self._total} done, "
-                               f"{seconds:.1f} s elapsed", highlight=False)
+            self.console.print(
+                f"  fit {self._fits}/{self._total} done, {seconds:.1f} s elapsed",
+                highlight=False,
+            )
 
     def finish(self, message=""):
         """End the current task, with a closing ``message``."""
@@ -116,11 +129,17 @@ class Reporter:
             task = next(t for t in self._progress.tasks if t.id == self._task)
             # An early-stopped fit ends before its total; show it as complete.
             end = task.completed or 1
-            self._progress.update(self._task, total=end, completed=end,
-                                  info=f"{seconds:.1f} s {message}".rstrip())
+            self._progress.update(
+                self._task,
+                total=end,
+                completed=end,
+                info=f"{seconds:.1f} s {message}".rstrip(),
+            )
         else:
-            self.console.print(f"{self._label}: done in {seconds:.1f} s "
-                               f"{message}".rstrip(), highlight=False)
+            self.console.print(
+                f"{self._label}: done in {seconds:.1f} s {message}".rstrip(),
+                highlight=False,
+            )
 
 
 def _describe_logs(logs):
@@ -163,8 +182,7 @@ class EpochProgress(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if self.reporter is not None:
-            self.reporter.epoch(epoch + 1, self.params.get("epochs") or epoch + 1,
-                                logs)
+            self.reporter.epoch(epoch + 1, self.params.get("epochs") or epoch + 1, logs)
 
     def on_train_end(self, logs=None):
         if self.reporter is not None:

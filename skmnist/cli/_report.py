@@ -56,8 +56,11 @@ class ReportFolder:
         self.path = Path(path).resolve()
         self.force = force
         self.command = command
-        self.inputs = {option: value for option, value in (inputs or {}).items()
-                       if value is not None}
+        self.inputs = {
+            option: value
+            for option, value in (inputs or {}).items()
+            if value is not None
+        }
         self._tmp = None
         self._made_parent = False
         self._make_parent = self._check()
@@ -68,17 +71,23 @@ class ReportFolder:
     def _check(self):
         """Refuse an unusable ``path``; return whether its parent must be made."""
         path = self.path
-        for what, precious in (("the current folder", Path.cwd().resolve()),
-                               ("your home folder", Path.home().resolve())):
+        for what, precious in (
+            ("the current folder", Path.cwd().resolve()),
+            ("your home folder", Path.home().resolve()),
+        ):
             # Replacing them would pull the ground from under the user.
             if path == precious or path in precious.parents:
-                raise self._error(f"is {what} or a folder above it; name a new "
-                                  "folder, e.g. --out skmnist-report")
+                raise self._error(
+                    f"is {what} or a folder above it; name a new "
+                    "folder, e.g. --out skmnist-report"
+                )
         for option, value in self.inputs.items():
             used = Path(value).expanduser().resolve()
             if used == path or path in used.parents:
-                raise self._error(f"holds {option} {value}, which replacing the "
-                                  "folder would delete; name another folder")
+                raise self._error(
+                    f"holds {option} {value}, which replacing the "
+                    "folder would delete; name another folder"
+                )
         if path.exists():
             if not path.is_dir():
                 raise self._error("exists and is not a folder")
@@ -88,30 +97,36 @@ class ReportFolder:
                 raise self._error(
                     f"folder exists and was not written by skmnist (it has no "
                     f"{REPORT_MARKER} file); name another folder, or add --force "
-                    "to replace it and everything in it")
+                    "to replace it and everything in it"
+                )
         parent, make_parent = path.parent, False
         if not parent.is_dir():
             if parent.exists():
                 raise self._error(f"{parent} is not a folder")
             if not parent.parent.is_dir():
-                raise self._error(f"folder {parent.parent} does not exist (skmnist "
-                                  "creates one missing level at most)")
+                raise self._error(
+                    f"folder {parent.parent} does not exist (skmnist "
+                    "creates one missing level at most)"
+                )
             parent, make_parent = parent.parent, True
         try:  # the one sure test of writability (root ignores mode bits)
             os.rmdir(tempfile.mkdtemp(prefix=f".{path.name}.", dir=parent))
         except OSError as error:
-            raise self._error(f"cannot create a folder in {parent}: "
-                              f"{error.strerror or error}") from None
+            raise self._error(
+                f"cannot create a folder in {parent}: {error.strerror or error}"
+            ) from None
         return make_parent
 
     def _replaceable(self):
         """Whether ``path`` is empty or marked as written by skmnist."""
         try:
-            return ((self.path / REPORT_MARKER).is_file()
-                    or next(self.path.iterdir(), None) is None)
+            return (self.path / REPORT_MARKER).is_file() or next(
+                self.path.iterdir(), None
+            ) is None
         except OSError as error:
-            raise self._error(f"cannot read the folder: "
-                              f"{error.strerror or error}") from None
+            raise self._error(
+                f"cannot read the folder: {error.strerror or error}"
+            ) from None
 
     def __enter__(self):
         parent = self.path.parent
@@ -126,15 +141,19 @@ class ReportFolder:
             f"Written by `skmnist {self.command}` (skmnist {__version__}).\n"
             "skmnist replaces this folder when --out names it again, because "
             "of this file;\ndelete the file to keep the folder from being "
-            "replaced.\n")
+            "replaced.\n"
+        )
         return self._tmp
 
     def __exit__(self, exc_type, exc, tb):
-        if exc_type is None and (self.path.exists() and not self.force
-                                 and not self._replaceable()):
+        if exc_type is None and (
+            self.path.exists() and not self.force and not self._replaceable()
+        ):
             self._discard()
-            raise self._error("the folder was changed by someone else while "
-                              "skmnist ran; nothing was replaced")
+            raise self._error(
+                "the folder was changed by someone else while "
+                "skmnist ran; nothing was replaced"
+            )
         if exc_type is not None:
             self._discard()
             return False
@@ -168,9 +187,14 @@ def write_json(path, data):
     return path
 
 
-_NARROW_HEADERS = {"test_accuracy": "test\n(refit)", "log_loss": "log\nloss",
-                   "f1_macro": "macro\nF1", "fit_seconds": "fit\n(s)",
-                   "predict_seconds": "predict\n(s)", "n_parameters": "params"}
+_NARROW_HEADERS = {
+    "test_accuracy": "test\n(refit)",
+    "log_loss": "log\nloss",
+    "f1_macro": "macro\nF1",
+    "fit_seconds": "fit\n(s)",
+    "predict_seconds": "predict\n(s)",
+    "n_parameters": "params",
+}
 
 
 def rich_table(result, *, title=None):
@@ -180,13 +204,15 @@ def rich_table(result, *, title=None):
 
     # No vertical rules; with --cv the spread of the accuracy only (report.md
     # has all) and headers on two lines: the columns then fit 80 characters.
-    table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False,
-                  collapse_padding=True)
+    table = Table(
+        title=title, box=box.SIMPLE_HEAD, show_edge=False, collapse_padding=True
+    )
     for key, (header, _) in result.columns().items():
         if result.cv:
             header = _NARROW_HEADERS.get(key, header)
-        table.add_column(header, justify="left" if key == "model" else "right",
-                         no_wrap=True)
+        table.add_column(
+            header, justify="left" if key == "model" else "right", no_wrap=True
+        )
     for cells in result.formatted_rows(std_for=("accuracy",)):
         table.add_row(*cells)
     return table
@@ -239,15 +265,28 @@ def best_text(result):
     best = result.best_
     kind = "cross-validated accuracy" if result.cv else "test accuracy"
     text = f"{best['model']}, {kind} {best['accuracy']:.4f}"
-    tied = [row["model"] for row in result.rows
-            if row is not best and row["accuracy"] == best["accuracy"]]
+    tied = [
+        row["model"]
+        for row in result.rows
+        if row is not best and row["accuracy"] == best["accuracy"]
+    ]
     if tied:
         text += f" (tied with {', '.join(tied)}; lower log loss)"
     return text
 
 
-def write_compare_report(folder, result, X_test, y_test, *, data, command,
-                         figures=True, save_models=False, started=None):
+def write_compare_report(
+    folder,
+    result,
+    X_test,
+    y_test,
+    *,
+    data,
+    command,
+    figures=True,
+    save_models=False,
+    started=None,
+):
     """Write ``results.json``, ``report.md``, figures and models into ``folder``.
 
     The figures and saved models are those of ``result.estimators_``: the
@@ -263,74 +302,110 @@ def write_compare_report(folder, result, X_test, y_test, *, data, command,
         paths += save_report_figures(folder, fitted, X_test, y_test, result)
     if save_models:
         (folder / "models").mkdir()
-        paths += [save_model(model, folder / "models" / f"{name}.skmnist")
-                  for name, model in fitted.items()]
+        paths += [
+            save_model(model, folder / "models" / f"{name}.skmnist")
+            for name, model in fitted.items()
+        ]
     env = environment()
     wall = None if started is None else time.perf_counter() - started
-    summary = {**result.to_dict(), "data": data, "command": command,
-               "environment": env, "wall_seconds": wall,
-               "files": [str(path.relative_to(folder)) for path in paths]}
+    summary = {
+        **result.to_dict(),
+        "data": data,
+        "command": command,
+        "environment": env,
+        "wall_seconds": wall,
+        "files": [str(path.relative_to(folder)) for path in paths],
+    }
     paths.append(write_json(folder / "results.json", summary))
-    paths.append(_write_markdown(folder / "report.md", result, data, command, env,
-                                 wall, [p.relative_to(folder) for p in paths]))
+    paths.append(
+        _write_markdown(
+            folder / "report.md",
+            result,
+            data,
+            command,
+            env,
+            wall,
+            [p.relative_to(folder) for p in paths],
+        )
+    )
     return paths
 
 
 def _setup_text(result, data):
     n_train = data["n_train"]
     if not result.cv:
-        return (f"each model was fitted on the same {n_train:,} training images "
-                f"and scored on {data['n_test']:,} test images.")
+        return (
+            f"each model was fitted on the same {n_train:,} training images "
+            f"and scored on {data['n_test']:,} test images."
+        )
     fold = n_train // result.cv
-    text = (f"{result.cv}-fold cross-validation on {n_train:,} training images "
-            f"(each fold fits on about {n_train - fold:,} and scores {fold:,}): "
-            "accuracy, log loss and macro F1 are the mean ± standard deviation "
-            "over the folds, the times are means. Each model was then refit on "
-            f"all {n_train:,} training images")
+    text = (
+        f"{result.cv}-fold cross-validation on {n_train:,} training images "
+        f"(each fold fits on about {n_train - fold:,} and scores {fold:,}): "
+        "accuracy, log loss and macro F1 are the mean ± standard deviation "
+        "over the folds, the times are means. Each model was then refit on "
+        f"all {n_train:,} training images"
+    )
     if result.n_test:
-        text += (f"; that refit model is scored on {result.n_test:,} test images "
-                 "(refit test accuracy)")
+        text += (
+            f"; that refit model is scored on {result.n_test:,} test images "
+            "(refit test accuracy)"
+        )
     return text + ", and it is the one the figures show and --save writes."
 
 
 def _write_markdown(path, result, data, command, env, wall, files):
     lines = [
-        "# skmnist comparison", "",
-        f"Command: `{command}`", "",
-        f"Data: MNIST from `{data['source']}`; {_setup_text(result, data)}", "",
-        result.to_markdown(), "",
+        "# skmnist comparison",
+        "",
+        f"Command: `{command}`",
+        "",
+        f"Data: MNIST from `{data['source']}`; {_setup_text(result, data)}",
+        "",
+        result.to_markdown(),
+        "",
         f"Best: **{best_text(result)}**. The best model has the highest "
         "accuracy, ties going to the lower log loss; the prediction figures "
-        "show it.", "",
-        "## Models", "",
+        "show it.",
+        "",
+        "## Models",
+        "",
     ]
     for row in result.rows:
         line = f"- **{row['model']}**: `{row.get('estimator', '?')}`"
         budget = iterations_text(row)
         lines.append(line + (f"; {budget}." if budget else "."))
-        lines += [f"  - Did not converge: {note}" for note in row.get("warnings")
-                  or []]
+        lines += [f"  - Did not converge: {note}" for note in row.get("warnings") or []]
     lines.append("")
     images = [f for f in files if f.suffix == ".png"]
     others = [f for f in files if f.suffix != ".png"]
     if images:
         lines += ["## Figures", ""]
         if result.cv:
-            lines += ["Predictions, confusion matrices and loss curves are those "
-                      "of the models refit on all training images.", ""]
+            lines += [
+                "Predictions, confusion matrices and loss curves are those "
+                "of the models refit on all training images.",
+                "",
+            ]
         else:
-            lines += ["Validation curves, where shown, are the Keras models' loss "
-                      "and accuracy on the test images after each epoch: recorded "
-                      "to show over-fitting, never used to choose or stop a "
-                      "model.", ""]
+            lines += [
+                "Validation curves, where shown, are the Keras models' loss "
+                "and accuracy on the test images after each epoch: recorded "
+                "to show over-fitting, never used to choose or stop a "
+                "model.",
+                "",
+            ]
         lines += [f"![{f.stem}]({f.as_posix()})" for f in images] + [""]
     if others:
         lines += ["## Files", ""]
         lines += [f"- [{f.as_posix()}]({f.as_posix()})" for f in others] + [""]
     libraries = ", ".join(f"{k} {v}" for k, v in env["libraries"].items() if v)
-    lines += ["## Machine", "",
-              f"- {env['platform']}, {env['cpu_count']} CPUs ({env['processor']})",
-              f"- Python {env['python']}; {libraries}"]
+    lines += [
+        "## Machine",
+        "",
+        f"- {env['platform']}, {env['cpu_count']} CPUs ({env['processor']})",
+        f"- Python {env['python']}; {libraries}",
+    ]
     if wall is not None:
         lines.append(f"- Wall time of the command: {wall:.1f} s")
     Path(path).write_text("\n".join(lines) + "\n")
@@ -371,9 +446,11 @@ def check_out_file(path, *, inputs=None):
     for option, values in (inputs or {}).items():
         for value in values:
             if path.resolve() == Path(value).resolve():
-                raise UsageError(f"--out {path}: is the {option} this command "
-                                 "reads; writing the predictions there would "
-                                 "destroy it, so name another .csv file")
+                raise UsageError(
+                    f"--out {path}: is the {option} this command "
+                    "reads; writing the predictions there would "
+                    "destroy it, so name another .csv file"
+                )
     folder = path.absolute().parent
     if not folder.is_dir():
         raise UsageError(f"--out {path}: folder {folder} does not exist")
@@ -382,8 +459,9 @@ def check_out_file(path, *, inputs=None):
         os.close(handle)
         os.unlink(tmp)
     except OSError as error:
-        raise UsageError(f"--out {path}: cannot write in {folder}: "
-                         f"{error.strerror or error}") from None
+        raise UsageError(
+            f"--out {path}: cannot write in {folder}: {error.strerror or error}"
+        ) from None
 
 
 def write_image_predictions(path, names, labels, probabilities):
@@ -392,8 +470,14 @@ def write_image_predictions(path, names, labels, probabilities):
     with atomic_open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["image", "digit", "probability"])
-        for name, label, probability in zip(names, labels.tolist(),
-                                            probabilities.tolist()):
-            writer.writerow([name, label, "" if probability != probability
-                             else f"{probability:.6f}"])
+        for name, label, probability in zip(
+            names, labels.tolist(), probabilities.tolist()
+        ):
+            writer.writerow(
+                [
+                    name,
+                    label,
+                    "" if probability != probability else f"{probability:.6f}",
+                ]
+            )
     return path

@@ -19,8 +19,10 @@ def _parse_param(text):
     name, sep, values = text.partition("=")
     name = name.strip()
     if not sep or not name.isidentifier() or not values.strip():
-        raise UsageError(f"skmnist tune: error: malformed --param {text!r}; expected "
-                         "NAME=V1,V2,... e.g. --param alpha=1e-4,1e-2")
+        raise UsageError(
+            f"skmnist tune: error: malformed --param {text!r}; expected "
+            "NAME=V1,V2,... e.g. --param alpha=1e-4,1e-2"
+        )
     try:
         parsed = ast.literal_eval(f"[{values}]")
     except (ValueError, SyntaxError):
@@ -46,15 +48,18 @@ def _tune_grid(args, estimator):
     valid = estimator.get_params()
     for name, values in grid.items():
         if name not in valid or name == "callbacks":
-            raise UsageError(f"skmnist tune: error: unknown parameter {name!r} for "
-                             f"--model {args.model}; choose from "
-                             f"{', '.join(sorted(set(valid) - {'callbacks'}))}")
+            raise UsageError(
+                f"skmnist tune: error: unknown parameter {name!r} for "
+                f"--model {args.model}; choose from "
+                f"{', '.join(sorted(set(valid) - {'callbacks'}))}"
+            )
         for value in values:
             try:
                 clone(estimator).set_params(**{name: value})._validate_params()
             except InvalidParameterError as error:
-                raise UsageError(f"skmnist tune: error: --param {name}: "
-                                 f"{one_line(error)}") from None
+                raise UsageError(
+                    f"skmnist tune: error: --param {name}: {one_line(error)}"
+                ) from None
     return grid
 
 
@@ -70,7 +75,8 @@ def _check_class_weights(grid, y):
                 raise UsageError(
                     f"skmnist tune: error: --param class_weight={value!r}: "
                     f"{', '.join(map(repr, unknown))} not among the training "
-                    f"labels {sorted(classes)}")
+                    f"labels {sorted(classes)}"
+                )
 
 
 def tune(args, out, err):
@@ -82,8 +88,9 @@ def tune(args, out, err):
     probe = default_estimators([name], max_iter=args.max_iter, random_state=args.seed)
     grid = _tune_grid(args, probe[name])
     # --out, the data, --cv and the grid against the labels: before the search.
-    folder = ReportFolder(args.out, force=args.force, command="tune",
-                          inputs=data_inputs(args))
+    folder = ReportFolder(
+        args.out, force=args.force, command="tune", inputs=data_inputs(args)
+    )
     X, y, X_test, y_test = train_test(args)
     check_folds(y, args.cv)
     _check_class_weights(grid, y)
@@ -93,16 +100,28 @@ def tune(args, out, err):
 
     n_fits = len(ParameterGrid(grid)) * args.cv + 1  # +1: the refit on all data
     with Reporter(err) as reporter:
-        estimator = default_estimators([name], max_iter=args.max_iter,
-                                       random_state=args.seed,
-                                       callbacks=[EpochProgress(reporter)])[name]
-        search = GridSearchCV(estimator, grid, cv=args.cv, n_jobs=args.n_jobs,
-                              scoring="accuracy", error_score="raise")
+        estimator = default_estimators(
+            [name],
+            max_iter=args.max_iter,
+            random_state=args.seed,
+            callbacks=[EpochProgress(reporter)],
+        )[name]
+        search = GridSearchCV(
+            estimator,
+            grid,
+            cv=args.cv,
+            n_jobs=args.n_jobs,
+            scoring="accuracy",
+            error_score="raise",
+        )
         n_candidates = len(ParameterGrid(grid))
-        reporter.start(f"grid search: {n_candidates} candidate"
-                       f"{'s' if n_candidates > 1 else ''} x {args.cv} folds + "
-                       "refit on all training images", total=n_fits,
-                       count_fits=True)
+        reporter.start(
+            f"grid search: {n_candidates} candidate"
+            f"{'s' if n_candidates > 1 else ''} x {args.cv} folds + "
+            "refit on all training images",
+            total=n_fits,
+            count_fits=True,
+        )
         with contextlib.ExitStack() as backend:
             _enter_backend(backend, args.scheduler)
             search.fit(X, y)
@@ -113,26 +132,44 @@ def tune(args, out, err):
     from rich.table import Table
 
     n_candidates = len(search.cv_results_["params"])
-    table = Table(title=f"{args.model}: top {len(top)} of {n_candidates} candidates "
-                        "(cross-validated accuracy)", box=box.SIMPLE_HEAD,
-                  show_edge=False)
+    table = Table(
+        title=f"{args.model}: top {len(top)} of {n_candidates} candidates "
+        "(cross-validated accuracy)",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+    )
     for column in ("rank", "accuracy", "± std", "fit (s)", "parameters"):
         table.add_column(column, justify="left" if column == "parameters" else "right")
     for row in top:
-        table.add_row(str(row["rank"]), f"{row['mean_accuracy']:.4f}",
-                      f"{row['std_accuracy']:.4f}", f"{row['mean_fit_seconds']:.2f}",
-                      _format_params(row["params"]))
+        table.add_row(
+            str(row["rank"]),
+            f"{row['mean_accuracy']:.4f}",
+            f"{row['std_accuracy']:.4f}",
+            f"{row['mean_fit_seconds']:.2f}",
+            _format_params(row["params"]),
+        )
     out.print(table)
-    out.print(f"Best parameters: {_format_params(search.best_params_)}",
-              highlight=False)
-    out.print(f"Cross-validated accuracy {search.best_score_:.4f}; test accuracy "
-              f"{test_score:.4f} on {len(y_test):,} images", highlight=False)
-    summary = {"model": args.model, "grid": grid, "cv": args.cv,
-               "best_params": search.best_params_,
-               "best_cv_accuracy": float(search.best_score_),
-               "test_accuracy": test_score, "n_train": len(y), "n_test": len(y_test),
-               "top": top, "environment": environment(),
-               "wall_seconds": time.perf_counter() - started}
+    out.print(
+        f"Best parameters: {_format_params(search.best_params_)}", highlight=False
+    )
+    out.print(
+        f"Cross-validated accuracy {search.best_score_:.4f}; test accuracy "
+        f"{test_score:.4f} on {len(y_test):,} images",
+        highlight=False,
+    )
+    summary = {
+        "model": args.model,
+        "grid": grid,
+        "cv": args.cv,
+        "best_params": search.best_params_,
+        "best_cv_accuracy": float(search.best_score_),
+        "test_accuracy": test_score,
+        "n_train": len(y),
+        "n_test": len(y_test),
+        "top": top,
+        "environment": environment(),
+        "wall_seconds": time.perf_counter() - started,
+    }
     from ._report import save_model
 
     with folder as tmp:
@@ -151,18 +188,25 @@ def _enter_backend(stack, scheduler):
     except MissingExtraError as error:
         raise UsageError(f"skmnist tune: error: --scheduler: {error}") from None
     except (OSError, ValueError) as error:
-        raise UsageError(f"skmnist tune: error: --scheduler {scheduler}: "
-                         f"{one_line(error)}") from None
+        raise UsageError(
+            f"skmnist tune: error: --scheduler {scheduler}: {one_line(error)}"
+        ) from None
 
 
 def _top_rows(cv_results, n):
-    order = sorted(range(len(cv_results["params"])),
-                   key=lambda i: cv_results["rank_test_score"][i])[:n]
-    return [{"rank": int(cv_results["rank_test_score"][i]),
-             "mean_accuracy": float(cv_results["mean_test_score"][i]),
-             "std_accuracy": float(cv_results["std_test_score"][i]),
-             "mean_fit_seconds": float(cv_results["mean_fit_time"][i]),
-             "params": cv_results["params"][i]} for i in order]
+    order = sorted(
+        range(len(cv_results["params"])), key=lambda i: cv_results["rank_test_score"][i]
+    )[:n]
+    return [
+        {
+            "rank": int(cv_results["rank_test_score"][i]),
+            "mean_accuracy": float(cv_results["mean_test_score"][i]),
+            "std_accuracy": float(cv_results["std_test_score"][i]),
+            "mean_fit_seconds": float(cv_results["mean_fit_time"][i]),
+            "params": cv_results["params"][i],
+        }
+        for i in order
+    ]
 
 
 def _format_params(params):
