@@ -437,7 +437,7 @@ class BaseKerasClassifier(ScikerasCompatMixin, KerasClassifier):
                     f"{type(self).__name__}: maximum iterations ({epochs}) "
                     "reached and the optimization hasn't converged yet.",
                     ConvergenceWarning,
-                    stacklevel=4,
+                    stacklevel=5,
                 )
         else:
             self.best_epoch_ = self.n_iter_
