@@ -27,39 +27,55 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import ClassifierTags
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
+from ._backend import check_backend, choose_backend
+
 # TensorFlow reads this once, at import. Level 3 hides its native INFO, WARNING and
 # ERROR lines (real failures still raise Python exceptions); users may override it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def import_keras():
-    """Import Keras quietly: TensorFlow's native start-up logs are hidden.
+    """Import Keras quietly, on the backend :mod:`skmnist._backend` chooses.
 
     TensorFlow 2.21 logs through absl before ``TF_CPP_MIN_LOG_LEVEL`` applies
     ("oneDNN custom operations are on", "Could not find cuda drivers", ...), so
-    the native stderr is muted while TensorFlow loads and picks its devices.
-    Set ``SKMNIST_TF_LOGS=1`` to see those messages. TensorFlow's thread pools
+    the native stderr is muted while the backend loads and picks its devices.
+    Set ``SKMNIST_TF_LOGS=1`` to see those messages. The backend's thread pools
     are sized first (see :mod:`skmnist.parallel`), before its runtime starts.
     """
     if "keras" in sys.modules:
-        return sys.modules["keras"]
+        keras = sys.modules["keras"]
+        check_backend(keras.backend.backend())
+        return keras
+    backend = check_backend(choose_backend())
     with _muted_native_stderr():
-        import keras
-        import tensorflow as tf
+        if backend == "jax":
+            from ._threads import configure_xla_threads
 
-        from ._threads import configure_tensorflow_threads
-
-        configure_tensorflow_threads(tf)  # only possible before the first TF op
-        tf.config.list_logical_devices()  # device set-up logs happen here
-        # Every estimator traces its own functions by design (one model per
-        # fit), which trips TensorFlow's "excessive retracing" warning.
-        tf.get_logger().setLevel("ERROR")
+            configure_xla_threads()  # read when JAX starts its CPU client
+            import keras
+        else:
+            keras = _import_tensorflow_keras()
     try:  # absl's Python logger repeats warnings Keras already gives
         import absl.logging
 
         absl.logging.set_verbosity(absl.logging.ERROR)
     except ImportError:  # pragma: no cover - absl ships with tensorflow
         pass
+    return keras
+
+
+def _import_tensorflow_keras():
+    import keras
+    import tensorflow as tf
+
+    from ._threads import configure_tensorflow_threads
+
+    configure_tensorflow_threads(tf)  # only possible before the first TF op
+    tf.config.list_logical_devices()  # device set-up logs happen here
+    # Every estimator traces its own functions by design (one model per
+    # fit), which trips TensorFlow's "excessive retracing" warning.
+    tf.get_logger().setLevel("ERROR")
     return keras
 
 
@@ -82,11 +98,47 @@ def _muted_native_stderr():
 
 
 def scikeras_classifier_base():
-    """Return scikeras' ``KerasClassifier`` (imports Keras, so called lazily)."""
+    """Return scikeras' ``KerasClassifier`` (imports Keras, so called lazily).
+
+    scikeras imports TensorFlow, if installed, only for its seeding helper,
+    which skmnist does not use. On the JAX backend that import would cost
+    seconds and hundreds of MB in every process (and every search worker), so
+    it is made to fail, and scikeras falls back to its no-TensorFlow branch.
+    """
     import_keras()
-    from scikeras.wrappers import KerasClassifier
+    with without_tensorflow():
+        from scikeras.wrappers import KerasClassifier
 
     return KerasClassifier
+
+
+@contextlib.contextmanager
+def without_tensorflow():
+    """On the JAX backend, keep TensorFlow unimported for the block.
+
+    scikeras (for its seeding helper) and Keras' config serialisation (to ask
+    whether a value is a ``tf.TensorShape``) import TensorFlow if installed,
+    though neither needs it on JAX: seconds and hundreds of MB in every
+    process and search worker. In the block, ``import tensorflow`` fails and
+    they take their no-TensorFlow branch; afterwards TensorFlow is importable
+    again and Keras will look for it again.
+    """
+    keras = sys.modules.get("keras")
+    if (keras is None or keras.backend.backend() != "jax"
+            or sys.modules.get("tensorflow") is not None):
+        yield
+        return
+    try:  # Keras' lazy handle on TensorFlow caches "not available"
+        from keras.src.utils.module_utils import tensorflow as lazy_tf
+    except ImportError:  # pragma: no cover - Keras moved it
+        lazy_tf = None
+    sys.modules["tensorflow"] = None  # "import tensorflow" raises ImportError
+    try:
+        yield
+    finally:
+        del sys.modules["tensorflow"]
+        if lazy_tf is not None and getattr(lazy_tf, "module", None) is None:
+            lazy_tf._available = None
 
 
 @contextlib.contextmanager

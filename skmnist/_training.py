@@ -90,6 +90,10 @@ def _epoch_logger(keras):
     return EpochLogger()
 
 
+def _on_jax():
+    return import_keras().backend.backend() == "jax"
+
+
 class TrainingMixin:
     """Fit and predict for scikeras classifiers whose model outputs logits."""
 
@@ -213,7 +217,7 @@ class TrainingMixin:
             self.n_features_in_, n_outputs, hidden_layer_sizes=self._hidden_layers(),
             l2=self.alpha / (2.0 * min(self.batch_size, X.shape[0])),
             seed=seed, **self._model_kwargs(), **scaling)
-        if seed is None:
+        if seed is None or _on_jax():  # JAX: the builder seeds every layer
             model = build()
         else:
             with seeded_tensorflow(seed):
@@ -240,21 +244,21 @@ class TrainingMixin:
         initial_epoch = len(self.history_.get("loss", []))
         batch_size = min(self.batch_size, X.shape[0])
         shuffle_seed = None if seed is None else seed + initial_epoch
-        fit_kwargs = dict(
-            x=_repeating_batches(X, y, weights, batch_size, shuffle_seed),
-            steps_per_epoch=-(-X.shape[0] // batch_size),
-            validation_data=validation, validation_batch_size=max(batch_size, 1024),
-            epochs=initial_epoch + epochs, initial_epoch=initial_epoch,
-            shuffle=False,  # the data set shuffles itself
-            callbacks=callbacks,
-            # verbose=1 is one line per epoch (our logger); 2+ is Keras' bar.
-            verbose=1 if int(self.verbose) >= 2 else 0)
-        if seed is None:
-            history = self.model_.fit(**fit_kwargs).history
+        # verbose=1 is one line per epoch (our logger); 2+ is Keras' bar.
+        keras_verbose = 1 if int(self.verbose) >= 2 else 0
+        if _on_jax():
+            from . import _jax_engine
+
+            history = _jax_engine.fit(
+                self.model_, X, y, weights,
+                multiclass=self.target_type_ == "multiclass",
+                batch_size=batch_size, epochs=epochs, initial_epoch=initial_epoch,
+                seed=shuffle_seed, callbacks=callbacks, validation=validation,
+                verbose=keras_verbose)
         else:
-            # Continue a warm start on a fresh but reproducible shuffle order.
-            with seeded_tensorflow(shuffle_seed):
-                history = self.model_.fit(**fit_kwargs).history
+            history = self._fit_tensorflow(X, y, weights, validation, epochs,
+                                           initial_epoch, batch_size, shuffle_seed,
+                                           callbacks, keras_verbose)
         for key, values in history.items():
             self.history_.setdefault(key, []).extend(float(v) for v in values)
         self.n_iter_ = len(self.history_["loss"])
@@ -263,6 +267,21 @@ class TrainingMixin:
             self.best_epoch_ = stopper.best_epoch + 1  # Keras counts from 0
         else:
             self.best_epoch_ = self.n_iter_
+
+    def _fit_tensorflow(self, X, y, weights, validation, epochs, initial_epoch,
+                        batch_size, shuffle_seed, callbacks, verbose):
+        fit_kwargs = dict(
+            x=_repeating_batches(X, y, weights, batch_size, shuffle_seed),
+            steps_per_epoch=-(-X.shape[0] // batch_size),
+            validation_data=validation, validation_batch_size=max(batch_size, 1024),
+            epochs=initial_epoch + epochs, initial_epoch=initial_epoch,
+            shuffle=False,  # the data set shuffles itself
+            callbacks=callbacks, verbose=verbose)
+        if shuffle_seed is None:
+            return self.model_.fit(**fit_kwargs).history
+        # Continue a warm start on a fresh but reproducible shuffle order.
+        with seeded_tensorflow(shuffle_seed):
+            return self.model_.fit(**fit_kwargs).history
 
     # -- prediction ------------------------------------------------------------
 
@@ -273,6 +292,10 @@ class TrainingMixin:
         call dispatches op by op: both cost milliseconds for a single image. One
         traced function per model (any batch size) costs a fraction of that.
         """
+        if _on_jax():
+            from ._jax_engine import predict_logits
+
+            return predict_logits(self.model_, X)
         forward = _compiled_forward(self.model_)
         outputs = []
         for start in range(0, X.shape[0], _PREDICT_CHUNK):
