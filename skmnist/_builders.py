@@ -6,7 +6,7 @@ softmax or sigmoid applied at prediction time. The tutorial this package grew
 from fed sigmoid outputs to a ``from_logits=True`` loss, squashing twice.
 """
 
-from ._compat import import_keras
+from ._keras import import_keras
 
 
 def output_units(target_type, n_classes):

@@ -1,7 +1,8 @@
-"""The one place that papers over scikeras / scikit-learn / Keras drift.
+"""The one place that papers over scikeras / scikit-learn drift.
 
 scikeras 0.13.0 (its last release) was written for scikit-learn < 1.6. Under
-today's scikit-learn it gets four things wrong, each fixed here and nowhere else:
+today's scikit-learn it gets four things wrong, each fixed here and nowhere else
+(:class:`ScikerasCompatMixin`):
 
 * **tags**: it declares tags with ``_more_tags``, which scikit-learn >= 1.6 ignores,
   and ``BaseEstimator`` precedes ``ClassifierMixin`` in its bases, so
@@ -14,12 +15,11 @@ today's scikit-learn it gets four things wrong, each fixed here and nowhere else
   ``validate_data``;
 * **repr**: its multi-line ``__repr__`` hides scikit-learn's compact one.
 
-It also silences TensorFlow's start-up log noise before TensorFlow is imported.
+Also here: :func:`scikeras_classifier_base` (scikeras' class, imported lazily),
+:func:`flatten_images` (the one place image stacks become rows) and the input
+checks scikeras' validation lacks. Importing Keras quietly is
+:mod:`skmnist._keras`'s job; ``import_keras`` is re-exported for old imports.
 """
-
-import contextlib
-import os
-import sys
 
 import numpy as np
 from scipy.sparse import issparse
@@ -27,157 +27,24 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import ClassifierTags
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
-from ._backend import check_backend, choose_backend
-
-# TensorFlow reads this once, at import. Level 3 hides its native INFO, WARNING and
-# ERROR lines (real failures still raise Python exceptions); users may override it.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-
-def import_keras():
-    """Import Keras quietly, on the backend :mod:`skmnist._backend` chooses.
-
-    TensorFlow 2.21 logs through absl before ``TF_CPP_MIN_LOG_LEVEL`` applies
-    ("oneDNN custom operations are on", "Could not find cuda drivers", ...), so
-    the native stderr is muted while the backend loads and picks its devices.
-    Set ``SKMNIST_TF_LOGS=1`` to see those messages. The backend's thread pools
-    are sized first (see :mod:`skmnist.parallel`), before its runtime starts.
-    """
-    if "keras" in sys.modules:
-        keras = sys.modules["keras"]
-        check_backend(keras.backend.backend())
-        return keras
-    backend = check_backend(choose_backend())
-    with _muted_native_stderr():
-        if backend == "jax":
-            from ._threads import configure_xla_threads
-
-            configure_xla_threads()  # read when JAX starts its CPU client
-            import keras
-        else:
-            keras = _import_tensorflow_keras()
-    try:  # absl's Python logger repeats warnings Keras already gives
-        import absl.logging
-
-        absl.logging.set_verbosity(absl.logging.ERROR)
-    except ImportError:  # pragma: no cover - absl ships with tensorflow
-        pass
-    return keras
-
-
-def _import_tensorflow_keras():
-    import keras
-    import tensorflow as tf
-
-    from ._threads import configure_tensorflow_threads
-
-    configure_tensorflow_threads(tf)  # only possible before the first TF op
-    tf.config.list_logical_devices()  # device set-up logs happen here
-    # Every estimator traces its own functions by design (one model per
-    # fit), which trips TensorFlow's "excessive retracing" warning.
-    tf.get_logger().setLevel("ERROR")
-    return keras
-
-
-@contextlib.contextmanager
-def _muted_native_stderr():
-    if os.environ.get("SKMNIST_TF_LOGS"):
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+from ._keras import (  # noqa: F401 - old paths of the first two
+    _muted_native_stderr,
+    import_keras,
+    without_tensorflow,
+)
 
 
 def scikeras_classifier_base():
     """Return scikeras' ``KerasClassifier`` (imports Keras, so called lazily).
 
-    scikeras imports TensorFlow, if installed, only for its seeding helper,
-    which skmnist does not use. On the JAX backend that import would cost
-    seconds and hundreds of MB in every process (and every search worker), so
-    it is made to fail, and scikeras falls back to its no-TensorFlow branch.
+    On the JAX backend scikeras is imported with TensorFlow kept out: it only
+    wants it for a seeding helper skmnist does not use.
     """
     import_keras()
     with without_tensorflow():
         from scikeras.wrappers import KerasClassifier
 
     return KerasClassifier
-
-
-@contextlib.contextmanager
-def without_tensorflow():
-    """On the JAX backend, keep TensorFlow unimported for the block.
-
-    scikeras (for its seeding helper) and Keras' config serialisation (to ask
-    whether a value is a ``tf.TensorShape``) import TensorFlow if installed,
-    though neither needs it on JAX: seconds and hundreds of MB in every
-    process and search worker. In the block, ``import tensorflow`` fails and
-    they take their no-TensorFlow branch; afterwards TensorFlow is importable
-    again and Keras will look for it again.
-    """
-    keras = sys.modules.get("keras")
-    if (keras is None or keras.backend.backend() != "jax"
-            or sys.modules.get("tensorflow") is not None):
-        yield
-        return
-    try:  # Keras' lazy handle on TensorFlow caches "not available"
-        from keras.src.utils.module_utils import tensorflow as lazy_tf
-    except ImportError:  # pragma: no cover - Keras moved it
-        lazy_tf = None
-    sys.modules["tensorflow"] = None  # "import tensorflow" raises ImportError
-    try:
-        yield
-    finally:
-        del sys.modules["tensorflow"]
-        if lazy_tf is not None and getattr(lazy_tf, "module", None) is None:
-            lazy_tf._available = None
-
-
-@contextlib.contextmanager
-def seeded_tensorflow(seed):
-    """scikeras' ``tensorflow_random_state``, without its leak.
-
-    scikeras sets ``TF_DETERMINISTIC_OPS=1`` *before* asking TensorFlow whether
-    op determinism was already on; TensorFlow reads that variable, answers yes,
-    and determinism is never switched off again. Every later unseeded random op
-    in the process then fails ("Random ops require a seed..."). Read the flag
-    first, and switch it off again on the way out.
-    """
-    from scikeras.utils.random_state import tensorflow_random_state
-    from tensorflow.python.framework import config
-
-    was_enabled = config.is_op_determinism_enabled()
-    try:
-        with tensorflow_random_state(seed):
-            yield
-    finally:
-        if not was_enabled:
-            config.disable_op_determinism()
-
-
-@contextlib.contextmanager
-def restore_state_on_error(estimator):
-    """Undo every attribute change made to ``estimator`` if the block raises.
-
-    A failed ``fit``/``partial_fit`` must leave a fitted estimator as it was.
-    Validation runs before any Keras weight is touched, so restoring the
-    attribute dictionary is enough.
-    """
-    saved = dict(vars(estimator))
-    try:
-        yield
-    except BaseException:
-        vars(estimator).clear()
-        vars(estimator).update(saved)
-        raise
 
 
 def flatten_images(X):
@@ -220,6 +87,8 @@ class ScikerasCompatMixin:
         if X is None:
             y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
             return None, y
+        if not reset:
+            _refuse_a_single_image(self, X)
         X = _flatten_image_stack(X)
         _refuse_non_pixels(X)
         check_params = dict(dtype=_ACCEPTED_DTYPES, allow_nd=True,
@@ -245,6 +114,19 @@ class ScikerasCompatMixin:
 
 
 _F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _refuse_a_single_image(estimator, X):
+    """A lone ``(28, 28)`` image reads as 28 rows of 28 features: say so."""
+    shape = getattr(X, "shape", None)
+    n_features = getattr(estimator, "n_features_in_", None)
+    if (shape is not None and len(shape) == 2 and n_features is not None
+            and shape[1] != n_features and shape[0] * shape[1] == n_features):
+        raise ValueError(
+            f"X has {shape[1]} features, but {type(estimator).__name__} is "
+            f"expecting {n_features} features as input. X of shape {shape} looks "
+            "like one image: pass a stack of one, images[:1] or "
+            f"X.reshape(1, {shape[0]}, {shape[1]}).")
 
 
 def _refuse_non_pixels(X):

@@ -34,7 +34,7 @@ class _Programs:
     def __init__(self, model):
         import jax
 
-        from ._compat import import_keras, without_tensorflow
+        from ._keras import import_keras, without_tensorflow
 
         keras = import_keras()
         # A structural copy: the programs never see the user's model, only the
@@ -77,7 +77,7 @@ def _structure_key(model):
     """What the compiled programs depend on: the config without seeds."""
     import json
 
-    from ._compat import without_tensorflow
+    from ._keras import without_tensorflow
 
     def without_seeds(node):
         if isinstance(node, dict):
@@ -280,7 +280,7 @@ def fit(model, X, y, weights, *, multiclass, batch_size, epochs, initial_epoch,
     """
     import jax.numpy as jnp
 
-    from ._compat import import_keras
+    from ._keras import import_keras
 
     keras = import_keras()
     n_samples = X.shape[0]

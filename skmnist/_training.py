@@ -14,7 +14,14 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import _check_sample_weight
 
 from ._builders import build_model, compile_model, output_units
-from ._compat import import_keras, restore_state_on_error, seeded_tensorflow
+from ._guards import (
+    _all_finite,
+    _callback_classes,
+    _Diverged,
+    _steps_per_execution,
+    _unchanged_on_failure,
+)
+from ._keras import import_keras
 
 # Rows per forward pass at prediction time: big enough for fast matrix products,
 # small enough that the float32 copy of a chunk stays around 12 MB.
@@ -44,7 +51,11 @@ def _compiled_forward(model):
         import tensorflow as tf
 
         spec = tf.TensorSpec(shape=(None, model.input_shape[-1]), dtype=tf.float32)
-        forward = tf.function(lambda x: model(x, training=False),
+        # The function must not hold the model itself: a value that refers to
+        # its weak key keeps the key alive, and every fitted model with it.
+        # The traced graph captures the weights' variables, not the model.
+        model_ref = weakref.ref(model)
+        forward = tf.function(lambda x: model_ref()(x, training=False),
                               input_signature=[spec])
         _FORWARD_FUNCTIONS[model] = forward
     return forward
@@ -72,25 +83,8 @@ def _repeating_batches(X, y, weights, batch_size, seed):
             .prefetch(tf.data.AUTOTUNE))
 
 
-def _epoch_logger(keras):
-    """A Keras callback printing one line per epoch, as ``MLPClassifier`` does."""
-    import time
-
-    class EpochLogger(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self._started = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            metrics = " - ".join(f"{name}: {value:.4f}"
-                                 for name, value in sorted((logs or {}).items()))
-            seconds = time.perf_counter() - self._started
-            print(f"Epoch {epoch + 1}/{self.params['epochs']} - {metrics} - "
-                  f"{seconds:.2f}s", flush=True)
-
-    return EpochLogger()
-
-
 def _on_jax():
+    # Keras' backend is fixed for the process once Keras is imported.
     return import_keras().backend.backend() == "jax"
 
 
@@ -99,7 +93,8 @@ class TrainingMixin:
 
     def _train(self, X, y, sample_weight, *, validation_data, epochs, reset,
                classes, monitor, require_classes=False):
-        with restore_state_on_error(self):
+        model = None if reset else self.model_
+        with _unchanged_on_failure(self, model):
             X, y = self._validate_data(X, y, reset=reset)
             check_classification_targets(y)
             if reset:
@@ -113,9 +108,24 @@ class TrainingMixin:
                 self._random_state = seed
                 self.model_ = self._make_model(X, seed)
                 self.history_ = {}
-            self._run_keras_fit(X, y_encoded, weights, validation, epochs, seed,
-                                monitor)
+            try:
+                self._run_keras_fit(X, y_encoded, weights, validation, epochs,
+                                    seed, monitor)
+            except _Diverged as diverged:
+                raise self._divergence_error(diverged.epoch, diverged.loss) from None
+            if not _all_finite(self.model_):
+                raise self._divergence_error(self.n_iter_, float("nan"))
         return self
+
+    def _divergence_error(self, epoch, loss):
+        return ValueError(
+            f"Training diverged at epoch {epoch}: the training loss became {loss} "
+            "and the weights are no longer finite. The learning rate is likely "
+            f"too high (learning_rate={self.learning_rate!r}) or the L2 penalty "
+            f"too large (alpha={self.alpha!r}), or sample or class weights are "
+            "too large; lower them. The estimator keeps the state it had before "
+            "this call."
+        )
 
     # -- targets ---------------------------------------------------------------
 
@@ -176,6 +186,13 @@ class TrainingMixin:
             return None
         weights = _check_sample_weight(sample_weight, X, dtype=np.float32,
                                        ensure_non_negative=True)
+        if isinstance(self.class_weight, dict):
+            bad = {label: weight for label, weight in self.class_weight.items()
+                   if not (np.isfinite(weight) and weight >= 0)}
+            if bad:
+                raise ValueError(
+                    "class_weight must map classes to finite, non-negative "
+                    f"weights (as sample_weight must be); got {bad}.")
         if self.class_weight is not None:
             weights = weights * compute_sample_weight(self.class_weight, y)
         return weights.astype(np.float32, copy=False)
@@ -213,26 +230,28 @@ class TrainingMixin:
             scaling.update(input_mean=mean.astype(np.float32),
                            input_variance=variance.astype(np.float32))
         n_outputs = output_units(self.target_type_, self.n_classes_)
-        build = lambda: build_model(  # noqa: E731
+        # Every initializer and dropout layer gets its own seed derived from
+        # ``seed``: no global seed (Python, NumPy, TensorFlow) is set or read,
+        # so seeded fits in parallel threads cannot disturb one another.
+        batch_size = min(self.batch_size, X.shape[0])
+        model = build_model(
             self.n_features_in_, n_outputs, hidden_layer_sizes=self._hidden_layers(),
-            l2=self.alpha / (2.0 * min(self.batch_size, X.shape[0])),
-            seed=seed, **self._model_kwargs(), **scaling)
-        if seed is None or _on_jax():  # JAX: the builder seeds every layer
-            model = build()
-        else:
-            with seeded_tensorflow(seed):
-                model = build()
+            l2=self.alpha / (2.0 * batch_size), seed=seed,
+            **self._model_kwargs(), **scaling)
+        steps = -(-X.shape[0] // batch_size)
         return compile_model(
             model, self.target_type_, solver=self.solver,
             learning_rate=self.learning_rate,
-            steps_per_execution=self.steps_per_execution,
+            steps_per_execution=_steps_per_execution(self.steps_per_execution, steps),
             jit_compile=self.jit_compile)
 
     def _run_keras_fit(self, X, y, weights, validation, epochs, seed, monitor):
         keras = import_keras()
-        callbacks = list(self.callbacks or [])
+        epoch_logger, finite_loss_guard = _callback_classes()
+        # The guard runs first, so no other callback sees a diverged epoch.
+        callbacks = [finite_loss_guard(), *(self.callbacks or [])]
         if int(self.verbose) == 1:
-            callbacks.append(_epoch_logger(keras))
+            callbacks.append(epoch_logger())
         stopper = None
         if monitor:
             watch_validation = self.early_stopping and validation is not None
@@ -243,6 +262,15 @@ class TrainingMixin:
             callbacks.append(stopper)
         initial_epoch = len(self.history_.get("loss", []))
         batch_size = min(self.batch_size, X.shape[0])
+        steps_per_epoch = -(-X.shape[0] // batch_size)
+        steps_per_execution = _steps_per_execution(self.steps_per_execution,
+                                                   steps_per_epoch)
+        if self.model_.steps_per_execution != steps_per_execution:
+            # partial_fit or a warm start on data of another size: retrace
+            # the training step for a call size that divides this epoch.
+            self.model_.steps_per_execution = steps_per_execution
+            self.model_.train_function = None
+        # Continue a warm start on a fresh but reproducible shuffle order.
         shuffle_seed = None if seed is None else seed + initial_epoch
         # verbose=1 is one line per epoch (our logger); 2+ is Keras' bar.
         keras_verbose = 1 if int(self.verbose) >= 2 else 0
@@ -256,9 +284,14 @@ class TrainingMixin:
                 seed=shuffle_seed, callbacks=callbacks, validation=validation,
                 verbose=keras_verbose)
         else:
-            history = self._fit_tensorflow(X, y, weights, validation, epochs,
-                                           initial_epoch, batch_size, shuffle_seed,
-                                           callbacks, keras_verbose)
+            history = self.model_.fit(
+                x=_repeating_batches(X, y, weights, batch_size, shuffle_seed),
+                steps_per_epoch=steps_per_epoch,
+                validation_data=validation,
+                validation_batch_size=max(batch_size, 1024),
+                epochs=initial_epoch + epochs, initial_epoch=initial_epoch,
+                shuffle=False,  # the data set shuffles itself
+                callbacks=callbacks, verbose=keras_verbose).history
         for key, values in history.items():
             self.history_.setdefault(key, []).extend(float(v) for v in values)
         self.n_iter_ = len(self.history_["loss"])
@@ -268,25 +301,10 @@ class TrainingMixin:
         else:
             self.best_epoch_ = self.n_iter_
 
-    def _fit_tensorflow(self, X, y, weights, validation, epochs, initial_epoch,
-                        batch_size, shuffle_seed, callbacks, verbose):
-        fit_kwargs = dict(
-            x=_repeating_batches(X, y, weights, batch_size, shuffle_seed),
-            steps_per_epoch=-(-X.shape[0] // batch_size),
-            validation_data=validation, validation_batch_size=max(batch_size, 1024),
-            epochs=initial_epoch + epochs, initial_epoch=initial_epoch,
-            shuffle=False,  # the data set shuffles itself
-            callbacks=callbacks, verbose=verbose)
-        if shuffle_seed is None:
-            return self.model_.fit(**fit_kwargs).history
-        # Continue a warm start on a fresh but reproducible shuffle order.
-        with seeded_tensorflow(shuffle_seed):
-            return self.model_.fit(**fit_kwargs).history
-
     # -- prediction ------------------------------------------------------------
 
     def _logits(self, X):
-        """Forward pass in chunks through a compiled TensorFlow function.
+        """Forward pass in chunks through a compiled function.
 
         ``keras.Model.predict`` builds a data pipeline on every call and an eager
         call dispatches op by op: both cost milliseconds for a single image. One

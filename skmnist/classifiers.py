@@ -142,7 +142,18 @@ class _BaseKerasClassifier(ScikerasCompatMixin, TrainingMixin, KerasClassifier):
         return self._probabilities(self._logits(X))
 
     def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`."""
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
+            Samples to score.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Log-probabilities in the order of ``classes_``.
+        """
         return np.log(self.predict_proba(X))
 
     def predict(self, X):
@@ -186,7 +197,8 @@ class KerasLogistic(_BaseKerasClassifier):
         Samples per gradient step (capped at the number of samples). Larger
         batches cost less per sample on CPUs; 32 is several times slower.
     max_iter : int, default=100
-        Maximum number of epochs (passes over the training data).
+        Maximum number of epochs (passes over the training data); each epoch
+        is exactly ``ceil(n_samples / batch_size)`` optimizer steps.
     tol : float, default=1e-4
         Minimum decrease of the monitored loss that counts as an improvement.
     n_iter_no_change : int, default=10
@@ -198,7 +210,8 @@ class KerasLogistic(_BaseKerasClassifier):
     validation_fraction : float, default=0.1
         Share of the training data held out when ``early_stopping=True``.
     class_weight : dict, "balanced" or None, default=None
-        Weights per class, multiplied into ``sample_weight``.
+        Weights per class, multiplied into ``sample_weight``; they must be
+        finite and non-negative.
     input_scaling : {"max_abs", "standard"} or None, default="max_abs"
         ``"max_abs"`` divides inputs by the largest absolute value seen in
         ``fit`` (255 for raw pixels), so raw and pre-scaled pixels train alike;
@@ -215,7 +228,8 @@ class KerasLogistic(_BaseKerasClassifier):
         Continue from the previous weights when ``fit`` is called again.
     random_state : int, RandomState instance or None, default=None
         Seed for weight initialisation, shuffling and the validation split.
-        The same seed gives the same ``predict_proba`` on CPU.
+        The same seed gives the same ``predict_proba`` on CPU, also when
+        seeded fits run in parallel threads: no global seed is set or read.
     verbose : int, default=0
         0 is silent, 1 prints one line per epoch, 2 shows a progress bar.
 
@@ -242,6 +256,14 @@ class KerasLogistic(_BaseKerasClassifier):
     --------
     KerasMLP : The same with hidden layers.
     sklearn.linear_model.LogisticRegression : The classic solver.
+
+    Notes
+    -----
+    A ``fit`` or ``partial_fit`` that fails for any reason (bad input, an
+    exception or ``KeyboardInterrupt`` raised from a callback, a loss that
+    becomes non-finite) leaves the estimator exactly as it was: weights,
+    optimizer state, ``history_`` and ``n_iter_``. Training that diverges raises
+    a ``ValueError`` naming the likely cause.
 
     Examples
     --------
@@ -303,21 +325,69 @@ default="relu"
     batch_size : int, default=200
         Samples per gradient step (capped at the number of samples).
     max_iter : int, default=100
-        Maximum number of epochs.
-    tol, n_iter_no_change, early_stopping, validation_fraction, class_weight, \
-input_scaling, steps_per_execution, jit_compile, callbacks, warm_start, \
-random_state, verbose
-        As in :class:`KerasLogistic`.
+        Maximum number of epochs (passes over the training data); each epoch
+        is exactly ``ceil(n_samples / batch_size)`` optimizer steps.
+    tol : float, default=1e-4
+        Minimum decrease of the monitored loss that counts as an improvement.
+    n_iter_no_change : int, default=10
+        Stop after this many epochs without improvement: of the validation loss
+        when ``early_stopping=True``, else of the training loss.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data (stratified, seeded),
+        stop when its loss stops improving and restore the best weights.
+    validation_fraction : float, default=0.1
+        Share of the training data held out when ``early_stopping=True``.
+    class_weight : dict, "balanced" or None, default=None
+        Weights per class, multiplied into ``sample_weight``; they must be
+        finite and non-negative.
+    input_scaling : {"max_abs", "standard"} or None, default="max_abs"
+        ``"max_abs"`` divides inputs by the largest absolute value seen in
+        ``fit`` (255 for raw pixels); ``"standard"`` standardises each
+        feature; ``None`` feeds inputs as is. The scaling is a layer of the
+        model, so no scaled copy of ``X`` is made.
+    steps_per_execution : int, default=32
+        Most training steps Keras runs per call into TensorFlow; amortises
+        per-step overhead on CPUs. Lowered per fit to the largest divisor of
+        the steps per epoch, so an epoch stays one pass.
+    jit_compile : bool, default=False
+        Compile the training step with XLA.
+    callbacks : list of keras.callbacks.Callback, default=None
+        Extra Keras callbacks for ``fit`` (e.g. progress displays). If one
+        raises, the estimator is left as it was before the call.
+    warm_start : bool, default=False
+        Continue from the previous weights when ``fit`` is called again.
+    random_state : int, RandomState instance or None, default=None
+        Seed for weight initialisation, dropout, shuffling and the validation
+        split. The same seed gives the same ``predict_proba`` on CPU, also
+        when seeded fits run in parallel threads.
+    verbose : int, default=0
+        0 is silent, 1 prints one line per epoch, 2 shows a progress bar.
 
     Attributes
     ----------
-    classes_, n_features_in_, model_, history_, loss_curve_, n_iter_, best_epoch_
-        As in :class:`KerasLogistic`.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_classes_ : int
+        Number of classes (or labels, for multilabel targets).
+    n_features_in_ : int
+        Number of features (pixels) per sample seen in ``fit``.
+    model_ : keras.Model
+        The trained Keras model; it outputs logits.
+    history_ : dict of str to list of float
+        Per-epoch ``loss``, ``accuracy`` and, with validation data,
+        ``val_loss`` and ``val_accuracy``.
+    loss_curve_ : list of float
+        Training loss per epoch, as in ``MLPClassifier``.
+    n_iter_ : int
+        Epochs run in total.
+    best_epoch_ : int
+        1-based epoch with the best monitored loss (the weights kept when
+        ``early_stopping=True``).
 
     See Also
     --------
     KerasLogistic : No hidden layer.
-    sklearn.neural_network.MLPClassifier : scikit-learn's own MLP.
+    sklearn.neural_network.MLPClassifier : Scikit-learn's own MLP.
 
     Examples
     --------
