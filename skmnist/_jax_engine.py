@@ -1,20 +1,21 @@
-"""Training and prediction on Keras 3's JAX backend, one XLA program per epoch.
+"""Training and prediction on Keras 3's JAX backend, many steps per XLA call.
 
 Keras' own ``fit`` on JAX calls one jitted step per batch from Python, and
 spends as long in that loop (callbacks, logs, a NumPy slice and a device copy
-per batch) as in the step itself for a small MLP. Here a whole epoch is one
-``jax.lax.scan`` over fixed-shape batches: the data go to the device once per
-fit (integer pixels stay integers until the model's first layer), each epoch
-sends only a shuffled index table, and the last, short batch is padded with
-zero-weight rows so every epoch reuses one compiled program.
+per batch) as in the step itself for a small MLP. Here ``steps_per_execution``
+steps (a divisor of the epoch) are one ``jax.lax.scan`` over fixed-shape
+batches: the data go to the device once per fit (integer pixels stay integers
+until the model's first layer), each call sends only shuffled row indices, and
+the last, short batch of an epoch is padded with zero-weight rows so every call
+reuses one compiled program.
 
 The model's own pieces are used throughout (``stateless_call`` with its
 regularisation losses, the compiled loss, ``optimizer.stateless_apply``), so a
-step is the step Keras' ``fit`` takes; callbacks are called once per epoch with
-the model's variables up to date, as with ``steps_per_execution`` >= one epoch.
-Compiled programs are cached per model structure (a bounded cache of
-structural copies), so the fits of a search compile once; no cache holds a
-user's model, its weights or its data.
+step is the step Keras' ``fit`` takes; callbacks see a batch end after every
+call, with the model's variables up to date, as Keras does with
+``steps_per_execution``. Compiled programs are cached per model structure (a
+bounded cache of structural copies), so the fits of a search compile once; no
+cache holds a user's model, its weights or its data.
 """
 
 import numpy as np
@@ -165,7 +166,11 @@ def _accuracy(logits, y, multiclass):
 
 
 def _make_epoch(model, optimizer, loss_object, multiclass):
-    """``(state, data, plan) -> (state, (loss sum, correct sum))``."""
+    """``(state, data, plan) -> (state, (loss sum, correct sum))``.
+
+    Runs the steps of ``plan`` (an epoch, or ``steps_per_execution`` steps of
+    it) as one ``lax.scan``.
+    """
     import jax
     import jax.numpy as jnp
 
@@ -276,7 +281,8 @@ def fit(model, X, y, weights, *, multiclass, batch_size, epochs, initial_epoch,
 
     ``weights`` may be None (all ones). ``seed`` (None: fresh entropy) seeds the
     shuffling through a local NumPy generator, so no global state is touched.
-    Keras callbacks see one batch and one epoch end per epoch.
+    As in Keras, callbacks see a batch end every ``model.steps_per_execution``
+    steps (one compiled call), with the model's variables up to date.
     """
     import jax.numpy as jnp
 
@@ -291,12 +297,15 @@ def fit(model, X, y, weights, *, multiclass, batch_size, epochs, initial_epoch,
     if not optimizer.built:
         optimizer.build(model.trainable_variables)
     programs = _programs(model)
-    epoch_function = programs.epoch(multiclass)
+    run_steps = programs.epoch(multiclass)
     if validation is not None:
         validation = _padded_validation(validation)
     data = (jnp.asarray(X), jnp.asarray(y))
     rng = np.random.default_rng(seed)
     n_steps = -(-n_samples // batch_size)
+    per_call = max(1, min(int(model.steps_per_execution), n_steps))
+    while n_steps % per_call:  # calls of equal length: one compiled program
+        per_call -= 1
     callback_list = keras.callbacks.CallbackList(
         callbacks, add_history=True, add_progbar=verbose != 0, verbose=verbose,
         epochs=initial_epoch + epochs, steps=n_steps, model=model)
@@ -306,16 +315,25 @@ def fit(model, X, y, weights, *, multiclass, batch_size, epochs, initial_epoch,
     for epoch in range(initial_epoch, initial_epoch + epochs):
         callback_list.on_epoch_begin(epoch)
         plan = _epoch_plan(rng, weights, batch_size)
-        state, (loss_sum, correct_sum) = epoch_function(_read_state(model), data,
-                                                        plan)
-        _write_state(model, state)
-        logs = {"loss": float(loss_sum) / n_samples,
-                "accuracy": float(correct_sum) / float(np.sum(weights))}
+        loss_sum = correct_sum = 0.0
+        for first in range(0, n_steps, per_call):
+            callback_list.on_train_batch_begin(first)
+            steps = slice(first, first + per_call)
+            state, (loss, correct) = run_steps(
+                _read_state(model), data, tuple(part[steps] for part in plan))
+            _write_state(model, state)
+            loss_sum += float(loss)
+            correct_sum += float(correct)
+            seen = float(np.sum(plan[2][:steps.stop]))  # weight, as Keras' mean
+            logs = {"loss": loss_sum / float(np.sum(plan[3][:steps.stop])),
+                    "accuracy": correct_sum / seen if seen > 0 else 0.0}
+            callback_list.on_train_batch_end(steps.stop - 1, logs)
+            if model.stop_training:
+                break
         if validation is not None:
             val_loss, val_accuracy = programs.validate(multiclass)(
                 state[0], state[1], *validation)
             logs.update(val_loss=float(val_loss), val_accuracy=float(val_accuracy))
-        callback_list.on_train_batch_end(n_steps - 1, logs)
         callback_list.on_epoch_end(epoch, logs)
         if model.stop_training:
             break
