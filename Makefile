@@ -6,7 +6,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: venv compare demo test lint docs bench clean
+.PHONY: venv compare test lint docs bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,7 @@ test: venv
 PUBLIC_API := skmnist/__init__.py skmnist/classifiers.py skmnist/baseline.py \
 	skmnist/preprocessing.py skmnist/comparison.py skmnist/parallel.py \
 	skmnist/plotting.py skmnist/datasets.py skmnist/persistence.py \
-	skmnist/exceptions.py skmnist/_displays/*.py
+	skmnist/exceptions.py skmnist/_comparison_result.py skmnist/_displays/*.py
 
 lint: venv
 	$(PY) -m ruff check skmnist tests examples benchmarks docs/conf.py

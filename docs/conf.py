@@ -3,13 +3,15 @@
 Build with ``make docs`` from the repository root (warnings are errors) or
 ``make -C docs html-noplot`` to skip running the gallery while editing text.
 
-Two pages are written at build time into ``_generated/`` (ignored by git), so
-that the build never fails because another part of the project is not there
-yet:
+Three files are written at build time (all ignored by git), so that the pages
+cannot drift from the code:
 
-* ``../_api_sections.rst``: one autosummary table per group of public names, made from
-  ``skmnist._LAZY`` (the package's list of public names). A name whose module
-  cannot be imported yet is left out with a note in the build log.
+* ``_api_sections.rst``: one autosummary table per group of public names, made
+  from ``skmnist._LAZY`` (the package's list of public names) and the public
+  modules' ``__all__``. A name whose module cannot be imported is left out
+  with a note in the build log. Each class page documents the methods skmnist
+  writes and only names those it inherits unchanged from scikit-learn
+  (``_templates/autosummary/class.rst``).
 * ``_generated/cli_help.rst``: the ``--help`` of every ``skmnist`` command,
   taken from the installed parser, so the page cannot drift from the code.
 * ``_generated/benchmark_results.rst``: includes ``benchmarks/RESULTS.md`` through
@@ -28,7 +30,6 @@ off here). Release builds should set the variable.
 
 import importlib
 import os
-import re
 import sys
 import warnings
 from pathlib import Path
@@ -87,6 +88,10 @@ autodoc_default_options = {"members": False}
 # so numpydoc must not add a second, inherited-members table.
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
+# Class name -> the public methods it inherits unchanged from scikit-learn
+# (filled by write_api_pages below); the class template lists them by name.
+SKLEARN_METHODS = {}
+autosummary_context = {"sklearn_methods": SKLEARN_METHODS}
 
 # -- Intersphinx (see the module docstring) -----------------------------------
 
@@ -155,6 +160,9 @@ _API_GROUPS = {
     "persistence": ("Saving and loading", "Save fitted models without pickle."),
     "parallel": ("Parallel and distributed searches",
                  "TensorFlow threads in worker processes, and Dask clusters."),
+    "exceptions": ("Errors and warnings",
+                   "Every public error and warning, defined in "
+                   "``skmnist.exceptions``."),
 }
 # Public modules that are not Python API: the command line has its own page.
 _NOT_API = {"cli", "__main__"}
@@ -188,10 +196,31 @@ def _public_objects():
         info.name for info in pkgutil.iter_modules(skmnist.__path__)
         if not info.name.startswith("_") and info.name not in _NOT_API))
     for module in modules:
-        for name in getattr(_import(module), "__all__", ()):
-            if name not in skmnist._LAZY:
+        imported = _import(module)
+        for name in getattr(imported, "__all__", ()):
+            # A name another public module defines (an error re-exported where
+            # it is raised) is documented once, in its own module.
+            home = getattr(getattr(imported, name), "__module__", "")
+            elsewhere = (home.startswith("skmnist.") and home != imported.__name__
+                         and not home.rpartition(".")[2].startswith("_"))
+            if name not in skmnist._LAZY and not elsewhere:
                 found.append((module, f"skmnist.{module}", name))
     return found, missing
+
+
+def _sklearn_methods(cls):
+    """Public methods of ``cls`` whose code is scikit-learn's, unchanged.
+
+    Their docstrings cite labels and glossary terms of scikit-learn's own
+    documentation, which cannot resolve here, so the class pages name these
+    methods and link to scikit-learn instead of rendering them (see
+    ``_templates/autosummary/class.rst``).
+    """
+    return sorted(
+        name for name in dir(cls)
+        if not name.startswith("_") and callable(getattr(cls, name))
+        and getattr(getattr(cls, name), "__module__", "").startswith("sklearn.")
+    )
 
 
 def _template(obj):
@@ -207,6 +236,8 @@ def write_api_pages():
     for module, prefix, name in found:
         obj = getattr(importlib.import_module(prefix), name)
         by_module.setdefault(module, []).append((prefix, _template(obj), name))
+        if _template(obj) == "class":
+            SKLEARN_METHODS[f"{prefix}.{name}"] = _sklearn_methods(obj)
     order = {"class": 0, "function": 1, "exception": 2}
     lines = []
     for module in sorted(by_module, key=lambda m: (m not in _API_GROUPS,
@@ -280,37 +311,6 @@ if _MISSING:
     # Not a Sphinx warning: a module still being written must not fail -W.
     print("skmnist docs: not in the API reference yet (module missing): "
           + ", ".join(_MISSING))
-
-# Methods inherited from scikit-learn (score, set_params, set_output, the
-# metadata-routing setters) carry docstrings that refer to labels and glossary
-# terms of scikit-learn's own documentation. Online, intersphinx resolves them;
-# offline they would be undefined references, so they become plain emphasis.
-_SKLEARN_ROLE = re.compile(r":(?:ref|term):`([^`<]*?)\s*(?:<([^`>]*)>)?`")
-
-
-# "of shape (n_features_in_,)" in a numpydoc type line is read by docutils as
-# a link to a target named "n_features_in" (trailing underscore) and fails the
-# build; scikit-learn writes such attribute names in backticks. Do the same
-# for any docstring that does not.
-_SHAPE_ATTRIBUTE = re.compile(r"(?<![`\w])([A-Za-z]\w*_)(?=[,)\s]|$)")
-
-
-def _tidy_docstring(app, what, name, obj, options, lines):
-    module = getattr(obj, "__module__", None) or ""
-    if module.startswith("sklearn") and not _ONLINE:
-        lines[:] = [_SKLEARN_ROLE.sub(lambda m: f"*{m.group(1) or m.group(2)}*", line)
-                    for line in lines]
-    for i, line in enumerate(lines):
-        if "of shape (" in line:
-            head, _, rest = line.partition("of shape (")
-            shape, close, tail = rest.partition(")")
-            lines[i] = (head + "of shape (" + _SHAPE_ATTRIBUTE.sub(r"``\1``", shape)
-                        + close + tail)
-
-
-def setup(app):
-    app.connect("autodoc-process-docstring", _tidy_docstring)
-
 
 # TensorFlow and Keras print deprecation noise while the gallery runs.
 warnings.filterwarnings("ignore", category=DeprecationWarning,

@@ -1,4 +1,4 @@
-"""skmnist: Keras classifiers as first-class scikit-learn estimators.
+"""Keras classifiers as first-class scikit-learn estimators, taught on MNIST.
 
 Importing :mod:`skmnist` is cheap: TensorFlow is imported only when a Keras
 estimator is first used, so ``import skmnist`` works in a second.

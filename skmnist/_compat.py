@@ -18,7 +18,7 @@ today's scikit-learn it gets four things wrong, each fixed here and nowhere else
 Also here: :func:`scikeras_classifier_base` (scikeras' class, imported lazily),
 :func:`flatten_images` (the one place image stacks become rows) and the input
 checks scikeras' validation lacks. Importing Keras quietly is
-:mod:`skmnist._keras`'s job; ``import_keras`` is re-exported for old imports.
+:mod:`skmnist._keras`'s job.
 """
 
 import numpy as np
@@ -27,11 +27,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import ClassifierTags
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
-from ._keras import (  # noqa: F401 - old paths of the first two
-    _muted_native_stderr,
-    import_keras,
-    without_tensorflow,
-)
+from ._keras import import_keras, without_tensorflow
 
 
 def scikeras_classifier_base():

@@ -13,7 +13,13 @@ import zlib
 
 import numpy as np
 
+from . import _safe_zip
+
 N_PIXELS = 28 * 28
+# The most pixel or label bytes one data file may declare: 1 GiB is 1.3 million
+# images, twice EMNIST's largest split. Headers are checked against it (and
+# against the bytes really present) before any array is allocated.
+MAX_DATA_BYTES = 1 << 30
 
 # IDX header: two zero bytes, a type code (0x08 = unsigned byte) and the number
 # of dimensions, read together as one big-endian int32 "magic number".
@@ -99,6 +105,7 @@ def read_npz(path, subsets):
     """
     origin = os.fspath(path)
     try:
+        _check_npz_headers(path, [k for s in subsets for k in NPZ_KEYS[s]], origin)
         with np.load(path, allow_pickle=False) as npz:
             missing = [k for s in subsets for k in NPZ_KEYS[s] if k not in npz.files]
             if missing:
@@ -109,7 +116,8 @@ def read_npz(path, subsets):
                     "y_train, x_test, y_test."
                 )
             arrays = [(npz[NPZ_KEYS[s][0]], npz[NPZ_KEYS[s][1]]) for s in subsets]
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError,
+            NotImplementedError) as exc:
         if isinstance(exc, FileNotFoundError):
             raise
         raise ValueError(
@@ -128,6 +136,28 @@ def read_npz(path, subsets):
         check_mnist_arrays(x, y, origin=f"{origin} [{s}]")
         for s, (x, y) in zip(subsets, arrays)
     ]
+
+
+def _check_npz_headers(path, keys, origin):
+    """Check the ``.npy`` headers of ``keys`` in an npz before numpy loads them.
+
+    np.load trusts a member's header: a shape of 10**15 rows is allocated
+    (MemoryError) before the data is found missing. Here each header must
+    declare at most MAX_DATA_BYTES and exactly the bytes the member holds.
+    """
+    with open(path, "rb") as raw:
+        _safe_zip.check_directory(raw, origin, ValueError)
+    with zipfile.ZipFile(path) as archive:
+        infos = {info.filename: info for info in archive.infolist()}
+        for key in keys:
+            info = infos.get(f"{key}.npy")
+            if info is None:
+                continue  # read_npz names the missing keys
+            if info.flag_bits & 0x1:
+                raise ValueError(f"{origin}: {key} is encrypted.")
+            with archive.open(info) as member:
+                _safe_zip.npy_header(member, info.file_size, f"{origin}: {key}",
+                                     ValueError, max_bytes=MAX_DATA_BYTES)
 
 
 def read_idx_folder(folder, subsets):
@@ -159,42 +189,80 @@ def find_idx_file(folder, name):
 
 
 def read_idx(path, magic):
-    """Parse one IDX file whose magic number must be ``magic`` (2049 or 2051)."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    # Decide by content, not by name: a gzipped file may have lost its ".gz".
-    if raw[:2] == GZIP_MAGIC:
+    """Parse one IDX file whose magic number must be ``magic`` (2049 or 2051).
+
+    The header is read and checked first (magic number, dimensions, declared
+    size against :data:`MAX_DATA_BYTES` and against the bytes present), then
+    the data is read into one array of the declared size; a ``.gz`` file is
+    inflated in chunks and never past the declared size.
+    """
+    path = os.fspath(path)
+    with open(path, "rb") as raw:
+        # Decide by content, not by name: a gzipped file may have lost its ".gz".
+        is_gzip = raw.read(2) == GZIP_MAGIC
+        if not is_gzip and path.endswith(".gz"):
+            raise ValueError(f"{path}: corrupt or truncated .gz file (no gzip "
+                             "header).")
+        raw.seek(0)
+        if not is_gzip:
+            return _read_idx_stream(raw, path, magic, os.fstat(raw.fileno()).st_size)
         try:
-            raw = gzip.decompress(raw)
+            with gzip.GzipFile(fileobj=raw, mode="rb") as f:
+                return _read_idx_stream(f, path, magic, None)
         except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
             raise ValueError(f"{path}: corrupt or truncated .gz file ({exc}).") from exc
-    elif path.endswith(".gz"):
-        raise ValueError(f"{path}: corrupt or truncated .gz file (no gzip header).")
+
+
+def _read_idx_stream(f, path, magic, file_size):
+    """Read an IDX stream; ``file_size`` is None when it is being inflated."""
     kind = "labels" if magic == IDX_LABELS_MAGIC else "images"
-    if len(raw) < 4:
-        raise ValueError(f"{path}: too short to be an IDX file ({len(raw)} bytes).")
-    (found,) = struct.unpack(">i", raw[:4])
+    head = f.read(4)
+    if len(head) < 4:
+        raise ValueError(f"{path}: too short to be an IDX file ({len(head)} bytes).")
+    (found,) = struct.unpack(">i", head)
     if found != magic:
         raise ValueError(
             f"{path}: wrong IDX magic number {found} for {kind}; expected {magic} "
             f"({IDX_IMAGES_MAGIC} = images, {IDX_LABELS_MAGIC} = labels)."
         )
     ndim = magic & 0xFF
+    dims = f.read(4 * ndim)
+    if len(dims) < 4 * ndim:
+        raise ValueError(f"{path}: truncated IDX header ({4 + len(dims)} bytes).")
     header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise ValueError(f"{path}: truncated IDX header ({len(raw)} bytes).")
-    shape = struct.unpack(f">{ndim}I", raw[4:header])
+    shape = struct.unpack(f">{ndim}I", dims)
     if ndim == 3 and shape[1:] != (28, 28):
         raise ValueError(
             f"{path}: MNIST images are 28 x 28; the header says "
             f"{shape[1]} x {shape[2]}."
         )
-    expected = header + int(np.prod(shape))
-    if len(raw) != expected:
-        problem = "truncated" if len(raw) < expected else "extra data"
+    n_bytes = int(np.prod(shape, dtype=object))
+    if n_bytes > MAX_DATA_BYTES:
         raise ValueError(
-            f"{path}: the header announces {shape} ({expected} bytes) but the file "
-            f"has {len(raw)} bytes: {problem}."
+            f"{path}: the header announces {shape} ({n_bytes} bytes), over "
+            f"skmnist's limit of {MAX_DATA_BYTES} bytes per file."
         )
-    # A copy: frombuffer over bytes is read-only, and users may edit their data.
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape).copy()
+    expected = header + n_bytes
+    if file_size is not None and file_size != expected:
+        _size_mismatch(path, shape, expected, file_size)
+    array = np.empty(n_bytes, dtype=np.uint8)
+    n_read = f.readinto(memoryview(array)) if n_bytes else 0
+    while 0 < n_read < n_bytes:  # GzipFile may return short reads
+        more = f.readinto(memoryview(array)[n_read:])
+        if not more:
+            break
+        n_read += more
+    if n_read < n_bytes:
+        _size_mismatch(path, shape, expected, header + n_read)
+    if f.read(1):  # one byte past the end is proof enough of extra data
+        _size_mismatch(path, shape, expected, None)
+    return array.reshape(shape)
+
+
+def _size_mismatch(path, shape, expected, found):
+    problem = "extra data" if found is None or found > expected else "truncated"
+    has = "more" if found is None else str(found)
+    raise ValueError(
+        f"{path}: the header announces {shape} ({expected} bytes) but the file "
+        f"has {has} bytes: {problem}."
+    )

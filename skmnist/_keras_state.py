@@ -1,21 +1,23 @@
 """The state of a fitted KerasLogistic / KerasMLP, as JSON and a ``.keras`` file.
 
 Private helper of :mod:`skmnist.persistence`, which owns the archive and the
-scikit-learn parts. Everything read back is checked against allow-lists before
+scikit-learn parts; :mod:`skmnist._keras_checks` checks the ``.keras`` file.
+Everything read back is checked against allow-lists before
 anything is built from it: the class, the parameter names (re-validated), the
 fitted attribute names and types, and every class named in the Keras config.
 """
 
-import io
 import json
+import math
 import sys
 import tempfile
 import warnings
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from . import _safe_zip
+from ._keras_checks import _check_keras_archive
 from .exceptions import UntrustedModelError
 
 # Fitted attributes a Keras classifier may carry; model_ and target_encoder_
@@ -24,29 +26,18 @@ _REQUIRED = ("classes_", "n_classes_", "target_type_", "n_features_in_",
              "history_", "n_iter_")
 _OPTIONAL = ("feature_names_in_", "loss_curve_", "best_epoch_", "_random_state")
 _REBUILT = ("model_", "target_encoder_")
+_CLASS_NAMES = ("KerasLogistic", "KerasMLP")  # the keys of _keras_classes()
 _TARGET_TYPES = ("binary", "multiclass", "multilabel-indicator")
 
-# Everything skmnist's builders put in a Keras config (layers, initialisers,
-# regulariser, optimizers, losses, metrics): nothing else is handed to Keras.
-_KERAS_CLASSES = {
-    "Functional", "InputLayer", "Dense", "Dropout", "Rescaling", "Normalization",
-    "DTypePolicy", "GlorotUniform", "Zeros", "L2", "Adam", "SGD", "RMSprop",
-    "SparseCategoricalCrossentropy", "BinaryCrossentropy",
-    "SparseCategoricalAccuracy", "BinaryAccuracy", "__keras_tensor__",
-}
-_KERAS_MODULES = {None, "keras", "keras.layers", "keras.initializers",
-                  "keras.regularizers", "keras.optimizers", "keras.losses",
-                  "keras.metrics", "keras.src.models.functional"}
-_KERAS_FILES = {"metadata.json", "config.json", "model.weights.h5"}
+# Checked in estimator.json before numpy allocates anything.
+MAX_CLASSES = 1 << 16
+MAX_LABEL_BYTES = 1024  # itemsize of a label dtype, e.g. "<U256"
 
 
 
 
 def _parse_json(data, name):
-    try:
-        return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise UntrustedModelError(f"{name} is not valid JSON: {exc}") from exc
+    return _safe_zip.parse_json(data, name, UntrustedModelError)
 
 
 def _keras_classes():
@@ -95,19 +86,24 @@ def _pack_keras(estimator, prefix):
             f"{prefix}model.keras": model}
 
 
-def _unpack_keras(entries, prefix):
-    document = _parse_json(entries[f"{prefix}estimator.json"], "estimator.json")
+def _unpack_keras(entries, prefix, budget=None):
+    document = _parse_json(entries[f"{prefix}estimator.json"],
+                           f"{prefix}estimator.json")
     if not (isinstance(document, dict)
             and set(document) == {"class", "params", "attributes"}):
         raise UntrustedModelError("estimator.json must hold exactly 'class', "
                                   "'params' and 'attributes'.")
-    classes = _keras_classes()
-    if document["class"] not in classes:
+    if document["class"] not in _CLASS_NAMES:
         raise UntrustedModelError(
             f"estimator.json names the class {document['class']!r}; only "
-            f"{sorted(classes)} are loaded.")
-    estimator = classes[document["class"]]()
+            f"{sorted(_CLASS_NAMES)} are loaded.")
     params = _decode(document["params"])
+    attributes = _check_attributes(document["attributes"])
+    where = f"{prefix}model.keras"
+    # Everything in the file is checked before TensorFlow is imported: a
+    # crafted file is refused in a fraction of a second and ~150 MB.
+    _check_keras_archive(entries[where], where, budget)
+    estimator = _keras_classes()[document["class"]]()
     allowed = set(estimator.get_params(deep=False))
     if (not isinstance(params, dict) or not set(params) <= allowed
             or params.get("callbacks") is not None):
@@ -118,9 +114,8 @@ def _unpack_keras(entries, prefix):
         estimator.set_params(**params)._validate_params()
     except ValueError as exc:
         raise UntrustedModelError(f"Invalid saved parameters: {exc}") from exc
-    attributes = _check_attributes(document["attributes"])
     vars(estimator).update(attributes)
-    estimator.model_ = _load_keras_model(entries[f"{prefix}model.keras"])
+    estimator.model_ = _load_keras_model(entries[where], where)
     _check_model_shape(estimator)
     estimator.target_encoder_ = _rebuild_target_encoder(estimator)
     return estimator
@@ -153,9 +148,34 @@ def _check_attributes(encoded):
     }
     bad = [name for name, ok in checks.items() if name in attrs and not ok]
     if bad or len(attrs["classes_"]) != attrs["n_classes_"]:
-        raise UntrustedModelError(f"Fitted attributes of the wrong type or size: "
-                                  f"{bad or ['classes_', 'n_classes_']}.")
+        raise UntrustedModelError(f"estimator.json: fitted attributes of the wrong "
+                                  f"type or size: {bad or ['classes_', 'n_classes_']}.")
+    _check_classes(attrs["classes_"])
     return attrs
+
+
+def _check_classes(classes):
+    # scikit-learn's encoders need sorted, distinct, comparable labels (what
+    # np.unique returns at fit); anything else fails later, deep inside them.
+    if len(classes) > MAX_CLASSES:
+        raise UntrustedModelError(f"estimator.json: {len(classes)} classes_, over "
+                                  f"the limit of {MAX_CLASSES}.")
+    try:
+        floats = classes.dtype.kind == "f" or (
+            classes.dtype == object and any(type(c) is float for c in classes))
+        if floats and any(math.isnan(c) for c in classes.tolist()
+                          if type(c) is float):
+            raise TypeError("NaN")
+        unique = np.unique(classes)
+    except TypeError as exc:  # mixed str and int, or NaN
+        raise UntrustedModelError(
+            f"estimator.json: classes_ {classes.tolist()[:10]} cannot be sorted "
+            f"({exc}); fitted labels are sorted and distinct.") from exc
+    if len(unique) != len(classes) or not all(
+            a == b for a, b in zip(unique.tolist(), classes.tolist())):
+        raise UntrustedModelError(
+            f"estimator.json: classes_ {classes.tolist()[:10]} are not sorted and "
+            "distinct, as fitted labels always are.")
 
 
 def _is_count(value, low):
@@ -197,19 +217,9 @@ def _rebuild_target_encoder(estimator):
     return ClassifierLabelEncoder(categories=[classes]).fit(classes)
 
 
-def _load_keras_model(data):
-    from ._compat import import_keras
+def _load_keras_model(data, where):
+    from ._keras import import_keras
 
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-            config = archive.read("config.json") if "config.json" in names else b""
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        raise UntrustedModelError(f"Unreadable Keras model: {exc}") from exc
-    if names != _KERAS_FILES:
-        raise UntrustedModelError(f"The .keras archive holds {sorted(names)}; "
-                                  f"expected {sorted(_KERAS_FILES)}.")
-    _check_keras_config(_parse_json(config, "model.keras/config.json"))
     keras = import_keras()
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "model.keras").write_bytes(data)
@@ -218,28 +228,7 @@ def _load_keras_model(data):
                                            safe_mode=True)
         except Exception as exc:  # Keras raises ValueError, TypeError, KeyError...
             raise UntrustedModelError(
-                f"Keras refused the model (safe_mode=True): {exc}") from exc
-
-
-def _check_keras_config(node):
-    """Refuse a Keras config naming a class or module skmnist does not build."""
-    if isinstance(node, list):
-        for item in node:
-            _check_keras_config(item)
-    elif isinstance(node, dict):
-        # Pickling a Keras model registers Functional as ">Functional" (empty
-        # package) for the rest of the process; both names mean the same class.
-        if "class_name" in node:
-            name, module = node["class_name"], node.get("module")
-            registered = node.get("registered_name")
-            if (name not in _KERAS_CLASSES or module not in _KERAS_MODULES
-                    or registered not in (None, name, f">{name}")):
-                raise UntrustedModelError(
-                    f"The Keras config names {module}.{name} (registered as "
-                    f"{registered!r}), which skmnist models never contain; only "
-                    f"{sorted(_KERAS_CLASSES)} are loaded.")
-        for value in node.values():
-            _check_keras_config(value)
+                f"{where}: Keras refused the model (safe_mode=True): {exc}") from exc
 
 
 # -- JSON encoding of parameters and attributes -----------------------------------
@@ -275,7 +264,8 @@ def _decode(value):
         return {_hashable(_decode(k)): _decode(v) for k, v in value["__dict__"]}
     if set(value) == {"__ndarray__", "dtype"}:
         return _decode_array(value["__ndarray__"], value["dtype"])
-    raise UntrustedModelError(f"Unexpected JSON object with keys {sorted(value)}.")
+    raise UntrustedModelError(
+        f"estimator.json: unexpected JSON object with keys {sorted(value)}.")
 
 
 def _hashable(key):
@@ -286,7 +276,12 @@ def _hashable(key):
 
 def _decode_array(items, dtype):
     try:
+        if not isinstance(dtype, str) or len(dtype) > 16:
+            raise ValueError(f"dtype {str(dtype)[:40]!r}")
         dtype = np.dtype(dtype)
+        if dtype.itemsize > MAX_LABEL_BYTES:
+            raise ValueError(f"dtype {dtype.str} of {dtype.itemsize} bytes per "
+                             f"item, over the limit of {MAX_LABEL_BYTES}")
         if dtype.kind not in "biufUO" or not isinstance(items, list):
             raise ValueError(f"dtype {dtype} or data of type {type(items).__name__}")
         if dtype.kind == "O" and not all(
@@ -294,4 +289,5 @@ def _decode_array(items, dtype):
             raise ValueError("an object array holding non-scalar values")
         return np.array(items, dtype=dtype)
     except (TypeError, ValueError, OverflowError) as exc:
-        raise UntrustedModelError(f"Invalid saved array: {exc}") from exc
+        raise UntrustedModelError(f"estimator.json: invalid saved array: {exc}"
+                                  ) from exc

@@ -10,8 +10,13 @@ import gzip
 import hashlib
 import http.client
 import importlib.resources
+import inspect
 import os
+import re
+import socket
+import stat
 import tempfile
+import time
 from dataclasses import dataclass
 from urllib.error import HTTPError, URLError
 from urllib.request import urlopen
@@ -42,7 +47,14 @@ REMOTE_FILES = {
 # sklearn.datasets.fetch_openml's result, saved in the Keras format on first use.
 OPENML_CACHE_NAME = "mnist_openml.npz"
 OPENML_SPLIT = (60_000, 10_000)  # mnist_784's rows: train first, then test
+OPENML_URL = "https://www.openml.org/d/554"
+# fetch_openml's retries on network errors; tests set delay to 0.
+OPENML_RETRIES = {"n_retries": 3, "delay": 1.0}
 DOWNLOAD_TIMEOUT = 60.0  # seconds without data before a download is abandoned
+# A .part file whose writer cannot be identified (another machine sharing the
+# folder, an older skmnist) is stale once untouched this long; a live download
+# writes at least every DOWNLOAD_TIMEOUT seconds.
+STALE_PART_SECONDS = 24 * 3600
 _CHUNK_SIZE = 1 << 16
 
 # The embedded sample's fixed split: 100 test images per digit, chosen by a
@@ -149,8 +161,11 @@ def fetch_remote(remote, data_home, *, force=False):
     if not force and os.path.isfile(final) and sha256_of(final) == remote.sha256:
         return final
     os.makedirs(data_home, exist_ok=True)
+    remove_stale_parts(data_home, remote.filename)
+    # The writer's host and pid in the name tell a later run whether it died.
     fd, partial = tempfile.mkstemp(
-        prefix=f".{remote.filename}.", suffix=".part", dir=data_home
+        prefix=f".{remote.filename}.{_host()}-{os.getpid()}.", suffix=".part",
+        dir=data_home,
     )
     try:
         with os.fdopen(fd, "wb") as out:
@@ -172,6 +187,55 @@ def fetch_remote(remote, data_home, *, force=False):
             os.remove(partial)
         raise
     return final
+
+
+def remove_stale_parts(data_home, filename):
+    """Remove the ``.part`` files of ``filename`` left by dead downloads.
+
+    A name carrying this host and a pid is removed when that process is gone;
+    any other ``.part`` file of ``filename`` when untouched for
+    :data:`STALE_PART_SECONDS`. A live process's file is never removed.
+    """
+    pattern = re.compile(
+        rf"\.{re.escape(filename)}\.(?:(?P<host>[\w-]+)-(?P<pid>\d+)\.)?[^.]+\.part"
+    )
+    try:
+        entries = list(os.scandir(data_home))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        match = pattern.fullmatch(entry.name)
+        if match is None:
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except FileNotFoundError:
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            continue  # never a link or folder someone else put there
+        if match["pid"] and match["host"] == _host():
+            stale = not _alive(int(match["pid"]))
+        else:
+            stale = time.time() - info.st_mtime > STALE_PART_SECONDS
+        if stale:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(entry.path)
+
+
+def _host():
+    return re.sub(r"[^\w-]", "_", socket.gethostname()) or "host"
+
+
+def _alive(pid):
+    if pid == os.getpid():
+        return True  # another thread of this process may be downloading
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: alive, owned by someone else
+        return True
+    return True
 
 
 def _stream(remote, out, final):
@@ -237,17 +301,31 @@ def fetch_openml_mnist(data_home, *, download_if_missing=True, force=False):
         parser = "pandas"  # several times faster than liac-arff on 70k rows
     except ImportError:
         parser = "liac-arff"
-    url = "https://www.openml.org/d/554"
-    try:
-        X, y = fetch_openml(
-            "mnist_784", version=1, as_frame=False, parser=parser, return_X_y=True,
-            download_if_missing=download_if_missing,
-        )
-    except OSError as exc:
+    kwargs = dict(version=1, as_frame=False, parser=parser, return_X_y=True,
+                  download_if_missing=download_if_missing, **OPENML_RETRIES)
+    # scikit-learn adds and drops keywords across versions (download_if_missing
+    # is gone in 1.9): pass only those this fetch_openml takes.
+    parameters = inspect.signature(fetch_openml).parameters.values()
+    accepted = {p.name for p in parameters}
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        accepted |= set(kwargs)
+    if not download_if_missing and "download_if_missing" not in accepted:
         raise OSError(
-            f"Could not fetch mnist_784 from OpenML ({url}): {exc}. It is cached "
-            "by scikit-learn in sklearn.datasets.get_data_home(); offline, "
-            "load_mnist(source='embedded') gives a 5,000-image sample."
+            f"MNIST from OpenML is not cached at {final} and download_if_missing "
+            "is False. Download it with skmnist.datasets.download_mnist("
+            "source='openml') or `skmnist download --source openml`."
+        )
+    kwargs = {key: value for key, value in kwargs.items() if key in accepted}
+    try:
+        X, y = fetch_openml("mnist_784", **kwargs)
+    except OSError as exc:  # URLError, HTTPError, TimeoutError
+        cause = getattr(exc, "reason", None) or exc
+        cause = " ".join(str(cause).split())  # one line, whatever the library said
+        raise OSError(
+            f"Could not download MNIST from OpenML ({OPENML_URL}) ({cause}). It "
+            "is cached by scikit-learn in sklearn.datasets.get_data_home() once "
+            "downloaded; offline, load_mnist(source='embedded') gives a "
+            "5,000-image sample."
         ) from exc
     labels = np.asarray(y)
     if not np.issubdtype(labels.dtype, np.integer):
@@ -257,6 +335,7 @@ def fetch_openml_mnist(data_home, *, download_if_missing=True, force=False):
             raise ValueError(f"OpenML mnist_784: labels not digits ({exc})") from exc
     data, target = check_mnist_arrays(X, labels, origin="OpenML mnist_784")
     n_train, n_test = OPENML_SPLIT
+    remove_stale_parts(data_home, OPENML_CACHE_NAME)
     if len(data) != n_train + n_test:
         raise ValueError(
             f"OpenML mnist_784: expected {n_train + n_test} images ({n_train} train "

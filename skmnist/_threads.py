@@ -27,7 +27,8 @@ import warnings
 
 ENV_VAR = "SKMNIST_TF_THREADS"
 
-# Set by skmnist.parallel.set_tensorflow_threads; wins over every other source.
+# Set through request_thread_count (skmnist.parallel.set_tensorflow_threads);
+# wins over every other source.
 _requested = None
 # (n_threads, source) chosen when skmnist imported TensorFlow in this process.
 applied = None
@@ -114,6 +115,20 @@ def apply_thread_count(tf, n_threads):
             f"model is built, or set {ENV_VAR} in the environment before "
             "starting Python."
         ) from exc
+
+
+def request_thread_count(tf, n_threads):
+    """Apply ``n_threads`` now and let it win over every other source.
+
+    What :func:`skmnist.parallel.set_tensorflow_threads` does once it has
+    validated ``n_threads``. The request is remembered only once applied, so a
+    call that raises ``RuntimeError`` (TensorFlow already started with other
+    sizes) changes nothing.
+    """
+    global _requested, applied
+    apply_thread_count(tf, n_threads)
+    _requested = n_threads
+    applied = (n_threads, "set_tensorflow_threads")
 
 
 def configure_tensorflow_threads(tf):

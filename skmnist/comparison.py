@@ -6,7 +6,6 @@ split, so the hold-out and the cross-validated comparison share one code path.
 """
 
 import inspect
-import math
 import warnings
 
 import numpy as np
@@ -16,27 +15,19 @@ from sklearn.model_selection import PredefinedSplit, cross_validate
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 
+from ._comparison_result import ComparisonResult
+from ._describe import count_parameters, describe_estimator, iterations_run
+
 __all__ = ["ComparisonResult", "compare", "default_estimators"]
 
 METRICS = ("accuracy", "log_loss", "f1_macro", "fit_seconds", "predict_seconds")
-# Row key -> (column title, format) for tables.
-COLUMNS = {
-    "model": ("model", "{}"),
-    "accuracy": ("accuracy", "{:.4f}"),
-    "log_loss": ("log loss", "{:.4f}"),
-    "f1_macro": ("macro F1", "{:.4f}"),
-    "fit_seconds": ("fit (s)", "{:.2f}"),
-    "predict_seconds": ("predict (s)", "{:.3f}"),
-    "n_parameters": ("parameters", "{:,}"),
-}
 _SCORERS = {"accuracy": "accuracy", "log_loss": "neg_log_loss",
             "f1_macro": "f1_macro"}
 MODEL_NAMES = ("baseline", "logistic", "mlp", "sklearn-mlp")
-# Epochs of the three networks by default. Measured on the embedded MNIST
-# (4,000 train / 1,000 test, 2 shared cores): at 30 epochs KerasMLP scores
-# 0.936 and MLPClassifier 0.931 (0.939 / 0.932 at 40; MLPClassifier stops by
-# itself after ~96 epochs at 0.936, KerasMLP after ~170 at 0.936), and the
-# whole `skmnist compare` stays well under two minutes.
+# Epochs of the three networks by default: the same budget for each, enough
+# for them to pass the baseline on the embedded MNIST while `skmnist compare`
+# stays short; none has converged by then (benchmarks/RESULTS.md and the
+# README hold measured accuracies).
 DEFAULT_EPOCHS = 30
 
 
@@ -65,6 +56,7 @@ def default_estimators(names=MODEL_NAMES, *, max_iter=DEFAULT_EPOCHS,
     Returns
     -------
     estimators : dict of str to estimator
+        Unfitted models by name, in the order of ``names``.
 
     Examples
     --------
@@ -100,141 +92,9 @@ def default_estimators(names=MODEL_NAMES, *, max_iter=DEFAULT_EPOCHS,
     return estimators
 
 
-def count_parameters(estimator):
-    """Number of fitted weights: Keras ``count_params()`` or sklearn's arrays.
-
-    Sums ``coef_``, ``intercept_``, ``coefs_`` and ``intercepts_`` over the
-    steps of a pipeline; 0 for an estimator with none of these.
-    """
-    if isinstance(estimator, Pipeline):
-        return sum(count_parameters(step) for _, step in estimator.steps)
-    model = getattr(estimator, "model_", None)
-    if hasattr(model, "count_params"):
-        return int(model.count_params())
-    total = 0
-    for attr in ("coef_", "intercept_", "coefs_", "intercepts_"):
-        value = getattr(estimator, attr, None)
-        if value is None:
-            continue
-        arrays = value if isinstance(value, list) else [value]
-        total += sum(int(np.size(a)) for a in arrays)
-    return total
-
-
-class ComparisonResult:
-    """What :func:`compare` measured: one row per model.
-
-    Parameters
-    ----------
-    rows : list of dict
-        One dict per model with keys ``"model"``, ``"accuracy"``,
-        ``"log_loss"``, ``"f1_macro"``, ``"fit_seconds"``,
-        ``"predict_seconds"`` and ``"n_parameters"``; with cross-validation
-        also ``"<metric>_std"`` for the five measured metrics. ``log_loss`` is
-        None for a model without ``predict_proba``.
-    estimators : dict of str to estimator, default=None
-        Fitted models by name: fitted on ``X`` for a hold-out comparison, the
-        list of per-fold models with cross-validation.
-    cv : int or None, default=None
-        Number of folds, or None for a hold-out test set.
-    n_train, n_test : int, default=None
-        Samples fitted on and scored on (per fold with cross-validation).
-
-    Attributes
-    ----------
-    rows, estimators_, cv, n_train, n_test
-        As given.
-
-    Examples
-    --------
-    >>> from skmnist.comparison import ComparisonResult
-    >>> result = ComparisonResult([
-    ...     {"model": "a", "accuracy": 0.9, "log_loss": 0.3, "f1_macro": 0.9,
-    ...      "fit_seconds": 1.0, "predict_seconds": 0.1, "n_parameters": 10},
-    ...     {"model": "b", "accuracy": 0.95, "log_loss": 0.2, "f1_macro": 0.95,
-    ...      "fit_seconds": 2.0, "predict_seconds": 0.1, "n_parameters": 20}])
-    >>> result.best_["model"]
-    'b'
-    >>> print(result.to_markdown().splitlines()[0])
-    | model | accuracy | log loss | macro F1 | fit (s) | predict (s) | parameters |
-    """
-
-    def __init__(self, rows, estimators=None, *, cv=None, n_train=None,
-                 n_test=None):
-        self.rows = list(rows)
-        self.estimators_ = dict(estimators or {})
-        self.cv = cv
-        self.n_train = n_train
-        self.n_test = n_test
-
-    @property
-    def best_(self):
-        """The row (a dict) of the most accurate model.
-
-        Ties go to the lower log loss.
-        """
-        def key(row):
-            loss = row["log_loss"]
-            return (row["accuracy"], -(math.inf if loss is None else loss))
-
-        return max(self.rows, key=key)
-
-    def to_dict(self):
-        """JSON-serialisable summary: ``rows``, ``cv``, ``n_train``, ``n_test``.
-
-        NaN becomes None and NumPy scalars become Python numbers.
-        """
-        return {"rows": [{key: _plain(value) for key, value in row.items()}
-                         for row in self.rows],
-                "cv": self.cv, "n_train": self.n_train, "n_test": self.n_test}
-
-    def formatted_rows(self):
-        """Rows as lists of strings in table order; ``mean ± std`` with cv."""
-        table = []
-        for row in self.rows:
-            cells = []
-            for key, (_, fmt) in COLUMNS.items():
-                value = row.get(key)
-                if value is None or (isinstance(value, float) and math.isnan(value)):
-                    cells.append("n/a")
-                    continue
-                cell = fmt.format(value)
-                std = row.get(f"{key}_std")
-                if std is not None and not math.isnan(std):
-                    cell += " ± " + fmt.format(std)
-                cells.append(cell)
-            table.append(cells)
-        return table
-
-    def to_markdown(self):
-        """The comparison as a GitHub-flavoured Markdown table."""
-        header = [title for title, _ in COLUMNS.values()]
-        lines = ["| " + " | ".join(header) + " |",
-                 "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
-        lines += ["| " + " | ".join(cells) + " |" for cells in self.formatted_rows()]
-        return "\n".join(lines)
-
-    def plot(self, ax=None, **kwargs):
-        """Bar chart of the rows: a :class:`~skmnist.plotting.ComparisonDisplay`."""
-        from .plotting import ComparisonDisplay
-
-        return ComparisonDisplay.from_result(self, ax=ax, **kwargs)
-
-    def __repr__(self):
-        names = [row["model"] for row in self.rows]
-        return f"ComparisonResult(models={names}, cv={self.cv})"
-
-
-def _plain(value):
-    if isinstance(value, (np.integer, np.floating)):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
 def compare(estimators=None, X=None, y=None, X_test=None, y_test=None, *, cv=None,
-            n_jobs=None, verbose=0):
+            n_jobs=None, verbose=0, on_model_start=None, on_epoch=None,
+            on_model_end=None):
     """Fit classifiers on the same data and measure each one.
 
     Parameters
@@ -243,20 +103,44 @@ def compare(estimators=None, X=None, y=None, X_test=None, y_test=None, *, cv=Non
         The classifiers, cloned before fitting. None uses
         :func:`default_estimators`: the baseline, ``KerasLogistic``,
         ``KerasMLP`` and scikit-learn's ``MLPClassifier``, 30 epochs each.
-    X, y : array-like, default=None
-        Training data; None loads the MNIST train subset with
-        :func:`~skmnist.load_mnist` (``source="auto"``).
-    X_test, y_test : array-like, default=None
-        Test data scored after fitting on ``X``. None loads the MNIST test
-        subset when ``X`` was None too; otherwise 20 % of ``X`` is held out
-        (stratified, seed 0). Not allowed together with ``cv``.
+    X : array-like of shape (n_samples, n_features), default=None
+        Training images; None loads the MNIST train subset with
+        :func:`~skmnist.load_mnist` (``source="auto"``), and its test subset
+        when ``X_test`` is None too.
+    y : array-like of shape (n_samples,), default=None
+        Training labels; required when ``X`` is given.
+    X_test : array-like of shape (n_test, n_features), default=None
+        Test images, scored by the models fitted on ``X``. None without
+        ``cv`` holds out 20 % of ``X`` (stratified, seed 0); None with ``cv``
+        scores no test set (unless MNIST was loaded).
+    y_test : array-like of shape (n_test,), default=None
+        Test labels; required when ``X_test`` is given.
     cv : int or cross-validation splitter, default=None
-        Cross-validate on ``X, y`` instead, reporting the mean over folds and
-        ``<metric>_std`` the standard deviation.
+        Cross-validate on ``X, y`` instead of scoring the test set: the rows
+        hold the mean over folds and ``<metric>_std`` the standard deviation.
+        Each model is then refit on all of ``X, y``: that model is kept in
+        ``estimators_`` and, with a test set, scored as ``test_accuracy``,
+        ``test_log_loss`` and ``test_f1_macro``.
     n_jobs : int, default=None
-        Folds fitted in parallel (see :func:`~sklearn.model_selection.cross_validate`).
+        Folds fitted in parallel with ``cv`` (see
+        :func:`~sklearn.model_selection.cross_validate`). ``on_epoch`` is not
+        called from other processes, nor are their warnings recorded.
     verbose : int, default=0
         Passed to ``cross_validate``.
+    on_model_start : callable, default=None
+        Called as ``on_model_start(name, index, n_models)`` before each model
+        is fitted (``index`` counts from 0).
+    on_epoch : callable, default=None
+        Called as ``on_epoch(name, epoch, n_epochs, logs)`` at the end of each
+        epoch of a Keras model (one with a ``callbacks`` parameter, alone or
+        last in a pipeline), ``epoch`` counting from 1 and ``logs`` the dict of
+        Keras metrics; every fit counts again from 1 (each fold, then the
+        refit). It reaches the model through a Keras callback added to the
+        clone being fitted; the models in ``estimators_`` keep their own
+        ``callbacks``.
+    on_model_end : callable, default=None
+        Called as ``on_model_end(name, row)`` after each model, with its row
+        of the result (``row["warnings"]`` lists its convergence warnings).
 
     Returns
     -------
@@ -264,7 +148,15 @@ def compare(estimators=None, X=None, y=None, X_test=None, y_test=None, *, cv=Non
         One row per estimator: ``accuracy``, ``log_loss``, ``f1_macro`` (from
         the scorers of :mod:`sklearn.metrics`), ``fit_seconds``,
         ``predict_seconds`` (scoring the test set, including
-        ``predict_proba`` for the log loss) and ``n_parameters``.
+        ``predict_proba`` for the log loss), ``n_parameters``, and what was
+        fitted (``estimator``, ``n_train``, ``n_test``, ``n_iter``,
+        ``max_iter``, ``iter_unit``, ``warnings``); see
+        :class:`ComparisonResult`. The best row is ``result.best_``.
+
+    Notes
+    -----
+    Convergence warnings raised while fitting are recorded in each row's
+    ``"warnings"`` instead of being shown; other warnings pass through.
 
     Examples
     --------
@@ -277,81 +169,138 @@ def compare(estimators=None, X=None, y=None, X_test=None, y_test=None, *, cv=Non
     ...                   "tree": DecisionTreeClassifier(random_state=0)}, X, y)
     >>> [row["model"] for row in result.rows], result.best_["model"]
     (['logreg', 'tree'], 'logreg')
+    >>> result.rows[0]["estimator"], result.rows[0]["n_train"]
+    ('LogisticRegression(max_iter=2000)', 1437)
     >>> cv_result = compare({"tree": DecisionTreeClassifier(random_state=0)},
-    ...                     X, y, cv=3)
-    >>> 0 < cv_result.rows[0]["accuracy_std"] < 0.1
-    True
+    ...                     X[:1000], y[:1000], X[1000:], y[1000:], cv=3)
+    >>> row = cv_result.rows[0]
+    >>> 0 < row["accuracy_std"] < 0.1, 0.5 < row["test_accuracy"] <= 1
+    (True, True)
     """
-    return _run(estimators, X, y, X_test, y_test, cv=cv, n_jobs=n_jobs,
-                verbose=verbose)
-
-
-def _run(estimators, X, y, X_test, y_test, *, cv=None, n_jobs=None, verbose=0,
-         on_start=None, on_end=None):
-    """:func:`compare` with progress hooks.
-
-    ``on_start(name, index, n_models)`` runs before each model is fitted and
-    ``on_end(name, row, notes)`` after, ``notes`` listing convergence warnings.
-    """
-    from sklearn.model_selection import train_test_split
-
     estimators = _as_named(estimators)
-    if cv is not None and (X_test is not None or y_test is not None):
-        raise ValueError("X_test and y_test must be None when cv is given: "
-                         f"cross-validation scores on folds of X; got cv={cv!r}.")
     if X is None:
         from .datasets import load_mnist
 
         X, y = load_mnist(subset="train", return_X_y=True)
-        if cv is None and X_test is None:
+        if X_test is None:
             X_test, y_test = load_mnist(subset="test", return_X_y=True)
     elif y is None:
         raise ValueError("y must be given with X; got y=None.")
+    if X_test is not None and y_test is None:
+        raise ValueError("y_test must be given with X_test; got y_test=None.")
     if cv is None and X_test is None:
+        from sklearn.model_selection import train_test_split
+
         X, X_test, y, y_test = train_test_split(X, y, test_size=0.2, stratify=y,
                                                 random_state=0)
     if cv is None:
-        if y_test is None:
-            raise ValueError("y_test must be given with X_test; got y_test=None.")
         X_all, y_all = np.concatenate([X, X_test]), np.concatenate([y, y_test])
         splitter = PredefinedSplit(np.r_[np.full(len(X), -1), np.zeros(len(X_test))])
-        n_train, n_test = len(X), len(X_test)
     else:
         X_all, y_all, splitter = X, y, cv
-        n_train = n_test = None
+    n_train, n_test = len(X), (None if X_test is None else len(X_test))
+    # Callbacks cannot report back from worker processes.
+    in_process = cv is None or n_jobs in (None, 1)
 
     rows, fitted = [], {}
     for index, (name, estimator) in enumerate(estimators.items()):
-        if on_start is not None:
-            on_start(name, index, len(estimators))
+        if on_model_start is not None:
+            on_model_start(name, index, len(estimators))
+        model, hook_key = _with_epoch_hook(clone(estimator), name,
+                                           on_epoch if in_process else None)
         scoring = {key: scorer for key, scorer in _SCORERS.items()
                    if key != "log_loss" or hasattr(estimator, "predict_proba")}
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
-            scores = cross_validate(clone(estimator), X_all, y_all, cv=splitter,
+            scores = cross_validate(model, X_all, y_all, cv=splitter,
                                     scoring=scoring, n_jobs=n_jobs, verbose=verbose,
                                     return_estimator=True, error_score="raise",
-                                    params=_monitoring(estimator, X_test, y_test))
-        notes = sorted({str(w.message).splitlines()[0] for w in caught
-                        if issubclass(w.category, ConvergenceWarning)})
+                                    params=_monitoring(estimator, X_test, y_test,
+                                                       cv=cv))
+            final = scores["estimator"][0]
+            if cv is not None:
+                final = clone(model).fit(X, y)
+        notes = _convergence_notes(caught)
+        if hook_key is not None:  # the fitted model keeps the user's callbacks
+            final.set_params(**{hook_key: estimator.get_params()[hook_key]})
         row = _row(name, scores, with_std=cv is not None)
+        if cv is not None and X_test is not None:
+            row.update(_test_scores(final, scoring, X_test, y_test))
+        n_iter, max_iter, unit = iterations_run(final)
+        row.update(n_parameters=count_parameters(final),
+                   estimator=describe_estimator(estimator), n_train=n_train,
+                   n_test=n_test, n_iter=n_iter, max_iter=max_iter, iter_unit=unit,
+                   warnings=notes)
         rows.append(row)
-        models = list(scores["estimator"])
-        fitted[name] = models[0] if cv is None else models
-        if on_end is not None:
-            on_end(name, row, notes)
+        fitted[name] = final
+        if on_model_end is not None:
+            on_model_end(name, row)
     folds = None if cv is None else len(scores["fit_time"])
     return ComparisonResult(rows, fitted, cv=folds, n_train=n_train, n_test=n_test)
 
 
-def _monitoring(estimator, X_test, y_test):
+def _with_epoch_hook(estimator, name, on_epoch):
+    """Add a callback calling ``on_epoch`` to a Keras model's ``callbacks``.
+
+    Returns the estimator and the parameter set (``None`` when none was).
+    """
+    if on_epoch is None:
+        return estimator, None
+    params = estimator.get_params()
+    key = "callbacks"
+    if isinstance(estimator, Pipeline):
+        key = f"{estimator.steps[-1][0]}__callbacks"
+    if key not in params:
+        return estimator, None
+    from ._keras import import_keras
+
+    keras = import_keras()
+
+    class EpochHook(keras.callbacks.Callback):
+        # clone() deep-copies parameters: every clone must call the same hook.
+        def __deepcopy__(self, memo):
+            return self
+
+        def on_epoch_end(self, epoch, logs=None):
+            on_epoch(name, epoch + 1, self.params.get("epochs") or epoch + 1,
+                     dict(logs or {}))
+
+    estimator.set_params(**{key: [*(params[key] or []), EpochHook()]})
+    return estimator, key
+
+
+def _convergence_notes(caught):
+    """First lines of the convergence warnings; other warnings shown again."""
+    notes = []
+    for record in caught:
+        if issubclass(record.category, ConvergenceWarning):
+            note = str(record.message).splitlines()[0].strip()
+            if note not in notes:
+                notes.append(note)
+        else:
+            warnings.warn_explicit(record.message, record.category,
+                                   record.filename, record.lineno)
+    return notes
+
+
+def _test_scores(model, scoring, X_test, y_test):
+    from sklearn.metrics import get_scorer
+
+    scores = {f"test_{key}": None for key in _SCORERS}
+    for key, scorer in scoring.items():
+        value = float(get_scorer(scorer)(model, X_test, y_test))
+        scores[f"test_{key}"] = -value if key == "log_loss" else value
+    return scores
+
+
+def _monitoring(estimator, X_test, y_test, *, cv=None):
     """Fit parameters that record test loss per epoch, for the loss curves.
 
     Only for a Keras estimator on a hold-out split, and only when it does not
     stop early: the curves then show over-fitting (the tutorial's lesson), while
     nothing about the model is chosen from the test images.
     """
-    if X_test is None or getattr(estimator, "early_stopping", True):
+    if cv is not None or X_test is None or getattr(estimator, "early_stopping", True):
         return None
     if "validation_data" not in inspect.signature(estimator.fit).parameters:
         return None
@@ -387,7 +336,6 @@ def _row(name, scores, *, with_std):
     row = {"model": name}
     for key in METRICS:
         row[key] = None if values[key] is None else float(np.mean(values[key]))
-    row["n_parameters"] = count_parameters(scores["estimator"][0])
     if with_std:
         for key in METRICS:
             row[f"{key}_std"] = (None if values[key] is None

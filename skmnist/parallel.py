@@ -31,7 +31,7 @@ import re
 from numbers import Integral
 
 from . import _threads
-from ._compat import _muted_native_stderr
+from ._keras import _muted_native_stderr
 from .exceptions import MissingExtraError
 
 __all__ = ["MissingExtraError", "search_backend", "set_tensorflow_threads"]
@@ -92,10 +92,7 @@ def set_tensorflow_threads(n_threads):
     n_threads = None if n_threads is None else int(n_threads)
     with _muted_native_stderr():
         import tensorflow as tf
-    _threads.apply_thread_count(tf, n_threads)
-    # Remembered only once applied, so a failed call changes nothing.
-    _threads._requested = n_threads
-    _threads.applied = (n_threads, "set_tensorflow_threads")
+    _threads.request_thread_count(tf, n_threads)
 
 
 @contextlib.contextmanager

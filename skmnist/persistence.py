@@ -19,8 +19,8 @@ and types, every class named in the Keras config must be one skmnist builds,
 Keras loads with ``safe_mode=True``, and skops loads with an explicit list of
 trusted types. Anything else raises :class:`UntrustedModelError`.
 
-When to use which
------------------
+When to use which:
+
 * ``pickle`` / ``joblib`` work too (Keras models pickle through their native
   format) and are the fastest for a cache or a checkpoint **you wrote
   yourself**, read back by the same library versions. Loading a pickle runs
@@ -37,12 +37,14 @@ import copy
 import hashlib
 import io
 import json
+import os
 import warnings
 import zipfile
 from pathlib import Path
 
 from sklearn.pipeline import Pipeline
 
+from . import _safe_zip
 from ._io import library_versions, write_bytes_atomic
 from ._keras_state import (
     UntrustedModelError,
@@ -58,10 +60,15 @@ __all__ = ["ModelVersionWarning", "UntrustedModelError", "load", "save"]
 _FORMAT = "skmnist-model"
 _FORMAT_VERSION = 1
 _TRAILER = b"skmnist-sha256:"  # zip comment: this prefix, then 64 hex digits
-_MAX_ENTRY_BYTES = 1 << 30  # a declared size above this is a zip bomb, not a model
 _VERSIONED = ("skmnist", "keras", "tensorflow", "scikit-learn", "skops", "numpy")
-# skops trusts scikit-learn, NumPy and SciPy types itself; these are ours.
-SKOPS_TRUSTED = ["skmnist.preprocessing.PixelScaler"]
+# skops trusts scikit-learn, NumPy and SciPy types itself, but not the private
+# classes of a fitted MLPClassifier's optimizer state: plain holders of NumPy
+# arrays and floats, rebuilt without running code, needed for partial_fit.
+SKOPS_TRUSTED = [
+    "skmnist.preprocessing.PixelScaler",
+    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+    "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
+]
 
 
 
@@ -156,12 +163,19 @@ def load(path):
     ...     skmnist.load(path).predict(X[:3] * 15)
     array([0, 1, 2])
     """
-    manifest, entries = _read_archive(Path(path).read_bytes())
+    path = Path(path)
+    size = os.stat(path).st_size
+    if size > _safe_zip.MAX_FILE_BYTES:
+        raise UntrustedModelError(
+            f"{path.name} is {size} bytes, over the limit of "
+            f"{_safe_zip.MAX_FILE_BYTES} bytes for a model file.")
+    budget = _safe_zip.Budget()
+    manifest, entries = _read_archive(path.read_bytes(), budget=budget)
     _warn_versions(manifest)
     kind = manifest["kind"]
     if kind == "keras":
-        return _unpack_keras(entries, "")
-    estimator = _skops_loads(entries["sklearn.skops"])
+        return _unpack_keras(entries, "", budget)
+    estimator = _skops_loads(entries.pop("sklearn.skops"), budget)
     if kind == "pipeline":
         if type(estimator) is not Pipeline:
             raise UntrustedModelError(
@@ -176,7 +190,8 @@ def load(path):
                 raise UntrustedModelError(
                     f"Pipeline step {index} should be a placeholder for a Keras "
                     f"classifier; the skops part has {step!r}.")
-            steps[index] = (step[0], _unpack_keras(entries, f"steps/{index}/"))
+            steps[index] = (step[0],
+                            _unpack_keras(entries, f"steps/{index}/", budget))
     return estimator
 
 
@@ -194,31 +209,25 @@ def _archive_bytes(manifest, entries):
     return data + hashlib.sha256(data).hexdigest().encode()
 
 
-def _read_archive(data):
-    """Check an archive's seal and layout; return its manifest and entries."""
+def _read_archive(data, budget=None):
+    """Check an archive's seal and layout; return its manifest and entries.
+
+    Every entry is inflated within the limits of :mod:`skmnist._safe_zip`,
+    charged to ``budget`` (shared with the archives nested inside).
+    """
     seal = data[-64:]
     if data[-64 - len(_TRAILER):-64] != _TRAILER:
         raise UntrustedModelError(
             "Not a file written by skmnist.save: it does not end with its "
             "checksum (a truncated file, or another format).")
-    if hashlib.sha256(data[:-64]).hexdigest().encode() != seal:
+    if hashlib.sha256(memoryview(data)[:-64]).hexdigest().encode() != seal:
         raise UntrustedModelError(
             "Checksum mismatch: the model file was damaged or modified after "
             "skmnist.save wrote it.")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            infos = archive.infolist()
-            if sum(info.file_size for info in infos) > _MAX_ENTRY_BYTES:
-                raise UntrustedModelError("The archive declares over 1 GiB of data.")
-            entries = {info.filename: archive.read(info) for info in infos}
-            duplicated = len(entries) != len(infos)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError,
-            ValueError, NotImplementedError) as exc:
-        if isinstance(exc, UntrustedModelError):
-            raise
-        raise UntrustedModelError(f"Unreadable model archive: {exc}") from exc
-    if duplicated or "manifest.json" not in entries:
-        raise UntrustedModelError("The archive has duplicate entries or no manifest.")
+    entries = _safe_zip.read_zip(data, "model file", UntrustedModelError,
+                                 budget=budget)
+    if "manifest.json" not in entries:
+        raise UntrustedModelError("The archive has no manifest.json.")
     manifest = _parse_json(entries.pop("manifest.json"), "manifest.json")
     expected = _expected_entries(manifest)
     if set(entries) != expected:
@@ -304,9 +313,26 @@ def _skops_dumps(estimator):
     return data
 
 
-def _skops_loads(data):
+def _check_skops_entries(data, where, budget):
+    """Check a skops zip (and the sparse-matrix .npz inside it) within limits."""
+    for name, content in _safe_zip.read_zip(data, where, UntrustedModelError,
+                                            budget=budget).items():
+        if name.endswith(".json"):
+            _parse_json(content, f"{where}/{name}")
+        elif name.endswith(".npy"):
+            _safe_zip.npy_header(io.BytesIO(content), len(content),
+                                 f"{where}/{name}", UntrustedModelError,
+                                 max_bytes=_safe_zip.MAX_ENTRY_BYTES)
+        elif name.endswith(".npz"):  # scipy.sparse.save_npz, itself a zip
+            _check_skops_entries(content, f"{where}/{name}", budget)
+
+
+def _skops_loads(data, budget=None):
     import skops.io
 
+    # skops reads a zip of schema.json and .npy arrays: check every entry within
+    # the limits first, so that skops never inflates or allocates past them.
+    _check_skops_entries(data, "sklearn.skops", budget)
     try:
         untrusted = set(skops.io.get_untrusted_types(data=data)) - set(SKOPS_TRUSTED)
         if untrusted:

@@ -43,6 +43,50 @@ def _save(fig, path, dpi):
     return path
 
 
+def _best_with_proba(estimators, predictions, X_test, y_test, result):
+    """The best model that has ``predict_proba``, by ``ComparisonResult.best_``.
+
+    The rows of ``result`` rank the models when it has them; otherwise rows
+    are measured here on the test images. Either way the rule is the table's:
+    highest accuracy, ties to the lower log loss.
+    """
+    from sklearn.metrics import log_loss
+
+    from .comparison import ComparisonResult
+
+    scored = [name for name, est in estimators.items() if hasattr(est, "predict_proba")]
+    if not scored:
+        return None
+    rows = [row for row in getattr(result, "rows", None) or []
+            if row.get("model") in scored]
+    if len(rows) != len(scored):
+        rows = []
+        for name in scored:
+            estimator = estimators[name]
+            loss = log_loss(y_test, estimator.predict_proba(X_test),
+                            labels=estimator.classes_)
+            rows.append({"model": name, "log_loss": loss,
+                         "accuracy": float(np.mean(predictions[name] == y_test))})
+    return ComparisonResult(rows).best_["model"]
+
+
+def _best_label(name, result):
+    best = getattr(result, "best_", None)
+    if best is None or best["model"] == name:
+        return "Best model"
+    return "Best model with predict_proba"  # the best overall has none
+
+
+def _comparison_title(result, refit):
+    n_train = getattr(result, "n_train", None)
+    on_train = "" if n_train is None else f" on {n_train:,} training images"
+    if refit:
+        return f"Models compared by {result.cv}-fold cross-validation{on_train}"
+    n_test = getattr(result, "n_test", None)
+    on_test = "the test images" if n_test is None else f"{n_test:,} test images"
+    return f"Models fitted{on_train}, scored on {on_test}"
+
+
 def _loss_figure(histories, dpi, path):
     import matplotlib.pyplot as plt
 
@@ -65,12 +109,16 @@ def save_report_figures(out_dir, estimators, X_test, y_test, result=None, *,
     Writes into ``out_dir``: ``loss_curves.png`` (training and validation
     curves of each estimator that keeps a per-epoch history),
     ``predictions.png`` (the tutorial's 5x3 grid of the first 15 test images
-    for the most accurate estimator with ``predict_proba``),
+    for the best estimator with ``predict_proba``: ``result.best_`` when
+    ``result`` ranks it, else by the same rule, highest test accuracy, ties
+    to the lower log loss),
     ``misclassified.png`` (the same for its first 15 mistakes),
     ``confusion_<model>.png`` for each estimator (scikit-learn's
     :class:`~sklearn.metrics.ConfusionMatrixDisplay`; the name slugified) and
-    ``comparison.png`` when ``result`` is given. Figures are closed after
-    saving.
+    ``comparison.png`` when ``result`` is given (error rates and fit times,
+    see :class:`ComparisonDisplay`). When ``result`` comes from a
+    cross-validated comparison, the titles say that the models were refit on
+    all training images. Figures are closed after saving.
 
     Parameters
     ----------
@@ -83,7 +131,8 @@ def save_report_figures(out_dir, estimators, X_test, y_test, result=None, *,
     y_test : array-like of shape (n_samples,)
         True test labels.
     result : ComparisonResult, default=None
-        The comparison to draw as ``comparison.png``.
+        The comparison of these estimators: drawn as ``comparison.png``, and
+        its ``best_`` row chooses the model of the prediction grids.
     image_shape : tuple (height, width), default=None
         How to fold non-square flat samples into images.
     dpi : int, default=100
@@ -128,20 +177,26 @@ def save_report_figures(out_dir, estimators, X_test, y_test, result=None, *,
             histories[name] = _history_of(estimator)
         except TypeError:
             continue  # no per-epoch history to draw, e.g. LogisticRegression
+    refit = bool(result is not None and getattr(result, "cv", None))
+    # Under cross-validation the figures show the models refit on all the
+    # training images; say so wherever a model is named.
+    fitted = " (refit on all training images)" if refit else ""
     if histories:
+        histories = {f"{name}{fitted}": value for name, value in histories.items()}
         paths.append(_loss_figure(histories, dpi, out_dir / "loss_curves.png"))
 
     predictions = {name: est.predict(X_test) for name, est in estimators.items()}
-    scored = [name for name, est in estimators.items() if hasattr(est, "predict_proba")]
-    if scored:
-        best = max(scored, key=lambda name: np.mean(predictions[name] == y_test))
+    best = _best_with_proba(estimators, predictions, X_test, y_test, result)
+    if best is not None:
         for file, mistakes in (("predictions.png", False), ("misclassified.png", True)):
+            kind = "first misclassified" if mistakes else "first"
             grid = PredictionGridDisplay.from_estimator(
                 estimators[best], X_test, y_test, misclassified_only=mistakes,
-                image_shape=image_shape)
-            kind = "first misclassified" if mistakes else "first"
-            grid.figure_.suptitle(f"{best}: {kind} test images "
-                                  "(predicted, probability, true)")
+                image_shape=image_shape,
+                title=f"{_best_label(best, result)}, {best}{fitted}: {kind} "
+                      "test images\n"
+                      "each labelled predicted  probability  (true); "
+                      "blue: the true class, red: a wrong prediction")
             paths.append(_save(grid.figure_, out_dir / file, dpi))
 
     slugs = set()
@@ -154,12 +209,16 @@ def save_report_figures(out_dir, estimators, X_test, y_test, result=None, *,
         ConfusionMatrixDisplay.from_predictions(
             y_test, y_pred, labels=getattr(estimators[name], "classes_", None),
             ax=ax, colorbar=False, cmap="Blues")
-        ax.set_title(f"{name}: confusion matrix "
-                     f"(accuracy {np.mean(y_pred == y_test):.3f})")
+        ax.set_title(f"{name}{fitted}: confusion matrix\n"
+                     f"{len(y_test):,} test images, accuracy "
+                     f"{np.mean(y_pred == y_test):.3f}")
         paths.append(_save(fig, out_dir / f"confusion_{slug}.png", dpi))
 
     if result is not None:
-        display = ComparisonDisplay.from_result(result)
-        display.figure_.suptitle("Models compared")
+        metrics = ["error_rate", "fit_seconds"]
+        if any(row.get("test_accuracy") is not None for row in result.rows):
+            metrics.insert(1, "test_error_rate")
+        title = _comparison_title(result, refit)
+        display = ComparisonDisplay.from_result(result, metrics=metrics, title=title)
         paths.append(_save(display.figure_, out_dir / "comparison.png", dpi))
     return paths

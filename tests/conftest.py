@@ -1,4 +1,7 @@
+import hashlib
+import http.server
 import os
+import threading
 
 import matplotlib
 import numpy as np
@@ -12,7 +15,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 @pytest.fixture(scope="session")
 def digits_split():
-    """sklearn digits, stratified 75/25, random_state=0 (the issue's protocol)."""
+    """sklearn digits, stratified 75/25, random_state=0 (the tests' protocol)."""
     X, y = load_digits(return_X_y=True)
     return train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
 
@@ -43,3 +46,68 @@ def fitted_mlp(digits_split):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+# -- a local web server for the download paths --------------------------------
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.server.requests.append(self.path)
+        body, mode = self.server.routes.get(self.path, (b"", "missing"))
+        if mode == "missing":
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if mode == "truncated":  # announce everything, send half, hang up
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+        else:
+            self.wfile.write(body)
+
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+
+@pytest.fixture(scope="module")
+def http_server():
+    """An http.server on 127.0.0.1 serving ``server.routes``, one per module."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.routes, server.requests = {}, []
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def serve(http_server, monkeypatch):
+    """serve(body, mode="ok", sha256=None) -> RemoteFile now used for "keras".
+
+    ``mode`` is "ok", "missing" (404) or "truncated" (half the announced
+    bytes); ``serve.requests`` lists the paths requested so far.
+    """
+    from skmnist import _sources
+
+    http_server.routes.clear()
+    http_server.requests.clear()
+
+    def _serve(body, mode="ok", sha256=None):
+        url = f"http://127.0.0.1:{http_server.server_port}/mnist.npz"
+        http_server.routes["/mnist.npz"] = (body, mode)
+        remote = _sources.RemoteFile(
+            url=url,
+            sha256=sha256 or hashlib.sha256(body).hexdigest(),
+            filename="mnist.npz",
+        )
+        monkeypatch.setitem(_sources.REMOTE_FILES, "keras", remote)
+        return remote
+
+    _serve.requests = http_server.requests
+    return _serve

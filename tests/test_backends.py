@@ -127,7 +127,7 @@ def test_saved_model_loads_and_keeps_training_under_the_other_backend(
 
 @pytest.fixture
 def on_jax():
-    from skmnist._compat import import_keras
+    from skmnist._keras import import_keras
 
     keras = import_keras()
     if keras.backend.backend() != "jax":

@@ -1,6 +1,7 @@
 """End-to-end runs of ``skmnist`` in process, on tiny settings."""
 
 import csv
+import io
 import json
 import subprocess
 import sys
@@ -8,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 
+import skmnist
 from skmnist import cli
 
 TINY = ["--source", "embedded", "--n-train", "200", "--n-test", "100",
@@ -57,20 +59,57 @@ def test_compare_prints_table_and_progress(tmp_path, capsys):
     assert status == 0
     assert "macro F1" in out and "logistic" in out and "200 train / 100 test" in out
     assert "[1/1] logistic ..." in err and "epoch 2/2" in err
+    # Keras' "loss" and "val_loss", spelt out: training and validation metrics.
+    epoch = next(line for line in err.splitlines() if "epoch 2/2" in line)
+    assert "train loss" in epoch and "val loss" in epoch
+    assert "train accuracy" in epoch and "val_" not in epoch
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == [
-        "report.md", "results.json"]
+        ".skmnist-report", "report.md", "results.json"]
 
 
 def test_compare_cv_and_replacing_an_old_report(tmp_path, capsys):
     (tmp_path / "r").mkdir()
+    (tmp_path / "r" / ".skmnist-report").write_text("")  # an earlier report
     (tmp_path / "r" / "stale.txt").write_text("old")
     status, out, _ = run(capsys, "compare", *TINY, "--models", "baseline", "--cv",
-                         "2", "--no-figures", "--out", tmp_path / "r")
-    assert status == 0 and "±" in out
+                         "2", "--no-figures", "--save", "--out", tmp_path / "r")
+    assert status == 0 and "±" in out and "(refit)" in out
     results = json.loads((tmp_path / "r" / "results.json").read_text())
-    assert results["cv"] == 2 and "accuracy_std" in results["rows"][0]
+    row = results["rows"][0]
+    assert results["cv"] == 2 and "accuracy_std" in row
+    # The saved model is the refit on all 200 training images, which the
+    # test accuracy in the table scores.
+    saved = skmnist.load(tmp_path / "r" / "models" / "baseline.skmnist")
+    from skmnist.cli._data import train_test
+
+    args = cli.build_parser().parse_args(["compare", *TINY])
+    _, y_train, X_test, y_test = train_test(args)
+    assert len(y_train) == 200
+    assert row["test_accuracy"] == pytest.approx(saved.score(X_test, y_test))
+    assert row["n_train"] == 200 and row["n_test"] == 100
+    report = (tmp_path / "r" / "report.md").read_text()
+    assert "refit on all 200 training images" in report
     assert not (tmp_path / "r" / "stale.txt").exists()
     assert no_leftovers(tmp_path) == []
+
+
+def test_compare_names_each_estimator_and_its_warnings(tmp_path, capsys):
+    status, out, _ = run(capsys, "compare", *TINY, "--models", "baseline,sklearn-mlp",
+                         "--max-iter", "2", "--no-figures", "--out", tmp_path / "r")
+    assert status == 0
+    out = " ".join(out.split())  # the legend wraps at the console's width
+    assert "LogisticRegression(C=0.1, max_iter=1000, random_state=0)" in out
+    assert "MLPClassifier(hidden_layer_sizes=(128,), max_iter=2" in out
+    assert "2 epochs, the max_iter limit" in out and "Best" in out
+    assert "Maximum iterations (2) reached" in out  # the warning, under the table
+    results = json.loads((tmp_path / "r" / "results.json").read_text())
+    baseline, mlp = results["rows"]
+    assert baseline["warnings"] == [] and len(mlp["warnings"]) == 1
+    assert mlp["estimator"].startswith("Pipeline(PixelScaler(), MLPClassifier(")
+    assert results["best"] in {"baseline", "sklearn-mlp"}
+    report = (tmp_path / "r" / "report.md").read_text()
+    assert "- **sklearn-mlp**: `Pipeline(PixelScaler(), MLPClassifier(" in report
+    assert "Did not converge: Stochastic Optimizer: Maximum iterations (2)" in report
 
 
 def test_predict_prints_accuracy_and_writes_csv(compared, tmp_path, capsys):
@@ -94,6 +133,9 @@ def test_tune_grid_search(tmp_path, capsys):
     assert "rank" in out and "Best parameters: alpha=" in out
     assert "test accuracy" in out
     assert "fit 5/5 done" in err  # 2 candidates x 2 folds + refit
+    # A log that is not a terminal still shows epochs of every fit.
+    for fit in range(1, 6):
+        assert f"fit {fit}/5: epoch 2/2: train loss" in err
     summary = json.loads((tmp_path / "t" / "tune.json").read_text())
     assert summary["best_params"]["alpha"] in (1e-4, 1.0)
     assert len(summary["top"]) == 2 and summary["top"][0]["rank"] == 1
@@ -113,42 +155,46 @@ def test_param_values_are_python_literals_or_words(text, expected):
     assert _parse_param(text) == expected
 
 
-def _fake_mnist(path, n=20):
+def _mnist_npz_bytes(n_train=20, n_test=10):
     rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
-    labels = np.arange(n) % 10
-    np.savez(path, x_train=images, y_train=labels, x_test=images[:10],
-             y_test=labels[:10])
-    return path
+    images = rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8)
+    labels = np.arange(n_train, dtype=np.uint8) % 10
+    buffer = io.BytesIO()
+    np.savez(buffer, x_train=images, y_train=labels, x_test=images[:n_test],
+             y_test=labels[:n_test])
+    return buffer.getvalue()
 
 
-def test_download_verifies_what_it_fetched(tmp_path, capsys, monkeypatch):
-    from skmnist import datasets
-
-    calls = []
-
-    def fake_download(*, source, data_home, force):
-        calls.append((source, data_home, force))
-        return _fake_mnist(tmp_path / "mnist.npz")
-
-    monkeypatch.setattr(datasets, "download_mnist", fake_download)
-    status, out, _ = run(capsys, "download", "--source", "openml", "--data-home",
+def test_download_fetches_verifies_and_reuses_the_cache(serve, tmp_path, capsys):
+    serve(_mnist_npz_bytes())
+    status, out, _ = run(capsys, "download", "--source", "keras", "--data-home",
                          tmp_path)
-    assert status == 0 and "Verified 30 images (784 pixels" in out
-    assert calls == [("openml", str(tmp_path), False)]
+    assert status == 0
+    assert "Verified 30 images (784 pixels each, labels 0-9)" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist.npz"]
+    # --data-home and --force reach the download: the verified cache is reused
+    # unless forced.
+    assert run(capsys, "download", "--data-home", tmp_path)[0] == 0
+    assert serve.requests == ["/mnist.npz"]
+    assert run(capsys, "download", "--data-home", tmp_path, "--force")[0] == 0
+    assert serve.requests == ["/mnist.npz", "/mnist.npz"]
 
 
-def test_download_failure_is_one_line(capsys, monkeypatch):
-    from skmnist import datasets
-
-    def failing(**kwargs):
-        raise OSError("network unreachable\nsecond line")
-
-    monkeypatch.setattr(datasets, "download_mnist", failing)
-    status, _, err = run(capsys, "download")
+@pytest.mark.parametrize("mode, cause", [
+    ("missing", "(HTTP Error 404"),
+    ("truncated", "(connection closed after"),
+])
+def test_download_failure_is_one_line_and_leaves_nothing(serve, tmp_path, capsys,
+                                                          mode, cause):
+    remote = serve(_mnist_npz_bytes(), mode=mode)
+    status, _, err = run(capsys, "download", "--data-home", tmp_path)
     assert status == 1
-    assert err.strip().splitlines()[-1] == (
-        "skmnist download: error: network unreachable second line")
+    progress, error = err.strip().splitlines()
+    assert progress.startswith("Downloading MNIST from keras")
+    assert error.startswith(
+        f"skmnist download: error: Could not download MNIST from {remote.url} "
+        f"{cause}")
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("argv, phrase", [
@@ -199,7 +245,7 @@ def test_ctrl_c_during_fitting_writes_nothing(tmp_path, capsys, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(skmnist.comparison, "_run", interrupted)
+    monkeypatch.setattr(skmnist.comparison, "compare", interrupted)
     status, _, err = run(capsys, "compare", *TINY, "--out", tmp_path / "r")
     assert status == 130 and "interrupted" in err
     assert list(tmp_path.iterdir()) == []
@@ -208,6 +254,7 @@ def test_ctrl_c_during_fitting_writes_nothing(tmp_path, capsys, monkeypatch):
 def test_ctrl_c_while_writing_keeps_the_old_report(tmp_path, capsys, monkeypatch):
     old = tmp_path / "r"
     old.mkdir()
+    (old / ".skmnist-report").write_text("")
     (old / "report.md").write_text("previous report")
 
     def half_written(folder, *args, **kwargs):
@@ -219,7 +266,8 @@ def test_ctrl_c_while_writing_keeps_the_old_report(tmp_path, capsys, monkeypatch
     monkeypatch.setattr(_commands, "write_compare_report", half_written)
     status, _, _ = run(capsys, "compare", *TINY, "--models", "baseline", "--out", old)
     assert status == 130
-    assert [p.name for p in old.iterdir()] == ["report.md"]
+    assert sorted(p.name for p in old.iterdir()) == [".skmnist-report",
+                                                     "report.md"]
     assert (old / "report.md").read_text() == "previous report"
     assert no_leftovers(tmp_path) == []
 
@@ -259,3 +307,10 @@ def test_tune_scheduler_without_the_dask_extra_exits_2(tmp_path, capsys,
     assert status == 2
     assert 'pip install "skmnist[dask]"' in err and "Traceback" not in err
     assert not (tmp_path / "t").exists()
+
+
+def test_version(capsys):
+    from skmnist import __version__
+
+    status, out, _ = run(capsys, "--version")
+    assert status == 0 and out == f"skmnist {__version__}\n"

@@ -95,59 +95,7 @@ def no_internet(monkeypatch, tmp_path):
     monkeypatch.setattr(datasets, "_hint_shown", False)
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.server.requests.append(self.path)
-        body, mode = self.server.routes.get(self.path, (b"", "missing"))
-        if mode == "missing":
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if mode == "truncated":  # announce everything, send half, hang up
-            self.wfile.write(body[: len(body) // 2])
-            self.wfile.flush()
-            self.close_connection = True
-        else:
-            self.wfile.write(body)
-
-    def log_message(self, *args):  # keep test output clean
-        pass
-
-
-@pytest.fixture(scope="module")
-def http_server():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.routes, server.requests = {}, []
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def serve(http_server, monkeypatch):
-    """serve(body, mode="ok", sha256=None) -> RemoteFile now used for "keras"."""
-    http_server.routes.clear()
-    http_server.requests.clear()
-
-    def _serve(body, mode="ok", sha256=None):
-        url = f"http://127.0.0.1:{http_server.server_port}/mnist.npz"
-        http_server.routes["/mnist.npz"] = (body, mode)
-        remote = _sources.RemoteFile(
-            url=url,
-            sha256=sha256 or hashlib.sha256(body).hexdigest(),
-            filename="mnist.npz",
-        )
-        monkeypatch.setitem(_sources.REMOTE_FILES, "keras", remote)
-        return remote
-
-    _serve.requests = http_server.requests
-    return _serve
+# http_server and serve: the local web server fixtures of conftest.py
 
 
 def npz_bytes(**kwargs):
@@ -621,3 +569,191 @@ def test_gzipped_idx_without_gz_suffix_is_read(tmp_path):
     path.write_bytes(b"\x1f\x8b" + b"not really gzip")
     with pytest.raises(ValueError, match="corrupt or truncated .gz"):
         load_mnist(source=tmp_path / "idx")
+
+
+# -- stale .part files of dead downloads (issue 15) ----------------------------
+
+
+class _HangingHandler(http.server.BaseHTTPRequestHandler):
+    """Announces 1 MB, sends a little every 50 ms: a download that never ends."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", str(1 << 20))
+        self.end_headers()
+        try:
+            for _ in range(600):
+                self.wfile.write(b"x" * 100)
+                self.wfile.flush()
+                threading.Event().wait(0.05)
+        except OSError:  # the client was killed
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+def _start_hanging_download(url, data_home):
+    """A separate process downloading forever; returns it once its .part exists."""
+    script = (
+        "import sys; from skmnist import _sources\n"
+        f"remote = _sources.RemoteFile(url={url!r}, sha256='0' * 64, "
+        "filename='mnist.npz')\n"
+        f"_sources.fetch_remote(remote, {str(data_home)!r})\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    before = set(files_in(data_home))
+    process = subprocess.Popen([sys.executable, "-c", script], env=env)
+    for _ in range(400):
+        parts = [p for p in files_in(data_home)
+                 if p.endswith(".part") and p not in before]
+        if parts:
+            return process, parts[0]
+        threading.Event().wait(0.05)
+    process.kill()
+    raise AssertionError("the download never started")
+
+
+def test_stale_part_files_are_removed_and_live_ones_kept(serve, tmp_path):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HangingHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/mnist.npz"
+    home = tmp_path / "home"
+    killed, killed_part = _start_hanging_download(url, home)
+    killed.kill()  # SIGKILL: no cleanup runs in that process
+    killed.wait()
+    assert killed_part in files_in(home)
+    live, live_part = _start_hanging_download(url, home)
+    old_foreign = home / ".mnist.npz.abcd1234.part"  # no pid: judged by age
+    old_foreign.write_bytes(b"x")
+    os.utime(old_foreign, (0, 0))
+    new_foreign = home / ".mnist.npz.efgh5678.part"
+    new_foreign.write_bytes(b"x")
+    other_file = home / ".other.npz.abcd1234.part"
+    other_file.write_bytes(b"x")
+    os.utime(other_file, (0, 0))
+    try:
+        body, _ = npz_bytes()
+        serve(body)
+        download_mnist(data_home=home)
+        assert files_in(home) == sorted(
+            [live_part, new_foreign.name, other_file.name, "mnist.npz"])
+    finally:
+        live.kill()
+        live.wait()
+        server.shutdown()
+        server.server_close()
+
+
+# -- OpenML through a local fake server (scikit-learn's real fetch_openml) -----
+
+
+def _openml_routes(base, images, labels):
+    """The JSON and ARFF answers fetch_openml needs for a tiny mnist_784."""
+    rows = "\n".join(
+        ",".join(map(str, image.ravel())) + f",'{label}'"
+        for image, label in zip(images, labels)
+    )
+    attributes = "\n".join(f"@ATTRIBUTE pixel{i} NUMERIC" for i in range(1, 785))
+    arff = (
+        f"@RELATION mnist_784\n{attributes}\n"
+        "@ATTRIBUTE class {0,1,2,3,4,5,6,7,8,9}\n@DATA\n" + rows + "\n"
+    ).encode()
+    features = [
+        {"index": str(i), "name": f"pixel{i + 1}", "data_type": "numeric",
+         "is_target": "false", "is_ignore": "false", "is_row_identifier": "false",
+         "number_of_missing_values": "0"}
+        for i in range(784)
+    ] + [{"index": "784", "name": "class", "data_type": "nominal",
+          "nominal_value": [str(d) for d in range(10)], "is_target": "true",
+          "is_ignore": "false", "is_row_identifier": "false",
+          "number_of_missing_values": "0"}]
+    description = {
+        "id": "554", "name": "mnist_784", "version": "1", "format": "ARFF",
+        "status": "active", "file_id": "52667", "default_target_attribute": "class",
+        "url": f"{base}/data/v1/download/52667/mnist_784.arff",
+        "md5_checksum": hashlib.md5(arff).hexdigest(),
+    }
+    api = "/api/v1/json/data"
+    return {
+        f"{api}/list/data_name/mnist_784/limit/2/data_version/1": {
+            "data": {"dataset": [{"did": 554, "name": "mnist_784", "version": 1,
+                                  "status": "active", "format": "ARFF"}]}},
+        f"{api}/554": {"data_set_description": description},
+        f"{api}/features/554": {"data_features": {"feature": features}},
+        f"{api}/qualities/554": {"data_qualities": {"quality": [
+            {"name": "NumberOfInstances", "value": f"{len(labels)}.0"}]}},
+        "/data/v1/download/52667/mnist_784.arff": arff,
+        "/data/v1/download/52667": arff,  # scikit-learn <= 1.8 builds this URL
+    }
+
+
+class _OpenMLHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        import json
+
+        body = self.server.routes.get(self.path)
+        if body is None:
+            self.send_error(404)
+            return
+        if not isinstance(body, bytes):
+            body = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def fake_openml(monkeypatch, tmp_path):
+    """Point scikit-learn's OpenML URLs at a local server; yield its routes."""
+    from sklearn.datasets import _openml
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _OpenMLHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    if hasattr(_openml, "_OPENML_PREFIX"):  # scikit-learn <= 1.8: one prefix
+        monkeypatch.setattr(_openml, "_OPENML_PREFIX", base + "/")
+    for name in ("_SEARCH_NAME", "_DATA_INFO", "_DATA_FEATURES", "_DATA_QUALITIES"):
+        value = getattr(_openml, name)
+        if value.startswith("https://"):
+            monkeypatch.setattr(_openml, name, base + "/" + value.split("/", 3)[3])
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "sklearn_data"))
+    monkeypatch.setitem(_sources.OPENML_RETRIES, "delay", 0.0)
+    monkeypatch.setitem(_sources.OPENML_RETRIES, "n_retries", 0)
+    monkeypatch.setattr(_sources, "OPENML_SPLIT", (8, 2))
+    images, labels = make_mnist(10, seed=5)
+    server.routes = _openml_routes(base, images, labels)
+    yield server, images, labels
+    server.shutdown()
+    server.server_close()
+
+
+def test_openml_source_with_the_installed_fetch_openml(fake_openml, tmp_path):
+    _, images, labels = fake_openml
+    test = load_mnist(source="openml", subset="test", data_home=tmp_path / "home")
+    assert test.source == "openml" and test.data.dtype == np.uint8
+    np.testing.assert_array_equal(test.images, images[8:])
+    np.testing.assert_array_equal(test.target, labels[8:])
+    path = download_mnist(source="openml", data_home=tmp_path / "home")
+    assert path.endswith("mnist_openml.npz")
+    np.testing.assert_array_equal(load_mnist(source=path).target, labels[:8])
+
+
+def test_openml_offline_is_one_friendly_line(fake_openml, tmp_path):
+    server, _, _ = fake_openml
+    server.shutdown()
+    server.server_close()  # nothing listens on that port any more
+    with pytest.raises(OSError) as info:
+        load_mnist(source="openml", data_home=tmp_path / "home")
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(
+        "Could not download MNIST from OpenML (https://www.openml.org/d/554) (")
+    assert "refused" in message.lower() and "source='embedded'" in message
+    with pytest.raises(OSError, match="download_if_missing is False"):
+        load_mnist(source="openml", data_home=tmp_path / "home",
+                   download_if_missing=False)

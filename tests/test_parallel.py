@@ -204,18 +204,24 @@ def test_env_var_sizes_tensorflow_and_late_changes_raise():
         threading = tf.config.threading
         print(threading.get_intra_op_parallelism_threads(),
               threading.get_inter_op_parallelism_threads())
+        from skmnist import _threads
         set_tensorflow_threads(1)  # the sizes in use: allowed
         try:
             set_tensorflow_threads(2)
         except RuntimeError as exc:
             print(exc)
+        # The accepted call now wins over the environment; the refused one
+        # left no trace.
+        print(_threads.resolve_thread_count(), _threads.applied)
     """
     result = _run_python(code, timeout=120, SKMNIST_TF_THREADS="1",
                          OMP_NUM_THREADS="2", KERAS_BACKEND="tensorflow")
     assert result.returncode == 0, result.stderr
-    sizes, message = result.stdout.splitlines()
+    sizes, message, recorded = result.stdout.splitlines()
     assert sizes == "1 1"
     assert "already started" in message and "SKMNIST_TF_THREADS" in message
+    assert recorded == ("(1, 'set_tensorflow_threads') "
+                        "(1, 'set_tensorflow_threads')")
 
 
 def test_env_var_sizes_xla_on_jax():

@@ -23,7 +23,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler
 
 import skmnist
-from skmnist import _keras_state, persistence
+from skmnist import _keras_checks, persistence
 from skmnist.persistence import ModelVersionWarning, UntrustedModelError
 
 FAST = dict(max_iter=3, batch_size=50, random_state=0)
@@ -201,7 +201,7 @@ def test_save_refuses_what_load_would_refuse(tmp_path):
 
 def test_save_drops_callbacks_with_a_warning(data, tmp_path):
     from skmnist import KerasLogistic
-    from skmnist._compat import import_keras
+    from skmnist._keras import import_keras
 
     X, y, _ = data
     callback = import_keras().callbacks.History()
@@ -276,11 +276,11 @@ def test_estimator_class_outside_allow_list_is_refused(saved, class_name):
     (lambda d: d["attributes"].update(n_features_in_=63), "features"),
     (lambda d: d["attributes"].update(n_classes_=3), "wrong type or size"),
     (lambda d: d["attributes"].update(
-        classes_={"__ndarray__": [1, 2], "dtype": "V8"}), "Invalid saved array"),
+        classes_={"__ndarray__": [1, 2], "dtype": "V8"}), "invalid saved array"),
     (lambda d: d["attributes"].update(
-        classes_={"__ndarray__": [{"a": 1}], "dtype": "object"}), "Invalid saved"),
+        classes_={"__ndarray__": [{"a": 1}], "dtype": "object"}), "invalid saved"),
     (lambda d: d["attributes"].update(
-        history_={"__reduce__": ["os.system", ["echo"]]}), "Unexpected JSON object"),
+        history_={"__reduce__": ["os.system", ["echo"]]}), "unexpected JSON object"),
     (lambda d: d["params"]["__dict__"].append(["__init__", "x"]), "parameters"),
     (lambda d: d["params"]["__dict__"].append(["solver", "exec"]), "parameters"),
     (lambda d: d["params"]["__dict__"].append(["callbacks", ["x"]]), "callbacks"),
@@ -295,7 +295,7 @@ def test_unexpected_attributes_or_parameters_are_refused(saved, edit, message):
 
 def _hostile_lambda_model(marker):
     """A real Keras model with a Lambda layer whose code would write ``marker``."""
-    from skmnist._compat import import_keras
+    from skmnist._keras import import_keras
 
     keras = import_keras()
     inputs = keras.Input((64,), name="pixels")
@@ -315,7 +315,7 @@ def test_lambda_layer_is_refused_and_never_runs(saved, tmp_path, monkeypatch,
     _rewrite(saved, lambda m, e: e.update(
         {"model.keras": (tmp_path / "hostile.keras").read_bytes()}))
     if not check_config:  # prove Keras' own safe_mode refuses it too
-        monkeypatch.setattr(_keras_state, "_check_keras_config", lambda c: None)
+        monkeypatch.setattr(_keras_checks, "_check_keras_config", lambda c: None)
     with pytest.raises(UntrustedModelError, match="Lambda"):
         skmnist.load(saved)
     assert not marker.exists()
@@ -328,7 +328,7 @@ def test_unknown_keras_class_is_refused(saved, monkeypatch, check_config):
         config["config"]["layers"][-1]["class_name"] = "EvilLayer"
     _edit_keras_config(saved, rename)
     if not check_config:
-        monkeypatch.setattr(_keras_state, "_check_keras_config", lambda c: None)
+        monkeypatch.setattr(_keras_checks, "_check_keras_config", lambda c: None)
     with pytest.raises(UntrustedModelError, match="EvilLayer"):
         skmnist.load(saved)
 
@@ -357,7 +357,7 @@ def test_keras_config_naming_a_foreign_module_is_never_imported(
         config["config"]["layers"][-1]["module"] = "skmnist_hostile"
     _edit_keras_config(saved, point_elsewhere)
     if not check_config:
-        monkeypatch.setattr(_keras_state, "_check_keras_config", lambda c: None)
+        monkeypatch.setattr(_keras_checks, "_check_keras_config", lambda c: None)
     with pytest.raises(UntrustedModelError):
         skmnist.load(saved)
     assert not hostile_module.exists()

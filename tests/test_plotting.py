@@ -355,17 +355,48 @@ def _result():
     ])
 
 
-def test_comparison_from_result():
+def test_comparison_from_result_draws_error_rates_and_fit_times():
     display = ComparisonDisplay.from_result(_result())
     assert display.axes_.shape == (2,)
-    accuracy, seconds = display.bars_["accuracy"], display.bars_["fit_seconds"]
-    assert [bar.get_width() for bar in accuracy] == [0.92, 0.97]
+    errors, seconds = display.bars_["error_rate"], display.bars_["fit_seconds"]
+    np.testing.assert_allclose([bar.get_width() for bar in errors], [0.08, 0.03])
     assert [bar.get_width() for bar in seconds] == [3.0, 12.0]
     assert [t.get_text() for t in display.ax_.get_yticklabels()] == ["baseline",
                                                                      "KerasMLP"]
-    assert accuracy.errorbar is not None and seconds.errorbar is None
+    # The accuracy's standard deviation is the error rate's.
+    assert errors.errorbar is not None and seconds.errorbar is None
+    assert [t.get_text() for t in display.ax_.texts] == ["8.0%", "3.0% ± 1.0%"]
     assert [t.get_text() for t in display.axes_[1].texts] == ["3.00 s", "12.00 s"]
+    assert "lower is better" in display.ax_.get_xlabel()
     assert display.axes_[1].get_xlabel() == "fit time (s)"
+
+
+def test_comparison_colours_avoid_red_and_blue_and_mark_the_best():
+    from skmnist.comparison import ComparisonResult
+
+    rows = [{"model": name, "accuracy": accuracy, "log_loss": loss,
+             "fit_seconds": 1.0}
+            for name, accuracy, loss in [("a", 0.90, 0.3), ("b", 0.93, 0.4),
+                                         ("c", 0.93, 0.2), ("d", 0.91, 0.1)]]
+    display = ComparisonResult(rows).plot(title="four")
+    assert display.figure_.get_suptitle() == "four"
+    for bars in display.bars_.values():
+        colours = [bar.get_facecolor() for bar in bars]
+        assert not {BLUE, RED} & set(colours)
+        # Only the best (c: tied on accuracy with b, lower log loss) stands out.
+        assert colours[2] != colours[0] == colours[1] == colours[3]
+    weights = [t.get_fontweight() for t in display.ax_.get_yticklabels()]
+    assert weights[2] == "bold" and "bold" not in weights[:2] + weights[3:]
+
+
+def test_comparison_error_rate_panels_share_one_scale():
+    rows = [{"model": "a", "accuracy": 0.9, "test_accuracy": 0.97},
+            {"model": "b", "accuracy": 0.8, "test_accuracy": 0.99}]
+    display = ComparisonDisplay.from_result(
+        SimpleNamespace(rows=rows), metrics=["error_rate", "test_error_rate"])
+    assert display.axes_[0].get_xlim() == display.axes_[1].get_xlim()
+    np.testing.assert_allclose(
+        [bar.get_width() for bar in display.bars_["test_error_rate"]], [0.03, 0.01])
 
 
 def test_comparison_with_real_result_and_missing_values():
@@ -376,7 +407,7 @@ def test_comparison_with_real_result_and_missing_values():
     display = ComparisonResult(rows).plot(metrics=["accuracy", "log_loss"])
     assert isinstance(display, ComparisonDisplay)
     texts = [t.get_text().strip() for t in display.axes_[1].texts]
-    assert sorted(filter(None, texts)) == ["0.200", "n/a"]
+    assert sorted(filter(None, texts)) == ["0.200 ± 0.050", "n/a"]
     assert display.bars_["log_loss"].errorbar is not None
     assert display.bars_["accuracy"].errorbar is None
 
@@ -394,7 +425,7 @@ def test_comparison_plot_forwards_kwargs_and_returns_self():
 def test_comparison_errors():
     with pytest.raises(ValueError, match="non-empty rows"):
         ComparisonDisplay.from_result(SimpleNamespace(rows=[]))
-    with pytest.raises(ValueError, match="'log_loss' is missing from rows"):
+    with pytest.raises(ValueError, match="'log_loss', which is missing from rows"):
         ComparisonDisplay.from_result(_result(), metrics=["log_loss"])
     with pytest.raises(ValueError, match="one number per model"):
         ComparisonDisplay(["a", "b"], {"accuracy": [0.1]}).plot()
@@ -421,7 +452,7 @@ def test_save_report_figures(tmp_path, small_digits, mlp_early, mlp_validated):
         "loss_curves.png": (720, 1100), "predictions.png": (1030, 1200),
         "misclassified.png": (round(100 * (2 * wrong_rows + 0.3)), 1200),
         "confusion_kerasmlp-early-stop.png": (500, 600),
-        "confusion_validated.png": (500, 600), "comparison.png": (210, 1000)}
+        "confusion_validated.png": (500, 600), "comparison.png": (230, 1000)}
     for path in paths:
         assert imread(path).shape[:2] == expected[path.name], path.name
 
@@ -443,3 +474,98 @@ def test_save_report_figures_errors(tmp_path, small_digits):
     with pytest.raises(NotFittedError):
         save_report_figures(tmp_path / "y", {"m": KerasMLP()}, X_test, y_test)
     assert not list((tmp_path / "y").iterdir())
+
+
+# -- title= on every display -------------------------------------------------
+
+
+def _title_of(display):
+    """The figure's suptitle, else the first Axes' title."""
+    return display.figure_.get_suptitle() or display.ax_.get_title()
+
+
+@pytest.mark.parametrize("build", [
+    lambda est, X, y: DigitPredictionDisplay.from_estimator(est, X, y, title="T"),
+    lambda est, X, y: DigitPredictionDisplay.from_predictions(
+        X[0], y[0], est.predict_proba(X[:1])[0], title="T"),
+    lambda est, X, y: PredictionGridDisplay.from_estimator(est, X, y, n_rows=1,
+                                                           title="T"),
+    lambda est, X, y: PredictionGridDisplay.from_predictions(
+        X[:3], y[:3], est.predict_proba(X[:3]), n_rows=1, title="T"),
+    lambda est, X, y: LossCurveDisplay.from_estimator(est, metric="both",
+                                                      title="T"),
+    lambda est, X, y: ComparisonDisplay.from_result(_result(), title="T"),
+], ids=["digit-estimator", "digit-predictions", "grid-estimator",
+        "grid-predictions", "loss-estimator", "comparison-result"])
+def test_every_display_constructor_takes_a_title(build, mlp_early, small_digits):
+    _, X_test, _, y_test = small_digits
+    assert _title_of(build(mlp_early, X_test, y_test)) == "T"
+
+
+def test_grid_title_does_not_replace_the_image_indices():
+    display = PredictionGridDisplay(np.zeros((2, 4, 4)), [0, 1], np.eye(2),
+                                    indices=[5, 9]).plot(title="Two digits")
+    assert display.figure_.get_suptitle() == "Two digits"
+    assert [d.ax_.get_title() for d in display.displays_.flat[:2]] == ["#5", "#9"]
+
+
+# -- which model the report figures show -------------------------------------
+
+
+@pytest.fixture
+def saved_titles(monkeypatch):
+    """Titles of the figures save_report_figures writes, by file name."""
+    import skmnist.plotting
+
+    titles, save = {}, skmnist.plotting._save
+
+    def recording(fig, path, dpi):
+        texts = [fig.get_suptitle()] + [ax.get_title() for ax in fig.axes]
+        titles[path.name] = " | ".join(filter(None, texts))
+        return save(fig, path, dpi)
+
+    monkeypatch.setattr(skmnist.plotting, "_save", recording)
+    return titles
+
+
+def test_report_grids_show_result_best_and_say_refit(tmp_path, small_digits,
+                                                     saved_titles):
+    from skmnist.comparison import ComparisonResult
+
+    X_train, X_test, y_train, y_test = small_digits
+    sharp = LogisticRegression(max_iter=500).fit(X_train, y_train)
+    soft = LogisticRegression(C=1e-4, max_iter=500).fit(X_train, y_train)
+    # Equal accuracy in the result's rows: the lower log loss, "soft", is best
+    # although it comes second and scores lower on these test images.
+    rows = [{"model": "sharp", "accuracy": 0.9, "log_loss": 0.5, "fit_seconds": 1},
+            {"model": "soft", "accuracy": 0.9, "log_loss": 0.2, "fit_seconds": 1}]
+    assert sharp.score(X_test, y_test) > soft.score(X_test, y_test)
+    result = ComparisonResult(rows, cv=3, n_train=600, n_test=200)
+    save_report_figures(tmp_path, {"sharp": sharp, "soft": soft}, X_test, y_test,
+                        result)
+    for name in ("predictions.png", "misclassified.png"):
+        assert saved_titles[name].startswith(
+            "Best model, soft (refit on all training images):")
+    assert "sharp (refit on all training images): confusion matrix" in \
+        saved_titles["confusion_sharp.png"]
+    assert "3-fold cross-validation on 600" in saved_titles["comparison.png"]
+
+
+def test_report_grids_without_result_break_ties_by_log_loss(tmp_path, small_digits,
+                                                            saved_titles):
+    from sklearn.metrics import log_loss
+
+    X_train, X_test, y_train, y_test = small_digits
+    first = LogisticRegression(max_iter=500).fit(X_train, y_train)
+    # Same predictions, other probabilities: a tie on accuracy only.
+    second = make_pipeline(StandardScaler(with_mean=False, with_std=False),
+                           LogisticRegression(max_iter=500)).fit(X_train, y_train)
+    second[-1].coef_ = first.coef_ * 0.5
+    second[-1].intercept_ = first.intercept_ * 0.5
+    np.testing.assert_array_equal(first.predict(X_test), second.predict(X_test))
+    losses = {name: log_loss(y_test, est.predict_proba(X_test))
+              for name, est in (("first", first), ("second", second))}
+    expected = min(losses, key=losses.get)
+    save_report_figures(tmp_path, {"first": first, "second": second}, X_test, y_test)
+    assert saved_titles["predictions.png"].startswith(f"Best model, {expected}:")
+    assert "refit" not in saved_titles["predictions.png"]

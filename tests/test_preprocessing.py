@@ -1,4 +1,7 @@
-"""Tests for skmnist.preprocessing.PixelScaler."""
+"""Tests for skmnist.preprocessing.PixelScaler.
+
+scikit-learn's estimator checks run on it in test_common.py.
+"""
 
 import numpy as np
 import pytest
@@ -7,14 +10,8 @@ from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmnist.preprocessing import PixelScaler
-
-
-@parametrize_with_checks([PixelScaler()])
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 def test_scales_uint8_pixels_to_float32_unit_range():

@@ -34,7 +34,8 @@ X_train, y_train = load_mnist(source="embedded", subset="train",
                               return_X_y=True)
 X_test, y_test = load_mnist(source="embedded", subset="test", return_X_y=True)
 
-result = compare(default_estimators(max_iter=20), X_train, y_train, X_test, y_test)
+result = compare(default_estimators(max_iter=20), X_train, y_train, X_test, y_test,
+                 on_model_start=lambda name, index, n: print(f"fitting {name}"))
 
 # %%
 # The result
@@ -42,10 +43,20 @@ result = compare(default_estimators(max_iter=20), X_train, y_train, X_test, y_te
 # One row per model: accuracy, log loss and macro F1 on the test images
 # (computed by :mod:`sklearn.metrics`), fit and predict times in seconds, and
 # the number of trained parameters.
-pd.DataFrame(result.rows).set_index("model").round(3)
+rows = pd.DataFrame(result.rows).set_index("model")
+rows[["accuracy", "log_loss", "f1_macro", "fit_seconds", "predict_seconds",
+      "n_parameters"]].round(3)
 
 # %%
-print("most accurate:", result.best_["model"])
+# Each row also says what was fitted: the estimator with its non-default
+# parameters, the epochs or solver iterations its fit ran (and the limit), and
+# the convergence warnings it raised.
+rows[["estimator", "n_iter", "max_iter", "iter_unit", "warnings"]]
+
+# %%
+# The best model has the highest accuracy, ties going to the lower log loss;
+# the report's figures and the command line name the same one.
+print("best:", result.best_["model"])
 
 # %%
 # The two logistic regressions are the same model trained two ways and land
@@ -59,5 +70,7 @@ print("most accurate:", result.best_["model"])
 print(result.to_markdown())
 
 # %%
-# And as a bar chart:
-_ = result.plot()
+# And as bar charts: the error rate (1 - accuracy), where a few points of
+# accuracy show as a visible share of the mistakes, beside the fit time; the
+# best model's bars are green.
+_ = result.plot(title="Models compared on the embedded MNIST")

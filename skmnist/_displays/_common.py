@@ -6,11 +6,25 @@ import numpy as np
 
 
 def new_axes(ax, n_panels, *, figsize):
-    """Return ``(figure, axes)``: ``n_panels`` new Axes in a row, or those given.
+    """Return ``n_panels`` new Axes in a row, or those given.
 
-    ``ax`` may be ``None`` (a new pyplot figure, so that the display shows in
-    notebooks as scikit-learn's do), one Axes when ``n_panels == 1``, or a
-    sequence of ``n_panels`` Axes.
+    Parameters
+    ----------
+    ax : matplotlib Axes, sequence of Axes or None
+        ``None`` (a new pyplot figure, so that the display shows in notebooks
+        as scikit-learn's do), one Axes when ``n_panels == 1``, or a sequence
+        of ``n_panels`` Axes.
+    n_panels : int
+        Axes wanted.
+    figsize : tuple of float
+        Size of a new figure, in inches.
+
+    Returns
+    -------
+    figure : matplotlib Figure
+        The figure of the Axes.
+    axes : ndarray of matplotlib Axes
+        The ``n_panels`` Axes, flat.
     """
     import matplotlib.pyplot as plt
 
@@ -29,8 +43,18 @@ def new_axes(ax, n_panels, *, figsize):
 def as_images(X, image_shape=None):
     """Reshape samples ``X`` to an array of 2-D images ``(n, height, width)``.
 
-    Flat samples must hold a square number of pixels (28x28 MNIST, 8x8 digits)
-    unless ``image_shape`` says how to fold them.
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features), (n_features,) or (n, h, w)
+        Samples; flat ones must hold a square number of pixels (28x28 MNIST,
+        8x8 digits) unless ``image_shape`` says how to fold them.
+    image_shape : tuple (height, width), default=None
+        How to fold non-square flat samples.
+
+    Returns
+    -------
+    images : ndarray of shape (n_samples, height, width)
+        The samples as images (a view when possible).
     """
     X = np.asarray(X)
     if X.ndim == 3:
@@ -62,7 +86,22 @@ def as_images(X, image_shape=None):
 
 
 def style(defaults, user, artist_class):
-    """Merge ``user`` matplotlib keywords over ``defaults``, aliases understood."""
+    """Merge ``user`` matplotlib keywords over ``defaults``, aliases understood.
+
+    Parameters
+    ----------
+    defaults : dict
+        The display's keywords.
+    user : dict or None
+        The caller's keywords, which win.
+    artist_class : type
+        The matplotlib artist whose aliases (``c`` for ``color``...) apply.
+
+    Returns
+    -------
+    kwargs : dict
+        The merged keywords, under their full names.
+    """
     from matplotlib.cbook import normalize_kwargs
 
     return {**normalize_kwargs(defaults, artist_class),

@@ -114,6 +114,7 @@ class DigitPredictionDisplay:
         Returns
         -------
         display : DigitPredictionDisplay
+            The display, with ``ax_``, ``bar_ax_``, ``axes_`` and ``figure_``.
         """
         import matplotlib.pyplot as plt
         from matplotlib.patches import Rectangle
@@ -155,7 +156,7 @@ class DigitPredictionDisplay:
 
     @classmethod
     def from_estimator(cls, estimator, X, y, *, index=0, image_shape=None, ax=None,
-                       im_kw=None, bar_kw=None):
+                       im_kw=None, bar_kw=None, title=None):
         """Predict sample ``X[index]`` and draw it.
 
         Parameters
@@ -172,12 +173,17 @@ class DigitPredictionDisplay:
             How to fold non-square flat samples into images.
         ax : sequence of 2 matplotlib Axes, default=None
             Axes for the image and the bars; ``None`` makes a new figure.
-        im_kw, bar_kw : dict, default=None
-            Keywords passed to ``Axes.imshow`` and ``Axes.bar``.
+        im_kw : dict, default=None
+            Keywords passed to ``Axes.imshow``.
+        bar_kw : dict, default=None
+            Keywords passed to ``Axes.bar``.
+        title : str, default=None
+            Title above the image.
 
         Returns
         -------
         display : DigitPredictionDisplay
+            The drawn display.
 
         Examples
         --------
@@ -198,11 +204,12 @@ class DigitPredictionDisplay:
         sample = np.asarray(X)[index:index + 1]
         proba, classes = _probabilities(estimator, sample)
         display = cls(images[index], np.asarray(y)[index], proba[0], classes=classes)
-        return display.plot(ax=ax, im_kw=im_kw, bar_kw=bar_kw)
+        return display.plot(ax=ax, im_kw=im_kw, bar_kw=bar_kw, title=title)
 
     @classmethod
     def from_predictions(cls, image, y_true, y_proba, classes=None, *,
-                         image_shape=None, ax=None, im_kw=None, bar_kw=None):
+                         image_shape=None, ax=None, im_kw=None, bar_kw=None,
+                         title=None):
         """Draw one image from its pixels and predicted probabilities.
 
         Parameters
@@ -219,15 +226,20 @@ class DigitPredictionDisplay:
             How to fold a non-square flat ``image``.
         ax : sequence of 2 matplotlib Axes, default=None
             Axes for the image and the bars; ``None`` makes a new figure.
-        im_kw, bar_kw : dict, default=None
-            Keywords passed to ``Axes.imshow`` and ``Axes.bar``.
+        im_kw : dict, default=None
+            Keywords passed to ``Axes.imshow``.
+        bar_kw : dict, default=None
+            Keywords passed to ``Axes.bar``.
+        title : str, default=None
+            Title above the image.
 
         Returns
         -------
         display : DigitPredictionDisplay
+            The drawn display.
         """
         image = np.asarray(image)
         if image.ndim == 1 or image_shape is not None:
             image = as_images(image.reshape(1, -1), image_shape)[0]
         display = cls(image, y_true, y_proba, classes=classes)
-        return display.plot(ax=ax, im_kw=im_kw, bar_kw=bar_kw)
+        return display.plot(ax=ax, im_kw=im_kw, bar_kw=bar_kw, title=title)

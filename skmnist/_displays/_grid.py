@@ -67,7 +67,7 @@ class PredictionGridDisplay:
         self.classes = classes
         self.indices = indices
 
-    def plot(self, *, n_cols=3, ax=None, im_kw=None, bar_kw=None):
+    def plot(self, *, n_cols=3, ax=None, im_kw=None, bar_kw=None, title=None):
         """Draw the grid.
 
         Parameters
@@ -77,12 +77,17 @@ class PredictionGridDisplay:
         ax : array-like of matplotlib Axes, default=None
             ``n_rows * n_cols * 2`` Axes, image then bars for each cell, in
             row-major order; ``None`` makes a new figure.
-        im_kw, bar_kw : dict, default=None
-            Keywords passed to ``Axes.imshow`` and ``Axes.bar``.
+        im_kw : dict, default=None
+            Keywords passed to ``Axes.imshow``.
+        bar_kw : dict, default=None
+            Keywords passed to ``Axes.bar``.
+        title : str, default=None
+            Title of the figure (``Figure.suptitle``).
 
         Returns
         -------
         display : PredictionGridDisplay
+            The display, with ``displays_``, ``axes_``, ``ax_`` and ``figure_``.
         """
         import matplotlib.pyplot as plt
 
@@ -109,21 +114,23 @@ class PredictionGridDisplay:
                 for empty in pair:
                     empty.set_axis_off()
                 continue
-            title = None if self.indices is None else f"#{self.indices[cell]}"
+            label = None if self.indices is None else f"#{self.indices[cell]}"
             self.displays_.flat[cell] = DigitPredictionDisplay(
                 images[cell], y_true[cell], np.asarray(self.y_proba)[cell],
                 classes=self.classes,
-            ).plot(ax=pair, im_kw=im_kw, bar_kw=bar_kw, title=title)
+            ).plot(ax=pair, im_kw=im_kw, bar_kw=bar_kw, title=label)
         if n_images == 0:
             axes.flat[0].text(0.5, 0.5, "no images to show", ha="center",
                               va="center", transform=axes.flat[0].transAxes)
+        if title is not None:
+            fig.suptitle(title)
         self.axes_, self.ax_, self.figure_ = axes, axes[0, 0, 0], fig
         return self
 
     @classmethod
     def from_estimator(cls, estimator, X, y, *, n_rows=5, n_cols=3,
                        misclassified_only=False, image_shape=None, ax=None,
-                       im_kw=None, bar_kw=None):
+                       im_kw=None, bar_kw=None, title=None):
         """Predict the first ``n_rows * n_cols`` samples (or mistakes) and draw them.
 
         Parameters
@@ -134,20 +141,28 @@ class PredictionGridDisplay:
             Images; flat ones must be square unless ``image_shape`` is given.
         y : array-like of shape (n_samples,)
             True labels.
-        n_rows, n_cols : int, default=5, 3
-            Grid size (the tutorial's); fewer rows when fewer images qualify.
+        n_rows : int, default=5
+            Rows of the grid (the tutorial's); fewer when fewer images qualify.
+        n_cols : int, default=3
+            Images per row.
         misclassified_only : bool, default=False
             Show only the images the estimator gets wrong.
         image_shape : tuple (height, width), default=None
             How to fold non-square flat samples into images.
         ax : array-like of matplotlib Axes, default=None
-            See :meth:`plot`.
-        im_kw, bar_kw : dict, default=None
-            Keywords passed to ``Axes.imshow`` and ``Axes.bar``.
+            ``n_rows * n_cols * 2`` Axes, image then bars for each cell, in
+            row-major order; ``None`` makes a new figure.
+        im_kw : dict, default=None
+            Keywords passed to ``Axes.imshow``.
+        bar_kw : dict, default=None
+            Keywords passed to ``Axes.bar``.
+        title : str, default=None
+            Title of the figure (``Figure.suptitle``).
 
         Returns
         -------
         display : PredictionGridDisplay
+            The drawn display.
 
         Examples
         --------
@@ -181,12 +196,13 @@ class PredictionGridDisplay:
             proba, classes = _probabilities(estimator, X[indices])
         display = cls(images[indices], y[indices], proba, classes=classes,
                       indices=indices)
-        return display.plot(n_cols=n_cols, ax=ax, im_kw=im_kw, bar_kw=bar_kw)
+        return display.plot(n_cols=n_cols, ax=ax, im_kw=im_kw, bar_kw=bar_kw,
+                            title=title)
 
     @classmethod
     def from_predictions(cls, images, y_true, y_proba, classes=None, *, n_rows=5,
                          n_cols=3, misclassified_only=False, image_shape=None,
-                         ax=None, im_kw=None, bar_kw=None):
+                         ax=None, im_kw=None, bar_kw=None, title=None):
         """Draw the first ``n_rows * n_cols`` images (or mistakes) from predictions.
 
         Parameters
@@ -199,12 +215,28 @@ class PredictionGridDisplay:
             Predicted probabilities.
         classes : array-like of shape (n_classes,), default=None
             Class labels in the order of ``y_proba``'s columns.
-        n_rows, n_cols, misclassified_only, image_shape, ax, im_kw, bar_kw
-            As in :meth:`from_estimator`.
+        n_rows : int, default=5
+            Rows of the grid (the tutorial's); fewer when fewer images qualify.
+        n_cols : int, default=3
+            Images per row.
+        misclassified_only : bool, default=False
+            Show only the images whose most probable class is not ``y_true``.
+        image_shape : tuple (height, width), default=None
+            How to fold non-square flat samples into images.
+        ax : array-like of matplotlib Axes, default=None
+            ``n_rows * n_cols * 2`` Axes, image then bars for each cell, in
+            row-major order; ``None`` makes a new figure.
+        im_kw : dict, default=None
+            Keywords passed to ``Axes.imshow``.
+        bar_kw : dict, default=None
+            Keywords passed to ``Axes.bar``.
+        title : str, default=None
+            Title of the figure (``Figure.suptitle``).
 
         Returns
         -------
         display : PredictionGridDisplay
+            The drawn display.
         """
         images = as_images(images, image_shape)
         y_true, y_proba = np.asarray(y_true), np.asarray(y_proba, dtype=float)
@@ -223,4 +255,5 @@ class PredictionGridDisplay:
         keep = keep[:n_rows * n_cols]
         display = cls(images[keep], y_true[keep], y_proba[keep], classes=classes,
                       indices=keep)
-        return display.plot(n_cols=n_cols, ax=ax, im_kw=im_kw, bar_kw=bar_kw)
+        return display.plot(n_cols=n_cols, ax=ax, im_kw=im_kw, bar_kw=bar_kw,
+                            title=title)

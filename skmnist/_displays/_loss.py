@@ -104,7 +104,7 @@ class LossCurveDisplay:
         return wanted
 
     def plot(self, *, metric="loss", ax=None, name=None, best_epoch_kw=None,
-             **kwargs):
+             title=None, **kwargs):
         """Plot the curves.
 
         Parameters
@@ -118,6 +118,9 @@ class LossCurveDisplay:
             Name for the titles; overrides the one stored.
         best_epoch_kw : dict, default=None
             Keywords for the best-epoch ``axvline``.
+        title : str, default=None
+            Title of the figure (``Figure.suptitle``); each panel keeps its
+            own title naming the metric.
         **kwargs : dict
             Keywords passed to ``Axes.plot`` for every curve.
 
@@ -158,12 +161,14 @@ class LossCurveDisplay:
                       title=f"{name}: {key}" if name else key.capitalize())
             panel.grid(True, alpha=0.3)
             panel.legend()
+        if title is not None:
+            fig.suptitle(title)
         self.ax_, self.axes_, self.figure_ = axes[0], axes, fig
         return self
 
     @classmethod
     def from_estimator(cls, estimator, *, metric="loss", ax=None, name=None,
-                       best_epoch_kw=None, **kwargs):
+                       best_epoch_kw=None, title=None, **kwargs):
         """Plot the per-epoch curves of a fitted estimator.
 
         Parameters
@@ -182,12 +187,16 @@ class LossCurveDisplay:
             Name for the titles; defaults to the estimator's class name.
         best_epoch_kw : dict, default=None
             Keywords for the best-epoch ``axvline``.
+        title : str, default=None
+            Title of the figure (``Figure.suptitle``); each panel keeps its
+            own title naming the metric.
         **kwargs : dict
             Keywords passed to ``Axes.plot`` for every curve.
 
         Returns
         -------
         display : LossCurveDisplay
+            The drawn display.
 
         Raises
         ------
@@ -212,4 +221,4 @@ class LossCurveDisplay:
         name = type(estimator).__name__ if name is None else name
         display = cls(history, best_epoch=best_epoch, name=name)
         return display.plot(metric=metric, ax=ax, best_epoch_kw=best_epoch_kw,
-                            **kwargs)
+                            title=title, **kwargs)

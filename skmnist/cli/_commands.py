@@ -5,16 +5,20 @@ import time
 
 from ..comparison import MODEL_NAMES
 from ..exceptions import UsageError
-from ._data import load, source_name, train_test
+from ._data import check_folds, load, source_name, train_test
 from ._parser import one_line
-from ._report import ReportFolder, rich_table, write_compare_report
+from ._report import (
+    ReportFolder,
+    check_out_file,
+    rich_legend,
+    rich_table,
+    write_compare_report,
+)
 
 # -- compare --------------------------------------------------------------------
 
 
 def _compare(args, out, err):
-    from ..comparison import _run, default_estimators
-
     started = time.perf_counter()
     names = [name.strip() for name in args.models.split(",") if name.strip()]
     unknown = [name for name in names if name not in MODEL_NAMES]
@@ -22,38 +26,37 @@ def _compare(args, out, err):
         raise UsageError(f"skmnist compare: error: unknown model(s) "
                          f"{', '.join(unknown) or repr(args.models)}; choose from "
                          f"{', '.join(MODEL_NAMES)}")
-    folder = ReportFolder(args.out)  # checks --out before the long work
+    # --out, the data and --cv are checked before the long work.
+    folder = ReportFolder(args.out, force=args.force, command="compare")
     X, y, X_test, y_test = train_test(args)
+    check_folds(y, args.cv)
     source = source_name(args)
+    from ..comparison import compare, default_estimators
     from ._progress import Reporter
 
+    estimators = default_estimators(names, max_iter=args.max_iter,
+                                    random_state=args.seed)
     with Reporter(err) as reporter:
-        callbacks = None
-        if {"logistic", "mlp"} & set(names):
-            from ._progress import EpochProgress
 
-            callbacks = [EpochProgress(reporter)]
-        estimators = default_estimators(names, max_iter=args.max_iter,
-                                        random_state=args.seed, callbacks=callbacks)
-
-        def on_start(name, index, total):
+        def on_model_start(name, index, total):
             reporter.start(f"[{index + 1}/{total}] {name}")
 
-        def on_end(name, row, notes):
-            reporter.finish("(did not converge)" if notes else "")
+        def on_epoch(name, epoch, n_epochs, logs):
+            reporter.epoch(epoch, n_epochs, logs)
 
-        cv_kwargs = dict(cv=None, n_jobs=None)
-        if args.cv is not None:
-            cv_kwargs = dict(cv=args.cv, n_jobs=args.n_jobs)
-        result = _run(estimators, X, y,
-                      None if args.cv else X_test, None if args.cv else y_test,
-                      on_start=on_start, on_end=on_end, **cv_kwargs)
+        def on_model_end(name, row):
+            reporter.finish("(did not converge)" if row["warnings"] else "")
+
+        # With --cv the test images score the models refit on all training
+        # images, which the figures and --save then use.
+        result = compare(estimators, X, y, X_test, y_test, cv=args.cv,
+                         n_jobs=args.n_jobs if args.cv else None,
+                         on_model_start=on_model_start, on_epoch=on_epoch,
+                         on_model_end=on_model_end)
     data = {"source": source, "n_train": len(y), "n_test": len(y_test),
             "cv": args.cv}
     out.print(rich_table(result, title=_title(data)))
-    best = result.best_
-    out.print(f"Best: {best['model']} (accuracy {best['accuracy']:.4f})",
-              highlight=False)
+    out.print(rich_legend(result))
     with folder as tmp:
         paths = write_compare_report(
             tmp, result, X_test, y_test, data=data, command=_command_line(args),
@@ -67,7 +70,8 @@ def _compare(args, out, err):
 def _title(data):
     if data["cv"]:
         return (f"MNIST ({data['source']}), {data['cv']}-fold cross-validation on "
-                f"{data['n_train']:,} training images")
+                f"{data['n_train']:,} training images; refit scored on "
+                f"{data['n_test']:,} test images")
     return (f"MNIST ({data['source']}): {data['n_train']:,} train / "
             f"{data['n_test']:,} test images")
 
@@ -109,19 +113,34 @@ def _download(args, out, err):
 def _predict(args, out, err):
     from pathlib import Path
 
-    import numpy as np
-
     model_path = Path(args.model)
     if not model_path.is_file():
         raise UsageError(f"skmnist predict: error: --model {args.model}: no such file")
-    from ..persistence import load as load_model
+    if args.images and (args.subset is not None or args.source != "auto"
+                        or args.data_home is not None):
+        raise UsageError("skmnist predict: error: --subset, --source and "
+                         "--data-home score the model on MNIST; leave them out "
+                         "when classifying IMAGE files")
+    if args.out:
+        check_out_file(args.out)  # before the model and data are read
+    if args.images:
+        from .._images import read_images
 
-    X, y = load(args, args.subset)
-    try:
-        model = load_model(model_path)
-    except (ValueError, OSError) as error:
-        raise UsageError(f"skmnist predict: error: cannot load --model "
-                         f"{args.model}: {one_line(error)}") from None
+        try:
+            X, names = read_images(args.images)
+        except ValueError as error:
+            raise UsageError(f"skmnist predict: error: IMAGE {one_line(error)}"
+                             ) from None
+        y = None
+    else:
+        args.subset = args.subset or "test"
+        X, y = load(args, args.subset)
+    model = _load_model(args.model)
+    _check_features(model, X, args)
+    if y is None:
+        return _classify(model, X, names, args, out)
+    import numpy as np
+
     predicted = model.predict(X)
     accuracy = float(np.mean(predicted == y))
     out.print(f"Accuracy {accuracy:.4f} on {len(y):,} {args.subset} images "
@@ -130,6 +149,56 @@ def _predict(args, out, err):
         from ._report import write_predictions
 
         write_predictions(Path(args.out), y, predicted)
+        out.print(f"Predictions: {args.out}", highlight=False)
+    return 0
+
+
+def _load_model(path):
+    from ..persistence import load as load_model
+
+    try:
+        return load_model(path)
+    except (ValueError, OSError) as error:
+        raise UsageError(f"skmnist predict: error: cannot load --model "
+                         f"{path}: {one_line(error)}") from None
+
+
+def _check_features(model, X, args):
+    expected = getattr(model, "n_features_in_", None)
+    if expected is not None and expected != X.shape[1]:
+        data = "the IMAGE files" if args.images else f"--source {args.source}"
+        raise UsageError(
+            f"skmnist predict: error: --model {args.model} expects {expected} "
+            f"features per image, but the images of {data} have {X.shape[1]} "
+            "pixels (28 x 28): the model was not trained on MNIST images")
+
+
+def _classify(model, X, names, args, out):
+    """Print (and write) the digit and its probability for each image."""
+    import numpy as np
+    from rich import box
+    from rich.table import Table
+
+    labels = model.predict(X)
+    if hasattr(model, "predict_proba"):
+        probabilities = np.max(model.predict_proba(X), axis=1)
+    else:
+        probabilities = np.full(len(labels), np.nan)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False)
+    for column, justify in (("image", "left"), ("digit", "right"),
+                            ("probability", "right")):
+        table.add_column(column, justify=justify, overflow="fold")
+    for name, label, probability in zip(names, labels.tolist(),
+                                        probabilities.tolist()):
+        table.add_row(name, str(label), "n/a" if np.isnan(probability)
+                      else f"{probability:.4f}")
+    out.print(table)
+    if args.out:
+        from pathlib import Path
+
+        from ._report import write_image_predictions
+
+        write_image_predictions(Path(args.out), names, labels, probabilities)
         out.print(f"Predictions: {args.out}", highlight=False)
     return 0
 

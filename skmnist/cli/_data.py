@@ -9,11 +9,15 @@ def load(args, subset):
     from ..datasets import load_mnist
 
     try:
-        return load_mnist(subset=subset, source=args.source, data_home=args.data_home,
-                          return_X_y=True)
+        X, y = load_mnist(subset=subset, source=args.source,
+                          data_home=args.data_home, return_X_y=True)
     except (ValueError, OSError) as error:
         raise UsageError(f"skmnist {args.command}: error: cannot read data from "
                          f"--source {args.source}: {error}") from None
+    if len(y) == 0:
+        raise UsageError(f"skmnist {args.command}: error: --source {args.source} "
+                         f"holds no {subset} images")
+    return X, y
 
 
 def subset(X, y, n, seed, what):
@@ -34,6 +38,30 @@ def train_test(args):
     X, y = subset(*load(args, "train"), args.n_train, args.seed, "train")
     X_test, y_test = subset(*load(args, "test"), args.n_test, args.seed, "test")
     return X, y, X_test, y_test
+
+
+def check_folds(y, cv):
+    """Refuse ``--cv K`` when some digit has fewer than K training images.
+
+    StratifiedKFold puts images of every digit in every fold; with fewer it
+    warns or fails after the models are built, so this is checked first.
+    """
+    if cv is None:
+        return
+    import numpy as np
+
+    digits, counts = np.unique(y, return_counts=True)
+    rarest = int(counts.min())
+    if len(digits) < 2:
+        raise UsageError(f"--cv {cv}: the training images hold only the digit "
+                         f"{digits[0]}; cross-validation needs two or more")
+    if cv > rarest:
+        advice = (f"use --cv {rarest} or fewer" if rarest >= 2
+                  else "use more training images")
+        images = "image" if rarest == 1 else "images"
+        raise UsageError(f"--cv {cv}: more folds than the {rarest} training "
+                         f"{images} of the rarest digit ({digits[counts.argmin()]});"
+                         f" {advice}")
 
 
 def source_name(args):

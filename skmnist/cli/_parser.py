@@ -16,13 +16,17 @@ TUNE_GRIDS = {
     "mlp": {"hidden_layer_sizes": [64, 128], "alpha": [1e-4, 1e-2]},
 }
 DEFAULT_MODELS = ",".join(MODEL_NAMES)
+MAX_SEED = 2**32 - 1
+# The file that marks a folder as a report written by skmnist (see ReportFolder).
+REPORT_MARKER = ".skmnist-report"
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         raise UsageError(f"{self.prog}: error: {message} (see --help)")
 
 
-class _Formatter(argparse.RawDescriptionHelpFormatter):
+class _Formatter(argparse.HelpFormatter):
     """Appends ``(default: X)``; options defaulting to None say in their help."""
 
     def _get_help_string(self, action):
@@ -34,14 +38,44 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         return f"{action.help} (default: {default})"
 
 
-def _positive_int(text):
+def _integer(text):
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive integer, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+def _positive_int(text):
+    value = _integer(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _folds(text):
+    value = _integer(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(
+            f"cross-validation needs at least 2 folds, got {value}")
+    return value
+
+
+def _n_jobs(text):
+    value = _integer(text)
+    if value == 0:
+        # joblib's convention: -1 is every CPU, -2 all but one, ...
+        raise argparse.ArgumentTypeError(
+            "expected a number of parallel workers (1, 2, ...) or -1 for every "
+            "CPU, got 0")
+    return value
+
+
+def _seed(text):
+    value = _integer(text)
+    if not 0 <= value <= MAX_SEED:
+        # The range of numpy's and scikit-learn's integer seeds.
+        raise argparse.ArgumentTypeError(
+            f"expected an integer from 0 to {MAX_SEED}, got {value}")
     return value
 
 
@@ -63,6 +97,20 @@ def _add_data_options(parser, *, subsets=True):
                                  "images (default: all)")
 
 
+def _add_report_options(parser, default, contents):
+    parser.add_argument(
+        "--out", default=default, metavar="DIR",
+        help=f"report folder ({contents}), written when the run ends. An "
+             f"existing DIR is replaced only if it is empty or skmnist wrote it "
+             f"(it holds a {REPORT_MARKER} file); any other folder stops the "
+             f"command before any work, unless --force. A missing parent folder "
+             f"is created (one level, not a whole path)")
+    parser.add_argument(
+        "--force", action="store_true",
+        help="replace DIR even if skmnist did not write it, deleting everything "
+             "in it (default: off)")
+
+
 def build_parser():
     """The ``argparse`` parser of ``skmnist`` and its sub-commands.
 
@@ -78,9 +126,18 @@ def build_parser():
     >>> args.models, args.max_iter, args.out
     ('baseline', 30, 'skmnist-report')
     """
-    parser = _Parser(prog="skmnist", formatter_class=_Formatter,
-                     description="Keras classifiers as scikit-learn estimators, "
-                                 "compared on MNIST.")
+    from .._version import __version__
+
+    parser = _Parser(
+        prog="skmnist", formatter_class=_Formatter,
+        description="Keras classifiers as scikit-learn estimators, compared on "
+                    "MNIST handwritten digits.",
+        epilog="Run `skmnist COMMAND --help` for the options of a command. Errors "
+               "in the arguments or the data stop the command with exit status 2 "
+               "and a one-line message, before any long work.")
+    parser.add_argument("--version", action="version",
+                        version=f"skmnist {__version__}",
+                        help="print the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND",
                                      parser_class=_Parser)
     commands.required = True
@@ -89,25 +146,31 @@ def build_parser():
         "compare", formatter_class=_Formatter,
         help="fit the models on the same data and compare them",
         description="Fit each model on the training images, score it on the test "
-                    "images and write DIR/results.json, DIR/report.md and figures.")
+                    "images (or cross-validate it with --cv), print one table and "
+                    "write DIR/results.json, DIR/report.md and figures.")
     _add_data_options(compare)
     compare.add_argument("--models", default=DEFAULT_MODELS,
-                         help="comma-separated models among baseline, logistic "
-                              "(KerasLogistic), mlp (KerasMLP), sklearn-mlp")
+                         help="comma-separated models among baseline "
+                              "(LogisticRegression on scaled pixels), logistic "
+                              "(KerasLogistic), mlp (KerasMLP), sklearn-mlp "
+                              "(scikit-learn's MLPClassifier)")
     compare.add_argument("--max-iter", type=_positive_int, default=DEFAULT_EPOCHS,
                          metavar="N",
                          help="epochs of each neural network (logistic, mlp, "
                               "sklearn-mlp); the baseline always runs lbfgs to "
                               "convergence")
-    compare.add_argument("--cv", type=_positive_int, default=None, metavar="K",
-                         help="cross-validate on the training images with K folds "
-                              "instead of scoring the test images (default: no)")
-    compare.add_argument("--seed", type=int, default=0,
-                         help="random seed of the models and subsets")
-    compare.add_argument("--n-jobs", type=int, default=None, metavar="N",
-                         help="folds fitted in parallel with --cv (default: 1)")
-    compare.add_argument("--out", default="skmnist-report", metavar="DIR",
-                         help="report folder, replaced as a whole at the end")
+    compare.add_argument("--cv", type=_folds, default=None, metavar="K",
+                         help="cross-validate on the training images with K >= 2 "
+                              "stratified folds instead of scoring the test images; "
+                              "K may not exceed the training images of the rarest "
+                              "digit (default: no cross-validation)")
+    compare.add_argument("--seed", type=_seed, default=0,
+                         help="random seed of the models and subsets, 0 to 2**32 - 1")
+    compare.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="N",
+                         help="folds fitted in parallel with --cv; -1 uses every "
+                              "CPU (default: 1)")
+    _add_report_options(compare, "skmnist-report",
+                        "results.json, report.md, figures, models/")
     compare.add_argument("--save", action="store_true",
                          help="also save each fitted model as DIR/models/NAME.skmnist "
                               "(default: off)")
@@ -118,29 +181,32 @@ def build_parser():
         "tune", formatter_class=_Formatter,
         help="grid-search a Keras model's parameters",
         description="Cross-validated grid search (GridSearchCV) of KerasLogistic or "
-                    "KerasMLP. Default grids: " + json.dumps(TUNE_GRIDS) + ".")
+                    "KerasMLP on the training images; the best candidate, refit on "
+                    "all of them, is scored on the test images and saved. Default "
+                    "grids: " + json.dumps(TUNE_GRIDS) + ".")
     tune.add_argument("--model", required=True, choices=sorted(TUNE_GRIDS),
                       help="logistic (KerasLogistic) or mlp (KerasMLP); required")
     tune.add_argument("--param", action="append", default=None, metavar="NAME=V1,V2",
-                      help="values to try for one parameter (Python literals; "
-                           "repeat the option for more parameters; default: "
-                           "the grid above)")
-    tune.add_argument("--cv", type=_positive_int, default=3, metavar="K",
-                      help="cross-validation folds")
+                      help="values to try for one parameter, as Python literals "
+                           "(e.g. alpha=1e-4,1e-2 or hidden_layer_sizes=(64,),(128,)); "
+                           "repeat the option for more parameters (default: the "
+                           "grids above)")
+    tune.add_argument("--cv", type=_folds, default=3, metavar="K",
+                      help="cross-validation folds, at least 2")
     tune.add_argument("--max-iter", type=_positive_int, default=DEFAULT_EPOCHS,
                       metavar="N", help="epochs of every fit")
-    tune.add_argument("--seed", type=int, default=0, help="random seed")
-    tune.add_argument("--n-jobs", type=int, default=None, metavar="N",
-                      help="fits in parallel (default: 1; epochs are shown "
-                           "only with 1)")
+    tune.add_argument("--seed", type=_seed, default=0,
+                      help="random seed, 0 to 2**32 - 1")
+    tune.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="N",
+                      help="fits in parallel; -1 uses every CPU (default: 1; "
+                           "epochs are shown only with 1)")
     tune.add_argument("--scheduler", default=None, metavar="WHERE",
                       help="run the search on Dask: 'local' starts a LocalCluster, "
                            "tcp://HOST:8786 joins a running one (needs "
                            "skmnist[dask]; default: this process and --n-jobs)")
     tune.add_argument("--top", type=_positive_int, default=5, metavar="N",
                       help="rows of cv_results_ shown")
-    tune.add_argument("--out", default="skmnist-tune", metavar="DIR",
-                      help="folder for best_model.skmnist and tune.json")
+    _add_report_options(tune, "skmnist-tune", "best_model.skmnist, tune.json")
     _add_data_options(tune)
 
     download = commands.add_parser(
@@ -158,16 +224,27 @@ def build_parser():
 
     predict = commands.add_parser(
         "predict", formatter_class=_Formatter,
-        help="score a saved model, or write its predictions",
+        help="classify your own digit images, or score a model on MNIST",
         description="Load a model saved by `skmnist compare --save`, `skmnist tune` "
-                    "or skmnist.save, print its accuracy and optionally write a CSV "
-                    "of index,true,predicted.")
+                    "or skmnist.save. Given IMAGE files, print the predicted digit "
+                    "and its probability for each image. Without IMAGE, print the "
+                    "model's accuracy on MNIST (--subset, --source).",
+        epilog="IMAGE files: PNG, JPEG or any picture Pillow reads (converted to "
+               "grey levels, inverted when the background is light, the digit "
+               "cropped, scaled to fit 20 x 20 and centred in 28 x 28 as in "
+               "MNIST); or a .npy / .npz array of 28 x 28 images or 784-pixel "
+               "rows, 0-255 with 0 as background.")
     predict.add_argument("--model", required=True, metavar="FILE",
                          help="model file written by skmnist.save; required")
-    predict.add_argument("--subset", default="test", choices=["train", "test", "all"],
-                         help="which images to predict")
+    predict.add_argument("images", nargs="*", metavar="IMAGE",
+                         help="image files or arrays to classify (default: none, "
+                              "score the model on MNIST instead)")
+    predict.add_argument("--subset", default=None, choices=["train", "test", "all"],
+                         help="without IMAGE: which MNIST images to score "
+                              "(default: test)")
     predict.add_argument("--out", default=None, metavar="FILE.csv",
-                         help="write the predictions there (default: do not)")
+                         help="also write the predictions to this CSV file, "
+                              "replacing it (default: do not)")
     _add_data_options(predict, subsets=False)
     return parser
 

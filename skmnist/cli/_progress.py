@@ -1,9 +1,10 @@
 """Progress of the command line: which model is fitting, and its epochs.
 
 On a terminal a rich progress display is drawn on stderr; elsewhere (CI logs,
-pipes, tests) plain lines are printed instead, a few per model, so logs stay
-short. Keras models report their epochs through :class:`EpochProgress`, a
-Keras callback given to the estimator's ``callbacks`` parameter.
+pipes, tests) plain lines are printed instead, a few epochs per fit (with
+their training and validation metrics), so logs stay short. Keras models
+report their epochs through :class:`EpochProgress`, a Keras callback given
+to the estimator's ``callbacks`` parameter.
 """
 
 import math
@@ -18,12 +19,14 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from .._compat import import_keras
+from .._keras import import_keras
 
 keras = import_keras()
 
-# Plain (non-terminal) output prints about this many epoch lines per fit.
+# Plain (non-terminal) output prints about this many epoch lines per fit, and
+# fewer per fit of a grid search, which has many.
 _PLAIN_LINES_PER_FIT = 5
+_PLAIN_LINES_PER_SEARCH_FIT = 2
 
 
 class Reporter:
@@ -77,7 +80,7 @@ class Reporter:
 
     def epoch(self, done, total, logs=None):
         """Epoch ``done`` of ``total`` has ended, with Keras ``logs``."""
-        info = f"epoch {done}/{total} {_describe_logs(logs)}"
+        info = f"epoch {done}/{total}: {_describe_logs(logs)}"
         if self._progress is not None:
             if self._count_fits:
                 self._progress.update(self._task, info=info)
@@ -85,9 +88,14 @@ class Reporter:
                 self._progress.update(self._task, completed=done, total=total,
                                       info=_describe_logs(logs))
             return
-        step = max(1, math.ceil(total / _PLAIN_LINES_PER_FIT))
-        if not self._count_fits and (done % step == 0 or done == total):
-            self.console.print(f"  {self._label}: {info}", highlight=False)
+        lines = (_PLAIN_LINES_PER_SEARCH_FIT if self._count_fits
+                 else _PLAIN_LINES_PER_FIT)
+        step = max(1, math.ceil(total / lines))
+        if done % step == 0 or done == total:
+            # Fits of a search are numbered; a model's fit is named.
+            where = (f"fit {self._fits + 1}/{self._total}" if self._count_fits
+                     else self._label)
+            self.console.print(f"  {where}: {info}", highlight=False)
 
     def fit_done(self):
         """One whole fit has ended (counted when ``count_fits`` was set)."""
@@ -97,8 +105,9 @@ class Reporter:
         if self._progress is not None:
             self._progress.update(self._task, completed=self._fits)
         else:
-            self.console.print(f"  {self._label}: fit {self._fits}/{self._total} done",
-                               highlight=False)
+            seconds = time.perf_counter() - self._started
+            self.console.print(f"  fit {self._fits}/{self._total} done, "
+                               f"{seconds:.1f} s elapsed", highlight=False)
 
     def finish(self, message=""):
         """End the current task, with a closing ``message``."""
@@ -115,10 +124,19 @@ class Reporter:
 
 
 def _describe_logs(logs):
+    """``train loss 0.31, val loss 0.38, train accuracy 0.92, ...`` from Keras logs.
+
+    Keras names training metrics bare (``loss``) and validation ones with a
+    ``val_`` prefix; spelling both out keeps a reader from taking one for the
+    other.
+    """
     logs = logs or {}
-    parts = [f"{key} {logs[key]:.4f}" for key in ("loss", "val_loss", "accuracy")
-             if key in logs]
-    return " ".join(parts)
+    parts = []
+    for metric in ("loss", "accuracy"):
+        for prefix, name in (("", "train"), ("val_", "val")):
+            if prefix + metric in logs:
+                parts.append(f"{name} {metric} {logs[prefix + metric]:.4f}")
+    return ", ".join(parts)
 
 
 class EpochProgress(keras.callbacks.Callback):

@@ -9,7 +9,7 @@ import time
 
 from .._io import environment
 from ..exceptions import UsageError
-from ._data import train_test
+from ._data import check_folds, train_test
 from ._parser import TUNE_GRIDS, one_line
 from ._report import ReportFolder, write_json
 
@@ -58,6 +58,21 @@ def _tune_grid(args, estimator):
     return grid
 
 
+def _check_class_weights(grid, y):
+    """Refuse a ``class_weight`` dict naming a digit absent from the labels."""
+    import numpy as np
+
+    classes = set(np.unique(y).tolist())
+    for value in grid.get("class_weight", []):
+        if isinstance(value, dict):
+            unknown = sorted(set(value) - classes, key=repr)
+            if unknown:
+                raise UsageError(
+                    f"skmnist tune: error: --param class_weight={value!r}: "
+                    f"{', '.join(map(repr, unknown))} not among the training "
+                    f"labels {sorted(classes)}")
+
+
 def tune(args, out, err):
     """Run ``skmnist tune`` with parsed ``args``; return the exit status."""
     from ..comparison import default_estimators
@@ -66,8 +81,11 @@ def tune(args, out, err):
     name = "logistic" if args.model == "logistic" else "mlp"
     probe = default_estimators([name], max_iter=args.max_iter, random_state=args.seed)
     grid = _tune_grid(args, probe[name])
-    folder = ReportFolder(args.out)
+    # --out, the data, --cv and the grid against the labels: before the search.
+    folder = ReportFolder(args.out, force=args.force, command="tune")
     X, y, X_test, y_test = train_test(args)
+    check_folds(y, args.cv)
+    _check_class_weights(grid, y)
     from sklearn.model_selection import GridSearchCV, ParameterGrid
 
     from ._progress import EpochProgress, Reporter
@@ -79,8 +97,11 @@ def tune(args, out, err):
                                        callbacks=[EpochProgress(reporter)])[name]
         search = GridSearchCV(estimator, grid, cv=args.cv, n_jobs=args.n_jobs,
                               scoring="accuracy", error_score="raise")
-        reporter.start(f"grid search: {len(ParameterGrid(grid))} candidates x "
-                       f"{args.cv} folds + refit", total=n_fits, count_fits=True)
+        n_candidates = len(ParameterGrid(grid))
+        reporter.start(f"grid search: {n_candidates} candidate"
+                       f"{'s' if n_candidates > 1 else ''} x {args.cv} folds + "
+                       "refit on all training images", total=n_fits,
+                       count_fits=True)
         with contextlib.ExitStack() as backend:
             _enter_backend(backend, args.scheduler)
             search.fit(X, y)
