@@ -193,7 +193,7 @@ class ComparisonResult:
         display : ComparisonDisplay
             The drawn display.
         """
-        from .plotting import ComparisonDisplay
+        from ._displays._comparison import ComparisonDisplay
 
         return ComparisonDisplay.from_result(self, ax=ax, **kwargs)
 

@@ -52,7 +52,7 @@ def _best_with_proba(estimators, predictions, X_test, y_test, result):
     """
     from sklearn.metrics import log_loss
 
-    from .comparison import ComparisonResult
+    from ._comparison_result import ComparisonResult
 
     scored = [name for name, est in estimators.items() if hasattr(est, "predict_proba")]
     if not scored:

@@ -293,8 +293,8 @@ def test_find_cycle_finds_one_and_accepts_a_tree():
 
 def test_import_graph_sees_relative_and_function_level_imports():
     graph = import_graph()
-    # "from . import _threads", "from ._compat import ...", "from .exceptions".
-    assert {"skmnist._threads", "skmnist._compat",
+    # "from . import _threads", "from ._keras import ...", "from .exceptions".
+    assert {"skmnist._threads", "skmnist._keras",
             "skmnist.exceptions"} <= graph["skmnist.parallel"]
     # make_baseline imports PixelScaler inside the function.
     assert "skmnist.preprocessing" in graph["skmnist.baseline"]
