@@ -15,10 +15,10 @@ today's scikit-learn it gets four things wrong, each fixed here and nowhere else
   ``validate_data``;
 * **repr**: its multi-line ``__repr__`` hides scikit-learn's compact one.
 
-Also here: :func:`scikeras_classifier_base` (scikeras' class, imported lazily),
-:func:`flatten_images` (the one place image stacks become rows) and the input
-checks scikeras' validation lacks. Importing Keras quietly is
-:mod:`skmnist._keras`'s job.
+Also here: :func:`scikeras_classifier_base` (scikeras' class, imported lazily)
+and the input checks scikeras' validation lacks. Importing Keras quietly is
+:mod:`skmnist._keras`'s job; image stacks become rows in
+:func:`skmnist._images.flatten_images`.
 """
 
 import numpy as np
@@ -27,27 +27,19 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import ClassifierTags
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
+from ._images import flatten_images
 from ._keras import import_keras, without_tensorflow
 
 
 def scikeras_classifier_base():
-    """Return scikeras' ``KerasClassifier`` (imports Keras, so called lazily).
-
-    On the JAX backend scikeras is imported with TensorFlow kept out: it only
-    wants it for a seeding helper skmnist does not use.
-    """
+    """Return scikeras' ``KerasClassifier`` (imports Keras, so called lazily)."""
     import_keras()
+    # On JAX, scikeras is imported with TensorFlow kept out: it only wants it
+    # for a seeding helper skmnist does not use.
     with without_tensorflow():
         from scikeras.wrappers import KerasClassifier
 
     return KerasClassifier
-
-
-def flatten_images(X):
-    """Turn an ``(n, h, w)`` image stack into ``(n, h * w)`` without copying."""
-    if getattr(X, "ndim", 2) == 3:
-        return X.reshape(X.shape[0], -1)
-    return X
 
 
 class ScikerasCompatMixin:

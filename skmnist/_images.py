@@ -23,6 +23,27 @@ ARRAY_SUFFIXES = (".npy", ".npz")
 __all__ = ["mnist_like", "read_images"]
 
 
+def flatten_images(X):
+    """Turn an ``(n, h, w)`` image stack into ``(n, h * w)`` rows, without copying.
+
+    The one place image stacks become rows (estimators, ``PixelScaler``);
+    anything that is not a 3-D array is returned as it is.
+
+    Parameters
+    ----------
+    X : array-like
+        Images ``(n, h, w)``, or rows already.
+
+    Returns
+    -------
+    array-like
+        ``X.reshape(n, h * w)`` (a view) for 3-D arrays, else ``X``.
+    """
+    if getattr(X, "ndim", 2) == 3:
+        return X.reshape(X.shape[0], -1)
+    return X
+
+
 def read_images(paths):
     """Read digit images from files, as MNIST rows of 784 pixels.
 

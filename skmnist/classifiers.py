@@ -2,180 +2,22 @@
 
 Both subclass scikeras' ``KerasClassifier`` (so they are scikeras estimators too)
 and take scikit-learn's ``MLPClassifier`` parameter names. What scikeras gets
-wrong under today's scikit-learn is mended in :mod:`skmnist._compat`; the
-training loop (validation split, early stopping, history) is in
-:mod:`skmnist._training`.
+wrong under today's scikit-learn is mended in :mod:`skmnist._compat`; what
+the two share (parameters, fit, partial_fit, prediction) is the one base class
+in :mod:`skmnist._base`.
 """
 
 from numbers import Integral, Real
 
-import numpy as np
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
-from ._compat import ScikerasCompatMixin, scikeras_classifier_base
-from ._training import TrainingMixin
-
-KerasClassifier = scikeras_classifier_base()
+from ._base import BaseKerasClassifier
 
 _ACTIVATIONS = {"identity": "linear", "logistic": "sigmoid", "tanh": "tanh",
                 "relu": "relu", "gelu": "gelu", "elu": "elu", "selu": "selu"}
 
 
-class _BaseKerasClassifier(ScikerasCompatMixin, TrainingMixin, KerasClassifier):
-    """Shared machinery; use :class:`KerasLogistic` or :class:`KerasMLP`."""
-
-    _parameter_constraints: dict = {
-        "solver": [StrOptions({"adam", "sgd", "rmsprop"})],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "class_weight": [dict, StrOptions({"balanced"}), None],
-        "input_scaling": [StrOptions({"max_abs", "standard"}), None],
-        "steps_per_execution": [Interval(Integral, 1, None, closed="left")],
-        "jit_compile": ["boolean"],
-        "callbacks": [list, None],
-        "warm_start": ["boolean"],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-    }
-
-    def _hidden_layers(self):
-        return ()
-
-    def _model_kwargs(self):
-        return {}
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, *, validation_data=None):
-        """Fit the model to ``(X, y)`` for up to ``max_iter`` epochs.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
-            Training data. Raw 0-255 pixels are fine: see ``input_scaling``.
-        y : array-like of shape (n_samples,) or (n_samples, n_labels)
-            Class labels, or a binary indicator matrix for multilabel targets.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each sample in the loss.
-        validation_data : tuple (X_val, y_val), default=None
-            Held-out data scored after every epoch. Overrides the
-            ``validation_fraction`` split when ``early_stopping=True``.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        reset = not (self.warm_start and hasattr(self, "model_"))
-        return self._train(X, y, sample_weight, validation_data=validation_data,
-                           epochs=self.max_iter, reset=reset, classes=None,
-                           monitor=True)
-
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """Train for one epoch on ``(X, y)``, continuing from the current weights.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
-            Training data.
-        y : array-like of shape (n_samples,) or (n_samples, n_labels)
-            Class labels.
-        classes : array-like of shape (n_classes,), default=None
-            Every class that will ever be seen. Required on the first call
-            (unless ``y`` is a multilabel indicator matrix), ignored after.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each sample.
-
-        Returns
-        -------
-        self : object
-            The updated estimator.
-        """
-        first_call = not hasattr(self, "model_")
-        if first_call:
-            self._validate_params()
-        return self._train(X, y, sample_weight, validation_data=None, epochs=1,
-                           reset=first_call, classes=classes, monitor=False,
-                           require_classes=first_call)
-
-    def decision_function(self, X):
-        """Logits: the linear scores before the softmax or sigmoid.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
-            Samples to score.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,) for binary targets, else (n_samples, n_outputs)
-            Scores; for binary targets, positive means ``classes_[1]``.
-        """
-        check_is_fitted(self)
-        X, _ = self._validate_data(X, reset=False)
-        logits = self._logits(X)
-        return logits[:, 0] if self.target_type_ == "binary" else logits
-
-    def predict_proba(self, X):
-        """Class probabilities: softmax of the logits, or sigmoid per label.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
-            Samples to score.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            Probabilities in the order of ``classes_``; each row sums to one
-            except for multilabel targets, where each column is one label.
-        """
-        check_is_fitted(self)
-        X, _ = self._validate_data(X, reset=False)
-        return self._probabilities(self._logits(X))
-
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
-            Samples to score.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            Log-probabilities in the order of ``classes_``.
-        """
-        return np.log(self.predict_proba(X))
-
-    def predict(self, X):
-        """Predict class labels (or a label indicator matrix for multilabel).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
-            Samples to classify.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,) or (n_samples, n_labels)
-            Predicted labels, of the same type as the training labels.
-        """
-        proba = self.predict_proba(X)
-        if self.target_type_ == "multilabel-indicator":
-            return (proba > 0.5).astype(int)
-        return self.classes_[np.argmax(proba, axis=1)]
-
-
-class KerasLogistic(_BaseKerasClassifier):
+class KerasLogistic(BaseKerasClassifier):
     """Multinomial logistic regression in Keras, as a scikit-learn classifier.
 
     One ``Dense`` layer of linear scores (logits) over the flattened pixels,
@@ -282,26 +124,18 @@ class KerasLogistic(_BaseKerasClassifier):
                  early_stopping=False, validation_fraction=0.1, class_weight=None,
                  input_scaling="max_abs", steps_per_execution=32, jit_compile=False,
                  callbacks=None, warm_start=False, random_state=None, verbose=0):
-        self.alpha = alpha
-        self.solver = solver
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.class_weight = class_weight
-        self.input_scaling = input_scaling
-        self.steps_per_execution = steps_per_execution
-        self.jit_compile = jit_compile
-        self.callbacks = callbacks
-        self.warm_start = warm_start
-        self.random_state = random_state
-        self.verbose = verbose
+        super().__init__(
+            alpha=alpha, solver=solver, learning_rate=learning_rate,
+            batch_size=batch_size, max_iter=max_iter, tol=tol,
+            n_iter_no_change=n_iter_no_change, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, class_weight=class_weight,
+            input_scaling=input_scaling,
+            steps_per_execution=steps_per_execution, jit_compile=jit_compile,
+            callbacks=callbacks, warm_start=warm_start,
+            random_state=random_state, verbose=verbose)
 
 
-class KerasMLP(_BaseKerasClassifier):
+class KerasMLP(BaseKerasClassifier):
     """Multi-layer perceptron in Keras, as a scikit-learn classifier.
 
     The tutorial's second model: ``Dense`` hidden layers, then a linear layer of
@@ -400,7 +234,7 @@ default="relu"
     """
 
     _parameter_constraints: dict = {
-        **_BaseKerasClassifier._parameter_constraints,
+        **BaseKerasClassifier._parameter_constraints,
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None,
                                                       closed="left")],
         "activation": [StrOptions(set(_ACTIVATIONS))],
@@ -416,23 +250,15 @@ default="relu"
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.dropout = dropout
-        self.alpha = alpha
-        self.solver = solver
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.class_weight = class_weight
-        self.input_scaling = input_scaling
-        self.steps_per_execution = steps_per_execution
-        self.jit_compile = jit_compile
-        self.callbacks = callbacks
-        self.warm_start = warm_start
-        self.random_state = random_state
-        self.verbose = verbose
+        super().__init__(
+            alpha=alpha, solver=solver, learning_rate=learning_rate,
+            batch_size=batch_size, max_iter=max_iter, tol=tol,
+            n_iter_no_change=n_iter_no_change, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, class_weight=class_weight,
+            input_scaling=input_scaling,
+            steps_per_execution=steps_per_execution, jit_compile=jit_compile,
+            callbacks=callbacks, warm_start=warm_start,
+            random_state=random_state, verbose=verbose)
 
     def _hidden_layers(self):
         sizes = self.hidden_layer_sizes

@@ -9,6 +9,8 @@ from sklearn.base import (
 )
 from sklearn.utils.validation import validate_data
 
+from ._images import flatten_images
+
 __all__ = ["PixelScaler"]
 
 _MAX_PIXEL = 255.0
@@ -94,8 +96,7 @@ class PixelScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def _validate(self, X, *, reset):
         if isinstance(X, (list, tuple)):
             X = np.asarray(X)
-        if getattr(X, "ndim", None) == 3:  # images: flatten each one
-            X = X.reshape(X.shape[0], -1)
+        X = flatten_images(X)  # an (n, h, w) stack becomes rows
         X = validate_data(
             self, X, reset=reset, dtype=[np.float32, np.float64, np.uint8]
         )

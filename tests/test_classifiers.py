@@ -1,4 +1,4 @@
-"""KerasLogistic and KerasMLP as scikit-learn classifiers (the core issue)."""
+"""KerasLogistic and KerasMLP as scikit-learn classifiers (the package's core)."""
 
 import pickle
 import subprocess
@@ -15,8 +15,7 @@ from sklearn.metrics import ConfusionMatrixDisplay, get_scorer
 from sklearn.model_selection import (
     GridSearchCV,
     StratifiedKFold,
-    check_cv,
-    cross_val_score,
+    cross_validate,
 )
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
@@ -50,21 +49,24 @@ def test_is_a_classifier_to_sklearn(Estimator):
     assert is_classifier(estimator)
     assert get_tags(estimator).estimator_type == "classifier"
     assert get_tags(estimator).classifier_tags.multi_label
-    # Plain scikeras is not, which is the drift our compat layer fixes.
-    assert not is_classifier(KerasClassifier())
 
 
 def test_cross_validation_is_stratified(small_digits):
+    # Labels sorted by class: plain KFold would test each fold on classes it
+    # never trained on, so only stratified folds can score well here.
     X, _, y, _ = small_digits
-    cv = check_cv(5, y, classifier=is_classifier(KerasLogistic()))
-    assert isinstance(cv, StratifiedKFold)
-    scores = cross_val_score(KerasLogistic(**FAST), X, y, cv=3)
-    assert scores.shape == (3,) and scores.min() > 0.8
+    order = np.argsort(y, kind="stable")
+    X, y = X[order], y[order]
+    result = cross_validate(KerasLogistic(**FAST), X, y, cv=3, return_indices=True)
+    expected = [test for _, test in StratifiedKFold(3).split(X, y)]
+    for used, wanted in zip(result["indices"]["test"], expected, strict=True):
+        np.testing.assert_array_equal(used, wanted)
+    assert result["test_score"].min() > 0.8
 
 
 @pytest.mark.parametrize("Estimator, minimum", [(KerasLogistic, 0.95),
                                                 (KerasMLP, 0.97)])
-def test_defaults_reach_issue_accuracy_on_digits(request, digits_split,
+def test_defaults_reach_target_accuracy_on_digits(request, digits_split,
                                                  Estimator, minimum):
     fixture = "fitted_logistic" if Estimator is KerasLogistic else "fitted_mlp"
     clf = request.getfixturevalue(fixture)
@@ -189,7 +191,17 @@ def test_clone_keeps_every_parameter():
                          random_state=5, verbose=1)
     cloned = clone(estimator)
     assert cloned.get_params() == estimator.get_params()
-    assert set(cloned.get_params()) == set(KerasMLP().get_params())
+
+
+def test_parameters_set_through_a_pipeline_shape_the_network(small_digits):
+    X, _, y, _ = small_digits
+    pipeline = make_pipeline(KerasMLP(max_iter=1, random_state=0))
+    pipeline.set_params(kerasmlp__hidden_layer_sizes=(7, 3),
+                        kerasmlp__activation="tanh")
+    model = clone(pipeline).fit(X, y)[-1].model_
+    hidden = [layer for layer in model.layers if layer.name.startswith("hidden_")]
+    assert [layer.units for layer in hidden] == [7, 3]
+    assert {layer.activation.__name__ for layer in hidden} == {"tanh"}
 
 
 def test_pickle_round_trip_gives_identical_predictions(fitted_mlp, digits_split):

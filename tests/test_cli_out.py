@@ -206,7 +206,7 @@ def test_sigterm_while_fitting_a_real_process_leaves_no_debris(tmp_path):
            "PYTHONPATH": os.pathsep.join(sys.path)}
     process = subprocess.Popen(
         [sys.executable, "-m", "skmnist", "compare", "--models", "logistic",
-         "--source", "embedded", "--n-train", "1000", "--max-iter", "5000",
+         "--source", "embedded", "--n-train", "1000", "--max-iter", "200",
          "--no-figures", "--out", "r"],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True)
@@ -214,7 +214,8 @@ def test_sigterm_while_fitting_a_real_process_leaves_no_debris(tmp_path):
         seen = ""
         while "epoch" not in seen:  # plain progress: fitting has begun
             line = process.stderr.readline()
-            assert line, f"ended before fitting: {seen}"
+            assert line, (f"ended before fitting (status {process.wait()}): "
+                          f"{seen}{process.stdout.read()}")
             seen += line
         process.send_signal(signal.SIGTERM)
         _, rest = process.communicate(timeout=120)

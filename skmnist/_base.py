@@ -1,0 +1,363 @@
+"""The one base class of skmnist's Keras classifiers.
+
+:class:`BaseKerasClassifier` holds everything :class:`~skmnist.KerasLogistic`
+and :class:`~skmnist.KerasMLP` share, as scikit-learn's
+``BaseMultilayerPerceptron`` does for its MLPs: the parameters (stored once,
+by :meth:`__init__`), their constraints, ``fit`` and ``partial_fit`` through
+one :meth:`_fit` (``incremental`` tells them apart), and prediction. A
+subclass only adds its own parameters and says which hidden layers its
+network has (:meth:`_hidden_layers`, :meth:`_model_kwargs`).
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import _fit_context
+from sklearn.model_selection import train_test_split
+from sklearn.utils import compute_sample_weight
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+
+from . import _training
+from ._builders import build_model, compile_model, output_units
+from ._compat import ScikerasCompatMixin, scikeras_classifier_base
+from ._guards import (
+    _all_finite,
+    _callback_classes,
+    _Diverged,
+    _steps_per_execution,
+    _unchanged_on_failure,
+)
+from ._keras import import_keras
+from ._targets import encode_targets, fit_target_encoder, probabilities
+
+KerasClassifier = scikeras_classifier_base()
+
+
+class BaseKerasClassifier(ScikerasCompatMixin, KerasClassifier):
+    """Shared machinery; use :class:`~skmnist.KerasLogistic` or
+    :class:`~skmnist.KerasMLP`.
+
+    The parameters are documented on those classes.
+    """
+
+    _parameter_constraints: dict = {
+        "solver": [StrOptions({"adam", "sgd", "rmsprop"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "input_scaling": [StrOptions({"max_abs", "standard"}), None],
+        "steps_per_execution": [Interval(Integral, 1, None, closed="left")],
+        "jit_compile": ["boolean"],
+        "callbacks": [list, None],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self, *, alpha, solver, learning_rate, batch_size, max_iter, tol,
+        n_iter_no_change, early_stopping, validation_fraction, class_weight,
+        input_scaling, steps_per_execution, jit_compile, callbacks, warm_start,
+        random_state, verbose,
+    ):
+        self.alpha = alpha
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.class_weight = class_weight
+        self.input_scaling = input_scaling
+        self.steps_per_execution = steps_per_execution
+        self.jit_compile = jit_compile
+        self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _hidden_layers(self):
+        """Units of the hidden layers (none: logistic regression)."""
+        return ()
+
+    def _model_kwargs(self):
+        """Extra keyword arguments of :func:`skmnist._builders.build_model`."""
+        return {}
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, *, validation_data=None):
+        """Fit the model to ``(X, y)`` for up to ``max_iter`` epochs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
+            Training data. Raw 0-255 pixels are fine: see ``input_scaling``.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a binary indicator matrix for multilabel targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample in the loss.
+        validation_data : tuple (X_val, y_val), default=None
+            Held-out data scored after every epoch. Overrides the
+            ``validation_fraction`` split when ``early_stopping=True``.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, validation_data=validation_data,
+                         incremental=False)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one epoch on ``(X, y)``, continuing from the current weights.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels.
+        classes : array-like of shape (n_classes,), default=None
+            Every class that will ever be seen. Required on the first call
+            (unless ``y`` is a multilabel indicator matrix), ignored after.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        if not hasattr(self, "model_"):
+            self._validate_params()
+        return self._fit(X, y, sample_weight, classes=classes, incremental=True)
+
+    def decision_function(self, X):
+        """Logits: the linear scores before the softmax or sigmoid.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
+            Samples to score.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) for binary targets, else (n_samples, n_outputs)
+            Scores; for binary targets, positive means ``classes_[1]``.
+        """
+        check_is_fitted(self)
+        X, _ = self._validate_data(X, reset=False)
+        logits = _training.logits(self.model_, X)
+        return logits[:, 0] if self.target_type_ == "binary" else logits
+
+    def predict_proba(self, X):
+        """Class probabilities: softmax of the logits, or sigmoid per label.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
+            Samples to score.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``; each row sums to one
+            except for multilabel targets, where each column is one label.
+        """
+        check_is_fitted(self)
+        X, _ = self._validate_data(X, reset=False)
+        return probabilities(_training.logits(self.model_, X), self.target_type_)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
+            Samples to score.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Log-probabilities in the order of ``classes_``.
+        """
+        return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """Predict class labels (or a label indicator matrix for multilabel).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
+            Samples to classify.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Predicted labels, of the same type as the training labels.
+        """
+        proba = self.predict_proba(X)
+        if self.target_type_ == "multilabel-indicator":
+            return (proba > 0.5).astype(int)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    # -- training ----------------------------------------------------------------
+
+    def _fit(self, X, y, sample_weight=None, *, validation_data=None, classes=None,
+             incremental=False):
+        """Fit (``max_iter`` epochs) or, ``incremental``, train one more epoch.
+
+        A new network is built unless ``incremental`` or ``warm_start`` finds
+        one. Whatever happens inside, an exception (Ctrl-C too) leaves the
+        estimator exactly as it was before the call.
+        """
+        first_call = not hasattr(self, "model_")
+        reset = first_call or not (incremental or self.warm_start)
+        with _unchanged_on_failure(self, None if reset else self.model_):
+            X, y = self._validate_data(X, y, reset=reset)
+            check_classification_targets(y)
+            if reset:
+                encoder, self.target_type_ = fit_target_encoder(
+                    y, classes if incremental else None,
+                    require_classes=incremental and first_call)
+                self.target_encoder_ = encoder
+                self.classes_ = encoder.classes_
+                self.n_classes_ = encoder.n_classes_
+            y_encoded = encode_targets(self, y, what="y")
+            weights = self._sample_weights(X, y, sample_weight)
+            seed = _training._seed_from(self.random_state)
+            X, y_encoded, weights, validation = self._split_validation(
+                X, y, y_encoded, weights, validation_data, not incremental, seed)
+            if reset:
+                self._random_state = seed
+                self.model_ = self._make_model(X, seed)
+                self.history_ = {}
+            try:
+                self._train_epochs(X, y_encoded, weights, validation,
+                                   1 if incremental else self.max_iter, seed,
+                                   monitor=not incremental)
+            except _Diverged as diverged:
+                raise self._divergence_error(diverged.epoch, diverged.loss) from None
+            if not _all_finite(self.model_):
+                raise self._divergence_error(self.n_iter_, float("nan"))
+        return self
+
+    def _divergence_error(self, epoch, loss):
+        return ValueError(
+            f"Training diverged at epoch {epoch}: the training loss became {loss} "
+            "and the weights are no longer finite. The learning rate is likely "
+            f"too high (learning_rate={self.learning_rate!r}) or the L2 penalty "
+            f"too large (alpha={self.alpha!r}), or sample or class weights are "
+            "too large; lower them. The estimator keeps the state it had before "
+            "this call."
+        )
+
+    def _sample_weights(self, X, y, sample_weight):
+        if sample_weight is None and self.class_weight is None:
+            return None
+        weights = _check_sample_weight(sample_weight, X, dtype=np.float32,
+                                       ensure_non_negative=True)
+        if isinstance(self.class_weight, dict):
+            bad = {label: weight for label, weight in self.class_weight.items()
+                   if not (np.isfinite(weight) and weight >= 0)}
+            if bad:
+                raise ValueError(
+                    "class_weight must map classes to finite, non-negative "
+                    f"weights (as sample_weight must be); got {bad}.")
+        if self.class_weight is not None:
+            weights = weights * compute_sample_weight(self.class_weight, y)
+        return weights.astype(np.float32, copy=False)
+
+    def _split_validation(self, X, y, y_encoded, weights, validation_data,
+                          monitor, seed):
+        if validation_data is not None:
+            if not (isinstance(validation_data, (tuple, list))
+                    and len(validation_data) == 2):
+                raise TypeError("validation_data must be a tuple (X_val, y_val); "
+                                f"got {type(validation_data).__name__}.")
+            X_val, y_val = self._validate_data(*validation_data, reset=False)
+            return X, y_encoded, weights, (
+                X_val, encode_targets(self, y_val, what="validation_data y"))
+        if not (monitor and self.early_stopping):
+            return X, y_encoded, weights, None
+        single_label = self.target_type_ != "multilabel-indicator"
+        train, val = train_test_split(
+            np.arange(X.shape[0]), test_size=self.validation_fraction,
+            random_state=seed,
+            stratify=y if single_label else None)
+        train_weights = None if weights is None else weights[train]
+        return X[train], y_encoded[train], train_weights, (X[val], y_encoded[val])
+
+    # -- model -----------------------------------------------------------------
+
+    def _make_model(self, X, seed):
+        scaling = {}
+        if self.input_scaling == "max_abs":
+            largest = max(abs(float(X.max())), abs(float(X.min())))
+            scaling["input_scale"] = 1.0 / largest if largest > 0 else 1.0
+        elif self.input_scaling == "standard":
+            mean = X.mean(axis=0, dtype=np.float64)
+            variance = X.var(axis=0, dtype=np.float64)
+            scaling.update(input_mean=mean.astype(np.float32),
+                           input_variance=variance.astype(np.float32))
+        n_outputs = output_units(self.target_type_, self.n_classes_)
+        # Every initializer and dropout layer gets its own seed derived from
+        # ``seed``: no global seed (Python, NumPy, TensorFlow) is set or read,
+        # so seeded fits in parallel threads cannot disturb one another.
+        batch_size = min(self.batch_size, X.shape[0])
+        model = build_model(
+            self.n_features_in_, n_outputs, hidden_layer_sizes=self._hidden_layers(),
+            l2=self.alpha / (2.0 * batch_size), seed=seed,
+            **self._model_kwargs(), **scaling)
+        steps = -(-X.shape[0] // batch_size)
+        return compile_model(
+            model, self.target_type_, solver=self.solver,
+            learning_rate=self.learning_rate,
+            steps_per_execution=_steps_per_execution(self.steps_per_execution, steps),
+            jit_compile=self.jit_compile)
+
+    def _train_epochs(self, X, y, weights, validation, epochs, seed, *, monitor):
+        keras = import_keras()
+        epoch_logger, finite_loss_guard = _callback_classes()
+        # The guard runs first, so no other callback sees a diverged epoch.
+        callbacks = [finite_loss_guard(), *(self.callbacks or [])]
+        if int(self.verbose) == 1:
+            callbacks.append(epoch_logger())
+        stopper = None
+        if monitor:
+            watch_validation = self.early_stopping and validation is not None
+            stopper = keras.callbacks.EarlyStopping(
+                monitor="val_loss" if watch_validation else "loss",
+                min_delta=self.tol, patience=self.n_iter_no_change,
+                restore_best_weights=watch_validation)
+            callbacks.append(stopper)
+        initial_epoch = len(self.history_.get("loss", []))
+        batch_size = min(self.batch_size, X.shape[0])
+        steps_per_execution = _steps_per_execution(
+            self.steps_per_execution, -(-X.shape[0] // batch_size))
+        history = _training.run_fit(
+            self.model_, X, y, weights, batch_size=batch_size, epochs=epochs,
+            initial_epoch=initial_epoch, steps_per_execution=steps_per_execution,
+            # Continue a warm start on a fresh but reproducible shuffle order.
+            seed=None if seed is None else seed + initial_epoch,
+            validation=validation, callbacks=callbacks,
+            # verbose=1 is one line per epoch (our logger); 2+ is Keras' bar.
+            verbose=1 if int(self.verbose) >= 2 else 0)
+        for key, values in history.items():
+            self.history_.setdefault(key, []).extend(float(v) for v in values)
+        self.n_iter_ = len(self.history_["loss"])
+        self.loss_curve_ = list(self.history_["loss"])
+        if stopper is not None:
+            self.best_epoch_ = stopper.best_epoch + 1  # Keras counts from 0
+        else:
+            self.best_epoch_ = self.n_iter_
