@@ -9,10 +9,12 @@ subclass only adds its own parameters and says which hidden layers its
 network has (:meth:`_hidden_layers`, :meth:`_model_kwargs`).
 """
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import compute_sample_weight
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -359,5 +361,12 @@ class BaseKerasClassifier(ScikerasCompatMixin, KerasClassifier):
         self.loss_curve_ = list(self.history_["loss"])
         if stopper is not None:
             self.best_epoch_ = stopper.best_epoch + 1  # Keras counts from 0
+            if not stopper.stopped_epoch:
+                # As MLPClassifier: every epoch ran and the loss was still
+                # improving by more than tol, so more epochs would change it.
+                warnings.warn(
+                    f"{type(self).__name__}: maximum iterations ({epochs}) "
+                    "reached and the optimization hasn't converged yet.",
+                    ConvergenceWarning, stacklevel=4)
         else:
             self.best_epoch_ = self.n_iter_

@@ -175,3 +175,18 @@ def test_validation_fraction_must_be_inside_zero_one(fraction, small_digits):
     X, _, y, _ = small_digits
     with pytest.raises(InvalidParameterError, match="'validation_fraction'"):
         KerasLogistic(early_stopping=True, validation_fraction=fraction).fit(X, y)
+
+
+def test_running_out_of_epochs_warns_as_mlpclassifier_does(small_digits):
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, _, y, _ = small_digits
+    with pytest.warns(ConvergenceWarning, match=r"maximum iterations \(2\)"):
+        KerasLogistic(max_iter=2, **QUICK).fit(X, y)
+    # A fit that stops because the loss stalled converged: no warning.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = KerasLogistic(max_iter=50, tol=1e9, n_iter_no_change=1, **QUICK)
+        assert clf.fit(X, y).n_iter_ < 50

@@ -5,7 +5,7 @@ import time
 
 from ..comparison import MODEL_NAMES
 from ..exceptions import UsageError
-from ._data import check_folds, load, source_name, train_test
+from ._data import check_folds, data_inputs, load, source_name, train_test
 from ._parser import one_line
 from ._report import (
     ReportFolder,
@@ -27,7 +27,8 @@ def _compare(args, out, err):
                          f"{', '.join(unknown) or repr(args.models)}; choose from "
                          f"{', '.join(MODEL_NAMES)}")
     # --out, the data and --cv are checked before the long work.
-    folder = ReportFolder(args.out, force=args.force, command="compare")
+    folder = ReportFolder(args.out, force=args.force, command="compare",
+                          inputs=data_inputs(args))
     X, y, X_test, y_test = train_test(args)
     check_folds(y, args.cv)
     source = source_name(args)
@@ -115,14 +116,17 @@ def _predict(args, out, err):
 
     model_path = Path(args.model)
     if not model_path.is_file():
-        raise UsageError(f"skmnist predict: error: --model {args.model}: no such file")
+        raise UsageError(f"skmnist predict: error: --model {args.model}: no such "
+                         "file (or not a file)")
     if args.images and (args.subset is not None or args.source != "auto"
                         or args.data_home is not None):
         raise UsageError("skmnist predict: error: --subset, --source and "
                          "--data-home score the model on MNIST; leave them out "
                          "when classifying IMAGE files")
-    if args.out:
-        check_out_file(args.out)  # before the model and data are read
+    if args.out:  # before the model and data are read
+        check_out_file(args.out, inputs={"--model": [args.model],
+                                         "IMAGE": args.images or [],
+                                         "--source": [args.source]})
     if args.images:
         from .._images import read_images
 
@@ -132,10 +136,11 @@ def _predict(args, out, err):
             raise UsageError(f"skmnist predict: error: IMAGE {one_line(error)}"
                              ) from None
         y = None
+        model = _load_model(args.model)
     else:
         args.subset = args.subset or "test"
+        model = _load_model(args.model)  # a bad model before MNIST is read
         X, y = load(args, args.subset)
-    model = _load_model(args.model)
     _check_features(model, X, args)
     if y is None:
         return _classify(model, X, names, args, out)

@@ -71,3 +71,16 @@ def source_name(args):
     # and a cached file is already known to exist, so this costs little.
     bunch = load_mnist(subset="test", source=args.source, data_home=args.data_home)
     return bunch.source
+
+
+def data_inputs(args):
+    """The data a command reads, by option: an ``--out`` folder must not hold it.
+
+    Named sources (``auto``, ``embedded``, ...) read the cache folder; a path
+    source is a file or folder of its own.
+    """
+    from .._sources import get_data_home
+
+    named = args.source in ("auto", "embedded", "keras", "openml")
+    return {"--source": None if named else args.source,
+            "--data-home": get_data_home(args.data_home)}

@@ -43,15 +43,21 @@ class ReportFolder:
         Replace an existing folder that skmnist did not write (``--force``).
     command : str, default="compare"
         The command writing the folder, named in the marker file.
+    inputs : dict of str to path-like, default=None
+        The files and folders the command reads, by option name (``--source``,
+        ``--data-home``): ``path`` may not be one of them or hold one, since
+        replacing it would delete them, ``--force`` or not.
     """
 
-    def __init__(self, path, *, force=False, command="compare"):
+    def __init__(self, path, *, force=False, command="compare", inputs=None):
         self.given = str(path)
         # Resolved once: a symbolic link is followed to the folder it names,
         # and "." or ".." become the folders they are.
         self.path = Path(path).resolve()
         self.force = force
         self.command = command
+        self.inputs = {option: value for option, value in (inputs or {}).items()
+                       if value is not None}
         self._tmp = None
         self._made_parent = False
         self._make_parent = self._check()
@@ -68,6 +74,11 @@ class ReportFolder:
             if path == precious or path in precious.parents:
                 raise self._error(f"is {what} or a folder above it; name a new "
                                   "folder, e.g. --out skmnist-report")
+        for option, value in self.inputs.items():
+            used = Path(value).expanduser().resolve()
+            if used == path or path in used.parents:
+                raise self._error(f"holds {option} {value}, which replacing the "
+                                  "folder would delete; name another folder")
         if path.exists():
             if not path.is_dir():
                 raise self._error("exists and is not a folder")
@@ -346,15 +357,23 @@ def write_predictions(path, y_true, y_pred):
     return path
 
 
-def check_out_file(path):
+def check_out_file(path, *, inputs=None):
     """Refuse an ``--out`` file that cannot be written, before any work.
 
     The file's folder must exist and take a new file (a temporary file is
-    created and removed there); an existing ``path`` must be a file.
+    created and removed there); an existing ``path`` must be a file, and not
+    one of ``inputs`` (a dict of option name to the paths the command reads),
+    which the CSV would overwrite.
     """
     path = Path(path)
     if path.is_dir():
         raise UsageError(f"--out {path}: is a folder; name a .csv file")
+    for option, values in (inputs or {}).items():
+        for value in values:
+            if path.resolve() == Path(value).resolve():
+                raise UsageError(f"--out {path}: is the {option} this command "
+                                 "reads; writing the predictions there would "
+                                 "destroy it, so name another .csv file")
     folder = path.absolute().parent
     if not folder.is_dir():
         raise UsageError(f"--out {path}: folder {folder} does not exist")

@@ -9,7 +9,7 @@ import time
 
 from .._io import environment
 from ..exceptions import UsageError
-from ._data import check_folds, train_test
+from ._data import check_folds, data_inputs, train_test
 from ._parser import TUNE_GRIDS, one_line
 from ._report import ReportFolder, write_json
 
@@ -82,7 +82,8 @@ def tune(args, out, err):
     probe = default_estimators([name], max_iter=args.max_iter, random_state=args.seed)
     grid = _tune_grid(args, probe[name])
     # --out, the data, --cv and the grid against the labels: before the search.
-    folder = ReportFolder(args.out, force=args.force, command="tune")
+    folder = ReportFolder(args.out, force=args.force, command="tune",
+                          inputs=data_inputs(args))
     X, y, X_test, y_test = train_test(args)
     check_folds(y, args.cv)
     _check_class_weights(grid, y)
