@@ -19,9 +19,17 @@ venv: $(VENV)/.installed
 compare: venv
 	$(VENV)/bin/skmnist compare --source embedded
 
+# The whole suite on the default backend (JAX when installed, see
+# skmnist/_keras.py), then the estimator, training and persistence tests again
+# on the other one, TensorFlow, which stays supported.
+OTHER_BACKEND_TESTS := tests/test_classifiers.py tests/test_training.py \
+	tests/test_trust.py tests/test_persistence.py tests/test_backends.py
+
 test: venv
 	$(PY) -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
 	$(PY) -m pytest --doctest-modules skmnist -q -p no:cacheprovider
+	KERAS_BACKEND=tensorflow $(PY) -m pytest -n 2 -q -m "not slow" \
+		$(OTHER_BACKEND_TESTS) $(PYTEST_ARGS)
 
 # The public API whose docstrings numpydoc validates (pyproject.toml sets the checks).
 PUBLIC_API := skmnist/__init__.py skmnist/classifiers.py skmnist/baseline.py \

@@ -28,13 +28,16 @@ from sklearn.utils import ClassifierTags
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
 from ._images import flatten_images
-from ._keras import import_keras
+from ._keras import import_keras, without_tensorflow
 
 
 def scikeras_classifier_base():
     """Return scikeras' ``KerasClassifier`` (imports Keras, so called lazily)."""
     import_keras()
-    from scikeras.wrappers import KerasClassifier
+    # On JAX, scikeras is imported with TensorFlow kept out: it only wants it
+    # for a seeding helper skmnist does not use.
+    with without_tensorflow():
+        from scikeras.wrappers import KerasClassifier
 
     return KerasClassifier
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _safe_zip
+from ._keras import without_tensorflow
 from ._keras_checks import _check_keras_archive
 from .exceptions import UntrustedModelError
 
@@ -93,7 +94,8 @@ def _pack_keras(estimator, prefix):
         warnings.filterwarnings(
             "ignore", "__array__ implementation", DeprecationWarning
         )
-        estimator.model_.save(Path(tmp, "model.keras"))
+        with without_tensorflow():  # Keras' saver would import it on JAX
+            estimator.model_.save(Path(tmp, "model.keras"))
         model = Path(tmp, "model.keras").read_bytes()
     return {
         f"{prefix}estimator.json": json.dumps(document).encode(),
@@ -259,7 +261,7 @@ def _load_keras_model(data, where):
     from ._keras import import_keras
 
     keras = import_keras()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, without_tensorflow():
         Path(tmp, "model.keras").write_bytes(data)
         try:
             return keras.saving.load_model(

@@ -152,3 +152,43 @@ def configure_tensorflow_threads(tf):
             warnings.warn(str(exc), RuntimeWarning, stacklevel=2)
         return
     applied = (n_threads, source)
+
+
+def _xla_flags(n_threads):
+    # XLA's CPU client reads these once, when JAX runs its first computation.
+    # One thread also turns off Eigen's own pool inside XLA's kernels.
+    if n_threads == 1:
+        return "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    return f"--xla_cpu_multi_thread_eigen=true intra_op_parallelism_threads={n_threads}"
+
+
+def _jax_started():
+    bridge = sys.modules.get("jax._src.xla_bridge")
+    return bool(getattr(bridge, "_backends", None))
+
+
+def configure_xla_threads():
+    """The same rule for Keras' JAX backend: sets ``XLA_FLAGS`` before JAX starts.
+
+    Never raises; if JAX already ran a computation in this process, an explicit
+    request is reported as a ``RuntimeWarning`` and the rule is skipped.
+    """
+    global applied
+    n_threads, source = resolve_thread_count()
+    if n_threads is None:
+        applied = (None, "xla default" if source == "tensorflow default" else source)
+        return
+    if _jax_started():
+        if source in ("set_tensorflow_threads", ENV_VAR):
+            warnings.warn(
+                f"JAX has already started in this process; its thread pool "
+                f"cannot be resized to {n_threads}. Set {ENV_VAR} in the "
+                "environment before starting Python.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        return
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "intra_op_parallelism_threads" not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} {_xla_flags(n_threads)}".strip()
+    applied = (n_threads, source)

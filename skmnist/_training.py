@@ -73,6 +73,13 @@ def _repeating_batches(X, y, weights, batch_size, seed):
     )
 
 
+def _on_jax():
+    from ._keras import import_keras
+
+    # Keras' backend is fixed for the process once Keras is imported.
+    return import_keras().backend.backend() == "jax"
+
+
 def run_fit(
     model,
     X,
@@ -99,6 +106,26 @@ def run_fit(
         # the training step for a call size that divides this epoch.
         model.steps_per_execution = steps_per_execution
         model.train_function = None
+    if _on_jax():
+        from . import _jax_engine
+
+        # Class indices against several logits; binary and multilabel targets
+        # are 0/1 columns, one per logit.
+        multiclass = model.output_shape[-1] > 1 and (y.ndim == 1 or y.shape[1] == 1)
+        return _jax_engine.fit(
+            model,
+            X,
+            y,
+            weights,
+            multiclass=multiclass,
+            batch_size=batch_size,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            seed=seed,
+            callbacks=callbacks,
+            validation=validation,
+            verbose=verbose,
+        )
     return model.fit(
         x=_repeating_batches(X, y, weights, batch_size, seed),
         steps_per_epoch=steps_per_epoch,
@@ -117,8 +144,13 @@ def logits(model, X):
 
     ``keras.Model.predict`` builds a data pipeline on every call and an eager
     call dispatches op by op: both cost milliseconds for a single image. One
-    traced function per model (any batch size) costs a fraction of that.
+    traced function per model (any batch size) costs a fraction of that. On
+    JAX, the jitted forward of :mod:`skmnist._jax_engine`.
     """
+    if _on_jax():
+        from ._jax_engine import predict_logits
+
+        return predict_logits(model, X)
     forward = _compiled_forward(model)
     outputs = []
     for start in range(0, X.shape[0], _PREDICT_CHUNK):

@@ -51,11 +51,24 @@ def _assert_same_search(search, reference):
 
 
 def _tf_threads():
-    """Runs in a worker: import skmnist's Keras side, report TF's pools."""
-    import tensorflow as tf
+    """Runs in a worker: import skmnist's Keras side, report its backend's pools.
+
+    On JAX, the intra-op size XLA_FLAGS hands to XLA (XLA has no inter-op pool
+    of its own: reported equal).
+    """
+    import re
 
     import skmnist.classifiers  # noqa: F401 - applies the thread rule
     from skmnist import _threads
+    from skmnist._keras import import_keras
+
+    if import_keras().backend.backend() == "jax":
+        found = re.search(
+            r"intra_op_parallelism_threads=(\d+)", os.environ.get("XLA_FLAGS", "")
+        )
+        n_threads = int(found.group(1)) if found else 0
+        return n_threads, n_threads, _threads.applied[1]
+    import tensorflow as tf
 
     # The source is what the rule chose when TensorFlow was first imported.
     return (
@@ -223,12 +236,35 @@ def test_env_var_sizes_tensorflow_and_late_changes_raise():
         # left no trace.
         print(_threads.resolve_thread_count(), _threads.applied)
     """
-    result = _run_python(code, timeout=120, SKMNIST_TF_THREADS="1", OMP_NUM_THREADS="2")
+    result = _run_python(
+        code,
+        timeout=120,
+        SKMNIST_TF_THREADS="1",
+        OMP_NUM_THREADS="2",
+        KERAS_BACKEND="tensorflow",
+    )
     assert result.returncode == 0, result.stderr
     sizes, message, recorded = result.stdout.splitlines()
     assert sizes == "1 1"
     assert "already started" in message and "SKMNIST_TF_THREADS" in message
     assert recorded == ("(1, 'set_tensorflow_threads') (1, 'set_tensorflow_threads')")
+
+
+def test_env_var_sizes_xla_on_jax():
+    pytest.importorskip("jax")
+    code = """
+        import os, skmnist.classifiers
+        from skmnist import _threads
+        print(_threads.applied, os.environ["XLA_FLAGS"])
+    """
+    result = _run_python(
+        code, timeout=120, SKMNIST_TF_THREADS="1", KERAS_BACKEND="jax", XLA_FLAGS=""
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "(1, 'SKMNIST_TF_THREADS') --xla_cpu_multi_thread_eigen=false "
+        "intra_op_parallelism_threads=1"
+    )
 
 
 def test_dead_worker_raises_instead_of_hanging(tmp_path):

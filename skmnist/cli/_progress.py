@@ -99,7 +99,9 @@ class Reporter:
             _PLAIN_LINES_PER_SEARCH_FIT if self._count_fits else _PLAIN_LINES_PER_FIT
         )
         step = max(1, math.ceil(total / lines))
-        if done % step == 0 or done == total:
+        # The first epoch too: a fit that stops early (on a flat loss) long
+        # before ``total / lines`` epochs would otherwise show no line at all.
+        if done == 1 or done % step == 0 or done == total:
             # Fits of a search are numbered; a model's fit is named.
             where = (
                 f"fit {self._fits + 1}/{self._total}"

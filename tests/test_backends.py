@@ -1,0 +1,230 @@
+"""Keras' JAX and TensorFlow backends: choice, moves between them, the JAX engine.
+
+The other estimator tests run on whichever backend this process uses (CI runs
+them on both); these check what only shows across processes or backends.
+"""
+
+import gc
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import weakref
+
+import numpy as np
+import pytest
+
+BACKENDS = ["jax", "tensorflow"]
+
+
+def _installed(backend):
+    import importlib.util
+
+    return importlib.util.find_spec(backend) is not None
+
+
+needs_both = pytest.mark.skipif(
+    not all(_installed(b) for b in BACKENDS),
+    reason="needs both jax and tensorflow installed",
+)
+
+
+def _run(code, *, backend=None, env_extra=None, check=True):
+    env = {key: value for key, value in os.environ.items() if key != "KERAS_BACKEND"}
+    if backend is not None:
+        env["KERAS_BACKEND"] = backend
+    env.update(env_extra or {})
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=check,
+    )
+
+
+def _backend_of(process):
+    return json.loads(process.stdout.strip().splitlines()[-1])
+
+
+# -- choice ------------------------------------------------------------------------
+
+
+@needs_both
+@pytest.mark.slow
+def test_backend_is_jax_when_installed_and_nobody_chose(tmp_path):
+    code = """
+        import json, sys
+        import skmnist.classifiers, keras
+        print(json.dumps([keras.backend.backend(), "tensorflow" in sys.modules]))
+    """
+    # An empty KERAS_HOME: no keras.json choosing for us.
+    chosen = _run(code, env_extra={"KERAS_HOME": str(tmp_path)})
+    assert _backend_of(chosen) == ["jax", False]  # nor is TensorFlow imported
+    assert _backend_of(_run(code, backend="tensorflow"))[0] == "tensorflow"
+
+
+@needs_both
+@pytest.mark.slow
+def test_keras_imported_first_keeps_its_backend(tmp_path):
+    (tmp_path / "keras.json").write_text(json.dumps({"backend": "tensorflow"}))
+    code = """
+        import json, os
+        os.environ["KERAS_BACKEND"] = "tensorflow"
+        import keras
+        del os.environ["KERAS_BACKEND"]
+        from skmnist import KerasLogistic
+        from sklearn.datasets import load_digits
+        X, y = load_digits(return_X_y=True)
+        KerasLogistic(max_iter=1).fit(X, y)
+        print(json.dumps(keras.backend.backend()))
+    """
+    assert _backend_of(_run(code, env_extra={"KERAS_HOME": str(tmp_path)})) == (
+        "tensorflow"
+    )
+
+
+def test_unsupported_backend_is_refused_with_a_way_out():
+    process = _run("import skmnist.classifiers", backend="torch", check=False)
+    assert process.returncode != 0
+    assert "KERAS_BACKEND=jax" in process.stderr
+    assert "'torch'" in process.stderr
+
+
+# -- models move between backends --------------------------------------------------
+
+
+@needs_both
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "source, target", [("tensorflow", "jax"), ("jax", "tensorflow")]
+)
+def test_saved_model_loads_and_keeps_training_under_the_other_backend(
+    tmp_path, source, target
+):
+    path, proba = tmp_path / "model.skmnist", tmp_path / "proba.npy"
+    _run(
+        f"""
+        import numpy as np, skmnist
+        from sklearn.datasets import load_digits
+        X, y = load_digits(return_X_y=True)
+        clf = skmnist.KerasMLP(hidden_layer_sizes=(16,), max_iter=3,
+                               learning_rate=1e-2, random_state=0).fit(X, y)
+        skmnist.save(clf, {str(path)!r})
+        np.save({str(proba)!r}, clf.predict_proba(X))
+    """,
+        backend=source,
+    )
+    loaded = _run(
+        f"""
+        import json, numpy as np, skmnist, keras
+        from sklearn.datasets import load_digits
+        X, y = load_digits(return_X_y=True)
+        clf = skmnist.load({str(path)!r})
+        before = np.abs(clf.predict_proba(X) - np.load({str(proba)!r})).max()
+        steps = int(np.asarray(clf.model_.optimizer.iterations.value))
+        clf.partial_fit(X, y)
+        after = int(np.asarray(clf.model_.optimizer.iterations.value))
+        print(json.dumps([keras.backend.backend(), float(before), steps, after,
+                          clf.n_iter_, clf.score(X, y)]))
+    """,
+        backend=target,
+    )
+    backend, difference, steps, after, n_iter, score = _backend_of(loaded)
+    assert backend == target
+    assert difference < 1e-5  # same model, another backend's kernels
+    assert steps == 3 * 9  # the optimizer state came along (1,797 rows / 200)
+    assert after == steps + 9
+    assert n_iter == 4 and score > 0.5
+
+
+# -- the JAX engine ----------------------------------------------------------------
+
+
+@pytest.fixture
+def on_jax():
+    from skmnist._keras import import_keras
+
+    keras = import_keras()
+    if keras.backend.backend() != "jax":
+        pytest.skip("the JAX engine runs on Keras' JAX backend only")
+    return keras
+
+
+def test_padded_last_batch_trains_as_keras_short_batch(on_jax):
+    """250 rows at batch 200: the padded second batch equals Keras' 50-row one."""
+    from skmnist import _jax_engine
+    from skmnist._builders import build_model, compile_model
+
+    keras = on_jax
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, size=(250, 20)).astype(np.uint8)
+    y = rng.integers(0, 3, size=250).astype(np.float32)
+    weights = rng.uniform(0.5, 2.0, size=250).astype(np.float32)
+
+    def model():
+        return compile_model(
+            build_model(
+                20, 3, hidden_layer_sizes=(8,), l2=1e-3, input_scale=1 / 255, seed=0
+            ),
+            "multiclass",
+            learning_rate=1e-2,
+        )
+
+    ours = model()
+    _jax_engine.fit(
+        ours,
+        X,
+        y,
+        weights,
+        multiclass=True,
+        batch_size=200,
+        epochs=1,
+        initial_epoch=0,
+        seed=7,
+        callbacks=None,
+        validation=None,
+        verbose=0,
+    )
+    order = np.random.default_rng(7).permutation(250)  # the engine's shuffle
+    reference = model()
+    reference.fit(
+        X[order].astype(np.float32),
+        y[order],
+        sample_weight=weights[order],
+        batch_size=200,
+        epochs=1,
+        shuffle=False,
+        verbose=0,
+    )
+    assert int(ours.optimizer.iterations.numpy()) == 2
+    for mine, theirs in zip(ours.get_weights(), reference.get_weights()):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+    del keras
+
+
+def test_compiled_programs_are_bounded_and_hold_no_model(on_jax, small_digits):
+    from skmnist import KerasMLP, _jax_engine
+
+    X, _, y, _ = small_digits
+    first = KerasMLP(hidden_layer_sizes=(3,), max_iter=1, random_state=0).fit(X, y)
+    model = weakref.ref(first.model_)
+    for width in range(4, 4 + _jax_engine._MAX_PROGRAMS + 2):
+        KerasMLP(hidden_layer_sizes=(width,), max_iter=1).fit(X[:50], y[:50])
+    assert len(_jax_engine._PROGRAMS) <= _jax_engine._MAX_PROGRAMS
+    del first
+    gc.collect()
+    assert model() is None  # nothing kept the fitted model alive
+
+
+def test_same_structure_reuses_programs_across_fits(on_jax, small_digits):
+    from skmnist import KerasMLP
+
+    X, X_test, y, _ = small_digits
+    a = KerasMLP(hidden_layer_sizes=(7,), max_iter=2, random_state=0).fit(X, y)
+    b = KerasMLP(hidden_layer_sizes=(7,), max_iter=2, random_state=1).fit(X, y)
+    assert a.model_._skmnist_programs is b.model_._skmnist_programs
+    # One program, two seeds: the seeds still matter.
+    assert not np.array_equal(a.predict_proba(X_test), b.predict_proba(X_test))
