@@ -16,9 +16,9 @@
 :func:`load` reads that file back without ever unpickling: the estimator class
 comes from an allow-list (``KerasLogistic``, ``KerasMLP``, ``KerasCNN``), each
 parameter is re-validated, each fitted attribute is checked against an
-allow-list of names and types, every class named in the Keras config must be one skmnist builds,
-Keras loads with ``safe_mode=True``, and skops loads with an explicit list of
-trusted types. Anything else raises :class:`UntrustedModelError`.
+allow-list of names and types, every class named in the Keras config must be
+one skmnist builds, Keras loads with ``safe_mode=True``, and skops loads with
+an explicit list of trusted types. Anything else raises :class:`UntrustedModelError`.
 
 When to use which:
 
