@@ -397,6 +397,8 @@ def test_lambda_layer_is_refused_and_never_runs(
     )
     if not check_config:  # prove Keras' own safe_mode refuses it too
         monkeypatch.setattr(_keras_checks, "_check_keras_config", lambda c: None)
+        # ...and the layer-chain sizes, which refuse unknown layers as well.
+        monkeypatch.setattr(_keras_checks, "_check_keras_sizes", lambda c, w: None)
     with pytest.raises(UntrustedModelError, match="Lambda"):
         skmnist.load(saved)
     assert not marker.exists()
@@ -412,6 +414,8 @@ def test_unknown_keras_class_is_refused(saved, monkeypatch, check_config):
     _edit_keras_config(saved, rename)
     if not check_config:
         monkeypatch.setattr(_keras_checks, "_check_keras_config", lambda c: None)
+        # ...and the layer-chain sizes, which refuse unknown layers as well.
+        monkeypatch.setattr(_keras_checks, "_check_keras_sizes", lambda c, w: None)
     with pytest.raises(UntrustedModelError, match="EvilLayer"):
         skmnist.load(saved)
 
@@ -446,6 +450,8 @@ def test_keras_config_naming_a_foreign_module_is_never_imported(
     _edit_keras_config(saved, point_elsewhere)
     if not check_config:
         monkeypatch.setattr(_keras_checks, "_check_keras_config", lambda c: None)
+        # ...and the layer-chain sizes, which refuse unknown layers as well.
+        monkeypatch.setattr(_keras_checks, "_check_keras_sizes", lambda c, w: None)
     with pytest.raises(UntrustedModelError):
         skmnist.load(saved)
     assert not hostile_module.exists()
