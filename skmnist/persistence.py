@@ -31,6 +31,12 @@ When to use which:
 
 The checksum only detects damage; someone crafting a file can recompute it,
 which is why every part is also checked against the allow-lists above.
+
+Files saved while ``learning_rate`` was the step size (a float; it is now
+``learning_rate_init``, and ``learning_rate`` the schedule, as in
+``MLPClassifier``) load silently with that value as ``learning_rate_init``
+and the optimizer settings they were trained with (no sgd momentum, Keras'
+Adam epsilon of 1e-7).
 """
 
 import copy

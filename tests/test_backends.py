@@ -170,7 +170,7 @@ def test_padded_last_batch_trains_as_keras_short_batch(on_jax):
                 20, 3, hidden_layer_sizes=(8,), l2=1e-3, input_scale=1 / 255, seed=0
             ),
             "multiclass",
-            learning_rate=1e-2,
+            optimizer=on_jax.optimizers.Adam(learning_rate=1e-2),
         )
 
     ours = model()
