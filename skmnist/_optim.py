@@ -75,6 +75,11 @@ _KERAS_FIT_ARGS = {
 }
 
 
+def keras_equivalent(name):
+    """What to write instead of Keras' parameter ``name``, or None."""
+    return _KERAS_PARAMS.get(name)
+
+
 def refuse_keras_names(cls_name, kwargs, *, where):
     """Raise a TypeError naming skmnist's equivalent of a Keras-only name.
 

@@ -111,7 +111,7 @@ def test_saved_model_loads_and_keeps_training_under_the_other_backend(
         from sklearn.datasets import load_digits
         X, y = load_digits(return_X_y=True)
         clf = skmnist.KerasMLP(hidden_layer_sizes=(16,), max_iter=3,
-                               learning_rate=1e-2, random_state=0).fit(X, y)
+                               learning_rate_init=1e-2, random_state=0).fit(X, y)
         skmnist.save(clf, {str(path)!r})
         np.save({str(proba)!r}, clf.predict_proba(X))
     """,

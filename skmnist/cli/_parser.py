@@ -259,7 +259,9 @@ def build_parser():
         default=None,
         metavar="NAME=V1,V2",
         help="values to try for one parameter, as Python literals "
-        "(e.g. alpha=1e-4,1e-2 or hidden_layer_sizes=(64,),(128,)); "
+        "(e.g. alpha=1e-4,1e-2, hidden_layer_sizes=(64,),(128,), "
+        "learning_rate_init=1e-3,1e-2 or batch_size=auto,64: MLPClassifier's "
+        "names); "
         "repeat the option for more parameters (default: the "
         "grids above)",
     )

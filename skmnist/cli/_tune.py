@@ -42,12 +42,20 @@ def _tune_grid(args, estimator):
     from sklearn.base import clone
     from sklearn.utils._param_validation import InvalidParameterError
 
+    from .._optim import keras_equivalent
+
     if not args.param:
         return TUNE_GRIDS[args.model]
     grid = dict(_parse_param(text) for text in args.param)
     valid = estimator.get_params()
     for name, values in grid.items():
         if name not in valid or name == "callbacks":
+            keras_advice = keras_equivalent(name)
+            if keras_advice:
+                raise UsageError(
+                    f"skmnist tune: error: --param {name} is Keras' name: "
+                    f"{keras_advice}"
+                )
             raise UsageError(
                 f"skmnist tune: error: unknown parameter {name!r} for "
                 f"--model {args.model}; choose from "
