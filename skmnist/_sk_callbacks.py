@@ -71,11 +71,12 @@ class FitTask:
 
     Parameters
     ----------
-    estimator : BaseKerasClassifier
+    estimator : estimator with :class:`CallbackSupport`
         The estimator being fitted.
     n_epochs : int
         The most epochs this call trains (``max_iter``, or 1 for
-        ``partial_fit``): the fit task's ``max_subtasks``.
+        ``partial_fit``): the fit task's ``max_subtasks``; 0 for a fit
+        without epochs (:class:`~skmnist.PixelScaler`).
     """
 
     def __init__(self, estimator, n_epochs):

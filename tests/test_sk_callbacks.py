@@ -253,3 +253,26 @@ def test_without_sklearn_callback_set_callbacks_says_what_is_needed(monkeypatch)
     task.begin(np.zeros((1, 1)), None)
     assert task.keras_callbacks() == []
     task.end()
+
+
+def test_tune_progress_bar_draws_sklearn_bars_on_stdout(tmp_path, capsys, monkeypatch):
+    from skmnist import cli
+
+    monkeypatch.setenv("COLUMNS", "160")
+    argv = ["tune", "--model", "logistic", "--param", "alpha=1e-4,1.0", "--cv", "2"]
+    tiny = ["--source", "embedded", "--n-train", "200", "--n-test", "100"]
+    tiny += ["--max-iter", "2", "--progress-bar"]
+    assert cli.main([*argv, *tiny, "--out", str(tmp_path / "t")]) == 0
+    captured = capsys.readouterr()
+    assert "GridSearchCV - fit" in captured.out
+    for i in range(4):  # 2 candidates x 2 folds, then the refit
+        assert f"candidate-split-evaluation | KerasLogistic - fit #{i}" in captured.out
+    assert "refit-with-best-params | KerasLogistic - fit" in captured.out
+    assert "Best parameters: alpha=" in captured.out
+    assert "fit 1/5" not in captured.err  # skmnist's own progress is off
+    assert (tmp_path / "t" / "best_model.skmnist").stat().st_size > 0
+
+    monkeypatch.setattr(_sk_callbacks, "SUPPORTED", False)  # as scikit-learn < 1.9
+    assert cli.main([*argv, *tiny, "--out", str(tmp_path / "u")]) == 2
+    assert "--progress-bar needs scikit-learn >= 1.9" in capsys.readouterr().err
+    assert not (tmp_path / "u").exists()
