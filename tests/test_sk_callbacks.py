@@ -118,9 +118,11 @@ def test_progress_bar_through_a_grid_search(small_digits, capsys, monkeypatch):
 
     monkeypatch.setenv("COLUMNS", "160")  # rich truncates long task names
     X, _, y, _ = small_digits
-    recorder = TaskRecorder()
+    recorder, monitor = TaskRecorder(), _scoring_monitor()
     search = GridSearchCV(
-        KerasMLP(max_iter=2, **QUICK), {"alpha": [1e-4, 1e-2]}, cv=2
+        KerasMLP(max_iter=2, **QUICK).set_callbacks(monitor),
+        {"alpha": [1e-4, 1e-2]},
+        cv=2,
     ).set_callbacks(ProgressBar(max_propagation_depth=None), recorder)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -142,7 +144,14 @@ def test_progress_bar_through_a_grid_search(small_digits, capsys, monkeypatch):
     for end in fits:
         assert recorder.ended[end - 2 : end] == [("KerasMLP", "epoch")] * 2
     assert recorder.teardowns == 1  # set up and torn down once, by the search
-    assert not hasattr(search.best_estimator_, "_skl_callbacks")
+    # The monitor set on the searched estimator: 2 epoch scores per fit.
+    epochs, fits = _epochs_logged(monitor)
+    assert len(epochs) == 10 and len(fits) == 5
+    # The refit is the search's second task, (0, 1); the 4 fits are in its first.
+    [refit] = [row for row in fits if row["task_id_path"] == (0, 1)]
+    assert refit["accuracy"] == pytest.approx(search.best_estimator_.score(X, y))
+    # The propagated callbacks are gone from the refit model, its own stays.
+    assert search.best_estimator_._skl_callbacks == [monitor]
 
 
 def test_progress_bar_through_a_pipeline_with_pixel_scaler(
