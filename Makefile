@@ -23,7 +23,8 @@ compare: venv
 # skmnist/_keras.py), then the estimator, training and persistence tests again
 # on the other one, TensorFlow, which stays supported.
 OTHER_BACKEND_TESTS := tests/test_classifiers.py tests/test_training.py \
-	tests/test_trust.py tests/test_persistence.py tests/test_backends.py
+	tests/test_trust.py tests/test_persistence.py tests/test_backends.py \
+	tests/test_sk_callbacks.py
 
 test: venv
 	$(PY) -m pytest -n 2 --durations=15 $(PYTEST_ARGS)

@@ -30,13 +30,18 @@ from ._guards import (
     _unchanged_on_failure,
 )
 from ._mlp_attributes import MLPAttributesMixin
+from ._sk_callbacks import CallbackSupport, FitTask, with_callbacks
 from ._targets import encode_targets, fit_target_encoder, probabilities
 
 KerasClassifier = scikeras_classifier_base()
 
 
 class BaseKerasClassifier(
-    MLPAttributesMixin, _optim.KerasNamesMixin, ScikerasCompatMixin, KerasClassifier
+    MLPAttributesMixin,
+    _optim.KerasNamesMixin,
+    ScikerasCompatMixin,
+    CallbackSupport,
+    KerasClassifier,
 ):
     """Shared machinery; use :class:`~skmnist.KerasLogistic` or
     :class:`~skmnist.KerasMLP`.
@@ -159,6 +164,7 @@ class BaseKerasClassifier(
             X, y, sample_weight, validation_data=validation_data, incremental=False
         )
 
+    @with_callbacks
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one epoch on ``(X, y)``, continuing from the current weights.
 
@@ -272,9 +278,13 @@ class BaseKerasClassifier(
         """
         first_call = not hasattr(self, "model_")
         reset = first_call or not (incremental or self.warm_start)
+        # Before the rollback snapshot: a failed fit keeps the callback task,
+        # for scikit-learn to tear down.
+        sk_task = FitTask(self, 1 if incremental else self.max_iter)
         with _unchanged_on_failure(self, None if reset else self.model_):
             X, y = self._validate_data(X, y, reset=reset)
             check_classification_targets(y)
+            sk_task.begin(X, y, sample_weight)
             if reset:
                 encoder, self.target_type_ = fit_target_encoder(
                     y,
@@ -304,6 +314,7 @@ class BaseKerasClassifier(
                     1 if incremental else self.max_iter,
                     seed,
                     monitor=not incremental,
+                    extra_callbacks=sk_task.keras_callbacks(),
                 )
             except _Diverged as diverged:
                 raise self._divergence_error(diverged.epoch, diverged.loss) from None
@@ -311,6 +322,7 @@ class BaseKerasClassifier(
                 raise self._divergence_error(self.n_iter_, float("nan"))
             # Samples seen, as MLPClassifier's t_ (invscaling counts them).
             self.t_ = getattr(self, "t_", 0) + X.shape[0] * epochs_run
+            sk_task.end()
         return self
 
     def _divergence_error(self, epoch, loss):
@@ -360,10 +372,12 @@ class BaseKerasClassifier(
             jit_compile=self.jit_compile,
         )
 
-    def _train_epochs(self, X, y, weights, validation, epochs, seed, *, monitor):
+    def _train_epochs(
+        self, X, y, weights, validation, epochs, seed, *, monitor, extra_callbacks=()
+    ):
         epoch_logger, finite_loss_guard = _callback_classes()
         # The guard runs first, so no other callback sees a diverged epoch.
-        callbacks = [finite_loss_guard(), *(self.callbacks or [])]
+        callbacks = [finite_loss_guard(), *(self.callbacks or []), *extra_callbacks]
         if int(self.verbose) == 1:
             callbacks.append(epoch_logger())
         initial_epoch = len(self.history_.get("loss", []))
@@ -402,7 +416,7 @@ class BaseKerasClassifier(
         self.loss_curve_ = list(self.history_["loss"])
         if stopper is not None:
             self.best_epoch_ = stopper.best_epoch + 1  # Keras counts from 0
-            if not stopper.stopped_epoch:
+            if not (stopper.stopped_epoch or self.model_.stop_training):
                 # As MLPClassifier: every epoch ran and the loss was still
                 # improving by more than tol, so more epochs would change it.
                 warnings.warn(

@@ -299,6 +299,14 @@ def build_parser():
         "skmnist[dask]; default: this process and --n-jobs)",
     )
     tune.add_argument(
+        "--progress-bar",
+        action="store_true",
+        help="show scikit-learn's ProgressBar instead: nested bars for the "
+        "search, each fit and its epochs, on standard output, with --n-jobs "
+        "too (needs scikit-learn >= 1.9; default: skmnist's progress on "
+        "standard error)",
+    )
+    tune.add_argument(
         "--top",
         type=_positive_int,
         default=5,
