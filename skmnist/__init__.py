@@ -13,6 +13,7 @@ from ._version import __version__ as __version__
 _LAZY = {
     "KerasLogistic": "classifiers",
     "KerasMLP": "classifiers",
+    "KerasCNN": "classifiers",
     "make_baseline": "baseline",
     "PixelScaler": "preprocessing",
     "load_mnist": "datasets",

@@ -133,6 +133,16 @@ class BaseKerasClassifier(
         """Extra keyword arguments of :func:`skmnist._builders.build_model`."""
         return {}
 
+    def _build_network(self, n_outputs, **kwargs):
+        """The uncompiled Keras model; ``kwargs`` hold the seed, L2 and scaling."""
+        return build_model(
+            self.n_features_in_,
+            n_outputs,
+            hidden_layer_sizes=self._hidden_layers(),
+            **self._model_kwargs(),
+            **kwargs,
+        )
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, *, validation_data=None, **kwargs):
         """Fit the model to ``(X, y)`` for up to ``max_iter`` epochs.
@@ -354,14 +364,8 @@ class BaseKerasClassifier(
         # ``seed``: no global seed (Python, NumPy, TensorFlow) is set or read,
         # so seeded fits in parallel threads cannot disturb one another.
         batch_size = _optim.batch_size(self, X.shape[0])
-        model = build_model(
-            self.n_features_in_,
-            n_outputs,
-            hidden_layer_sizes=self._hidden_layers(),
-            l2=self.alpha / (2.0 * batch_size),
-            seed=seed,
-            **self._model_kwargs(),
-            **scaling,
+        model = self._build_network(
+            n_outputs, l2=self.alpha / (2.0 * batch_size), seed=seed, **scaling
         )
         steps = -(-X.shape[0] // batch_size)
         return compile_model(

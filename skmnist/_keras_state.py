@@ -1,4 +1,4 @@
-"""The state of a fitted KerasLogistic / KerasMLP, as JSON and a ``.keras`` file.
+"""A fitted Keras classifier (KerasLogistic, KerasMLP, KerasCNN) as JSON and ``.keras``.
 
 Private helper of :mod:`skmnist.persistence`, which owns the archive and the
 scikit-learn parts; :mod:`skmnist._keras_checks` checks the ``.keras`` file.
@@ -38,9 +38,10 @@ _OPTIONAL = (
     "best_epoch_",
     "t_",  # files saved before it existed lack it
     "_random_state",
+    "image_shape_",
 )
 _REBUILT = ("model_", "target_encoder_")
-_CLASS_NAMES = ("KerasLogistic", "KerasMLP")  # the keys of _keras_classes()
+_CLASS_NAMES = ("KerasLogistic", "KerasMLP", "KerasCNN")  # _keras_classes()
 _TARGET_TYPES = ("binary", "multiclass", "multilabel-indicator")
 
 # Checked in estimator.json before numpy allocates anything.
@@ -53,9 +54,9 @@ def _parse_json(data, name):
 
 
 def _keras_classes():
-    from .classifiers import KerasLogistic, KerasMLP
+    from .classifiers import KerasCNN, KerasLogistic, KerasMLP
 
-    return {"KerasLogistic": KerasLogistic, "KerasMLP": KerasMLP}
+    return {"KerasLogistic": KerasLogistic, "KerasMLP": KerasMLP, "KerasCNN": KerasCNN}
 
 
 def _is_keras_classifier(estimator):
@@ -185,6 +186,13 @@ def _check_attributes(encoded):
         "t_": _is_count(attrs.get("t_"), 0),
         "_random_state": attrs.get("_random_state") is None
         or _is_count(attrs["_random_state"], -(2**63)),
+        # (height, width) whose pixels are the features: the model's Reshape
+        # must agree, which _check_model_shape sees after Keras loads it.
+        "image_shape_": isinstance(attrs.get("image_shape_"), tuple)
+        and len(attrs["image_shape_"]) == 2
+        and all(_is_count(side, 1) for side in attrs["image_shape_"])
+        and attrs["image_shape_"][0] * attrs["image_shape_"][1]
+        == attrs["n_features_in_"],
     }
     bad = [name for name, ok in checks.items() if name in attrs and not ok]
     if bad or len(attrs["classes_"]) != attrs["n_classes_"]:
@@ -254,6 +262,17 @@ def _check_model_shape(estimator):
         raise UntrustedModelError(
             f"The Keras model maps {found[0]} features to {found[1]} outputs; the "
             f"fitted attributes need {expected[0]} to {expected[1]}."
+        )
+    image_shape = getattr(estimator, "image_shape_", None)
+    reshapes = [
+        tuple(layer.target_shape[:2])
+        for layer in model.layers
+        if type(layer).__name__ == "Reshape"
+    ]
+    if (image_shape is not None or reshapes) and reshapes != [image_shape]:
+        raise UntrustedModelError(
+            f"The Keras model reads images of shape {reshapes}; the fitted "
+            f"attributes say {image_shape}."
         )
 
 

@@ -1,10 +1,10 @@
-"""KerasLogistic and KerasMLP: Keras classifiers as scikit-learn estimators.
+"""KerasLogistic, KerasMLP and KerasCNN: Keras classifiers as scikit-learn estimators.
 
-Both subclass scikeras' ``KerasClassifier`` (so they are scikeras estimators too)
+All three subclass scikeras' ``KerasClassifier`` (so they are scikeras estimators too)
 and take scikit-learn's ``MLPClassifier`` parameter names. What scikeras gets
 wrong under today's scikit-learn is mended in :mod:`skmnist._compat`; what
-the two share (parameters, fit, partial_fit, prediction) is the one base class
-in :mod:`skmnist._base`.
+the three share (parameters, fit, partial_fit, prediction) is the one base class
+in :mod:`skmnist._base`. ``KerasCNN`` lives in :mod:`skmnist._cnn`, for length.
 """
 
 from numbers import Integral, Real
@@ -12,6 +12,7 @@ from numbers import Integral, Real
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseKerasClassifier
+from ._cnn import KerasCNN as KerasCNN  # defined apart for length only
 
 _ACTIVATIONS = {
     "identity": "linear",

@@ -22,7 +22,10 @@ __all__ = ["ComparisonResult", "compare", "default_estimators"]
 
 METRICS = ("accuracy", "log_loss", "f1_macro", "fit_seconds", "predict_seconds")
 _SCORERS = {"accuracy": "accuracy", "log_loss": "neg_log_loss", "f1_macro": "f1_macro"}
-MODEL_NAMES = ("baseline", "logistic", "mlp", "sklearn-mlp")
+# Every model compare knows; "cnn" is opt-in: each of its epochs costs tens of
+# MLP epochs on CPUs (benchmarks/RESULTS.md), too long for the default run.
+MODEL_NAMES = ("baseline", "logistic", "mlp", "sklearn-mlp", "cnn")
+DEFAULT_MODEL_NAMES = ("baseline", "logistic", "mlp", "sklearn-mlp")
 # Epochs of the three networks by default: the same budget for each, enough
 # for them to pass the baseline on the embedded MNIST while `skmnist compare`
 # stays short; none has converged by then (benchmarks/RESULTS.md and the
@@ -31,7 +34,11 @@ DEFAULT_EPOCHS = 30
 
 
 def default_estimators(
-    names=MODEL_NAMES, *, max_iter=DEFAULT_EPOCHS, random_state=0, callbacks=None
+    names=DEFAULT_MODEL_NAMES,
+    *,
+    max_iter=DEFAULT_EPOCHS,
+    random_state=0,
+    callbacks=None,
 ):
     """The models compared by default, unfitted, by name.
 
@@ -40,14 +47,16 @@ def default_estimators(
     names : iterable of str, default=("baseline", "logistic", "mlp", "sklearn-mlp")
         Which of: ``"baseline"`` (:func:`~skmnist.make_baseline`),
         ``"logistic"`` (:class:`~skmnist.KerasLogistic`), ``"mlp"``
-        (:class:`~skmnist.KerasMLP`) and ``"sklearn-mlp"`` (scikit-learn's
+        (:class:`~skmnist.KerasMLP`), ``"sklearn-mlp"`` (scikit-learn's
         ``MLPClassifier`` with one hidden layer of 128, after a
-        :class:`~skmnist.PixelScaler`, the outside reference).
+        :class:`~skmnist.PixelScaler`, the outside reference) and, only when
+        named, ``"cnn"`` (:class:`~skmnist.KerasCNN`, much slower to fit).
     max_iter : int or None, default=30
-        Epochs of the three neural networks, the same budget for each (None:
-        each one's own default, 100 for the Keras models and 200 for
-        ``MLPClassifier``, which stop earlier when their loss stalls). The
-        baseline keeps its measured lbfgs settings, so it always converges.
+        Epochs of the neural networks, the same budget for each (None: each
+        one's own default, 100 for ``KerasLogistic`` and ``KerasMLP``, 12
+        for ``KerasCNN`` and 200 for ``MLPClassifier``, which stop earlier
+        when their loss stalls). The baseline keeps its measured lbfgs
+        settings, so it always converges.
     random_state : int or None, default=0
         Seed of every model.
     callbacks : list of keras.callbacks.Callback, default=None
@@ -64,6 +73,8 @@ def default_estimators(
     >>> models = default_estimators(["baseline", "mlp"], max_iter=5)
     >>> list(models), models["mlp"].max_iter
     (['baseline', 'mlp'], 5)
+    >>> type(default_estimators(["cnn"])["cnn"]).__name__
+    'KerasCNN'
     """
     from .baseline import make_baseline
     from .preprocessing import PixelScaler
@@ -94,9 +105,9 @@ def default_estimators(
                 ]
             )
         else:
-            from .classifiers import KerasLogistic, KerasMLP
+            from .classifiers import KerasCNN, KerasLogistic, KerasMLP
 
-            cls = KerasLogistic if name == "logistic" else KerasMLP
+            cls = {"logistic": KerasLogistic, "mlp": KerasMLP, "cnn": KerasCNN}[name]
             estimators[name] = cls(
                 random_state=random_state, callbacks=callbacks, **epochs
             )

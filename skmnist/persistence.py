@@ -4,8 +4,9 @@
 
 * ``manifest.json``: the file format, what the archive holds and the versions
   of skmnist, Keras, TensorFlow, scikit-learn, skops and NumPy that wrote it;
-* for each ``KerasLogistic`` / ``KerasMLP``: ``estimator.json`` (class name,
-  parameters, fitted attributes; arrays as lists with their dtype) and
+* for each ``KerasLogistic`` / ``KerasMLP`` / ``KerasCNN``: ``estimator.json``
+  (class name, parameters, fitted attributes; arrays as lists with their
+  dtype) and
   ``model.keras``, the Keras model in its native format;
 * for scikit-learn parts (the baseline, a ``Pipeline``'s other steps):
   ``sklearn.skops``, written by :func:`skops.io.dumps`;
@@ -13,11 +14,11 @@
   before anything in it is read.
 
 :func:`load` reads that file back without ever unpickling: the estimator class
-comes from an allow-list (``KerasLogistic``, ``KerasMLP``), each parameter is
-re-validated, each fitted attribute is checked against an allow-list of names
-and types, every class named in the Keras config must be one skmnist builds,
-Keras loads with ``safe_mode=True``, and skops loads with an explicit list of
-trusted types. Anything else raises :class:`UntrustedModelError`.
+comes from an allow-list (``KerasLogistic``, ``KerasMLP``, ``KerasCNN``), each
+parameter is re-validated, each fitted attribute is checked against an
+allow-list of names and types, every class named in the Keras config must be
+one skmnist builds, Keras loads with ``safe_mode=True``, and skops loads with
+an explicit list of trusted types. Anything else raises :class:`UntrustedModelError`.
 
 When to use which:
 
@@ -82,8 +83,8 @@ def save(estimator, path):
 
     Parameters
     ----------
-    estimator : KerasLogistic, KerasMLP, Pipeline or scikit-learn estimator
-        A fitted ``KerasLogistic`` or ``KerasMLP``, the baseline from
+    estimator : KerasLogistic, KerasMLP, KerasCNN, Pipeline or sklearn estimator
+        A fitted ``KerasLogistic``, ``KerasMLP`` or ``KerasCNN``, the baseline from
         :func:`~skmnist.make_baseline`, or a ``Pipeline`` whose steps are
         scikit-learn transformers, ``PixelScaler`` and skmnist classifiers.
         Keras ``callbacks`` are not saved (the loaded model has none), nor

@@ -7,7 +7,7 @@ import it (the grids of ``skmnist tune`` live here for that reason).
 import argparse
 import json
 
-from ..comparison import DEFAULT_EPOCHS, MODEL_NAMES
+from ..comparison import DEFAULT_EPOCHS, DEFAULT_MODEL_NAMES
 from ..exceptions import UsageError
 
 # Default search grids of `skmnist tune` when no --param is given.
@@ -15,7 +15,7 @@ TUNE_GRIDS = {
     "logistic": {"alpha": [1e-4, 1e-2, 1.0]},
     "mlp": {"hidden_layer_sizes": [64, 128], "alpha": [1e-4, 1e-2]},
 }
-DEFAULT_MODELS = ",".join(MODEL_NAMES)
+DEFAULT_MODELS = ",".join(DEFAULT_MODEL_NAMES)
 MAX_SEED = 2**32 - 1
 # The file that marks a folder as a report written by skmnist (see ReportFolder).
 REPORT_MARKER = ".skmnist-report"
@@ -190,7 +190,8 @@ def build_parser():
         help="comma-separated models among baseline "
         "(LogisticRegression on scaled pixels), logistic "
         "(KerasLogistic), mlp (KerasMLP), sklearn-mlp "
-        "(scikit-learn's MLPClassifier)",
+        "(scikit-learn's MLPClassifier) and, only when named, cnn "
+        "(KerasCNN: far slower per epoch)",
     )
     compare.add_argument(
         "--max-iter",
@@ -198,7 +199,7 @@ def build_parser():
         default=DEFAULT_EPOCHS,
         metavar="N",
         help="epochs of each neural network (logistic, mlp, "
-        "sklearn-mlp); the baseline always runs lbfgs to "
+        "sklearn-mlp, cnn); the baseline always runs lbfgs to "
         "convergence",
     )
     compare.add_argument(

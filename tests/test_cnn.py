@@ -1,0 +1,167 @@
+"""KerasCNN: accuracy, images in and out, augmentation, seeds, persistence (issue 20).
+
+scikit-learn's own checks run on it in test_common.py; crafted CNN files are
+refused in test_hostile_cnn.py.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+import skmnist
+from skmnist import KerasCNN
+
+# Small and quick: the tests check behaviour, not the default architecture.
+SMALL = dict(filters=(8,), dense_units=16, batch_size=64, random_state=0)
+
+
+def _fit(X, y, **params):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return KerasCNN(**{**SMALL, **params}).fit(X, y)
+
+
+def test_digits_accuracy_with_defaults(digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = KerasCNN(random_state=0).fit(X_train, y_train)
+    assert clf.image_shape_ == (8, 8)
+    assert clf.n_iter_ == clf.max_iter
+    assert clf.score(X_test, y_test) >= 0.95
+
+
+@pytest.mark.slow
+def test_embedded_mnist_accuracy_with_defaults():
+    train = skmnist.load_mnist(source="embedded", subset="train")
+    test = skmnist.load_mnist(source="embedded", subset="test")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = KerasCNN(random_state=0).fit(train.data, train.target)
+    assert clf.image_shape_ == (28, 28)
+    # KerasMLP reaches about 0.93 on this split (README): the CNN beats it.
+    assert clf.score(test.data, test.target) >= 0.96
+
+
+def test_same_seed_same_probabilities_other_seed_others(small_digits):
+    X_train, X_test, y_train, _ = small_digits
+    first = _fit(X_train, y_train, max_iter=2, dropout=0.3, shift=1)
+    again = _fit(X_train, y_train, max_iter=2, dropout=0.3, shift=1)
+    other = _fit(X_train, y_train, max_iter=2, dropout=0.3, shift=1, random_state=1)
+    proba = first.predict_proba(X_test)
+    np.testing.assert_array_equal(proba, again.predict_proba(X_test))
+    assert not np.allclose(proba, other.predict_proba(X_test))
+
+
+def test_shifts_train_but_never_predict(small_digits):
+    X_train, X_test, y_train, _ = small_digits
+    shifted = _fit(X_train, y_train, max_iter=1, shift=2, dropout=0.2)
+    proba = shifted.predict_proba(X_test)
+    np.testing.assert_array_equal(proba, shifted.predict_proba(X_test))
+
+    # The same weights in a network without shifts or dropout predict the same.
+    plain = _fit(X_train, y_train, max_iter=1, shift=0, dropout=0.0)
+    for mine, theirs in zip(
+        plain.model_.trainable_variables, shifted.model_.trainable_variables
+    ):
+        mine.assign(theirs)
+    np.testing.assert_array_equal(plain.predict_proba(X_test), proba)
+
+    # ...while in training mode the shifting network does shift its input.
+    images = X_test[:8].astype(np.float32)
+    shift_layer = shifted.model_.get_layer("shift")
+    inputs = shifted.model_.get_layer("image")(images / 16.0)
+    moved = np.asarray(shift_layer(inputs, training=True))
+    assert not np.array_equal(moved, np.asarray(inputs))
+    np.testing.assert_array_equal(
+        np.asarray(shift_layer(inputs, training=False)), np.asarray(inputs)
+    )
+
+
+def test_image_stacks_and_rows_are_the_same_images(small_digits):
+    X_train, X_test, y_train, _ = small_digits
+    stack = X_train.reshape(-1, 8, 8)
+    clf = _fit(stack, y_train, max_iter=1)
+    assert clf.image_shape_ == (8, 8) and clf.n_features_in_ == 64
+    np.testing.assert_array_equal(
+        clf.predict_proba(X_test.reshape(-1, 8, 8)), clf.predict_proba(X_test)
+    )
+    with pytest.raises(ValueError, match=r"images of shape \(4, 16\).*\(8, 8\)"):
+        clf.predict(X_test.reshape(-1, 4, 16))
+
+
+def test_image_shape_given_or_inferred(small_digits, rng):
+    X_train, _, y_train, _ = small_digits
+    assert _fit(X_train, y_train, max_iter=1, image_shape=(4, 16)).image_shape_ == (
+        4,
+        16,
+    )
+    # Rows that are not square are read as one row of pixels.
+    X = rng.normal(size=(60, 10))
+    y = (X[:, 0] > 0).astype(int)
+    clf = _fit(X, y, max_iter=1, shift=3)
+    assert clf.image_shape_ == (1, 10)
+    assert clf.predict(X).shape == (60,)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(filters=(0,)), "filters"),
+        (dict(filters=()), "filters"),
+        (dict(filters=(8, 2000)), "filters"),
+        (dict(kernel_size=0), "kernel_size"),
+        (dict(kernel_size=16), "kernel_size"),
+        (dict(dense_units=0), "dense_units"),
+        (dict(dropout=1.0), "dropout"),
+        (dict(shift=-1), "shift"),
+        (dict(image_shape=(7, 7)), r"image_shape=\(7, 7\) holds 49 pixels"),
+        (dict(image_shape=(8,)), "image_shape must be None or a pair"),
+        (dict(image_shape=(0, 64)), "image_shape must be None or a pair"),
+    ],
+)
+def test_bad_parameters_name_themselves(small_digits, params, match):
+    X_train, _, y_train, _ = small_digits
+    clf = KerasCNN(**{**SMALL, **params})
+    with pytest.raises(ValueError, match=match):
+        clf.fit(X_train, y_train)
+    assert not hasattr(clf, "model_")
+
+
+def test_image_shape_must_agree_with_a_stack(small_digits):
+    X_train, _, y_train, _ = small_digits
+    with pytest.raises(ValueError, match="differs from the shape of the images"):
+        KerasCNN(image_shape=(4, 16)).fit(X_train.reshape(-1, 8, 8), y_train)
+
+
+def test_persistence_round_trip(small_digits, tmp_path):
+    X_train, X_test, y_train, _ = small_digits
+    clf = _fit(X_train.reshape(-1, 8, 8), y_train, max_iter=1, shift=1, dropout=0.2)
+    loaded = skmnist.load(skmnist.save(clf, tmp_path / "cnn.skmnist"))
+    assert type(loaded) is KerasCNN and loaded.image_shape_ == (8, 8)
+    assert loaded.get_params() == clf.get_params()
+    np.testing.assert_array_equal(
+        loaded.predict_proba(X_test), clf.predict_proba(X_test)
+    )
+    # It keeps training, shifts and all.
+    loaded.partial_fit(X_train, y_train)
+    assert loaded.n_iter_ == 2
+
+
+def test_no_hidden_layer_and_bigger_kernels(small_digits):
+    X_train, X_test, y_train, y_test = small_digits
+    clf = _fit(X_train, y_train, max_iter=10, dense_units=None, kernel_size=5)
+    assert "hidden_0" not in [layer.name for layer in clf.model_.layers]
+    assert clf.model_.get_layer("conv_0").kernel.shape == (5, 5, 1, 8)
+    assert clf.score(X_test, y_test) > 0.6  # chance is 0.1
+
+
+def test_compare_knows_cnn_as_an_opt_in_model():
+    from skmnist.comparison import DEFAULT_MODEL_NAMES, MODEL_NAMES, default_estimators
+
+    assert "cnn" in MODEL_NAMES and "cnn" not in DEFAULT_MODEL_NAMES
+    models = default_estimators(["mlp", "cnn"], max_iter=3, random_state=1)
+    assert isinstance(models["cnn"], KerasCNN)
+    assert (models["cnn"].max_iter, models["cnn"].random_state) == (3, 1)
