@@ -201,9 +201,8 @@ def _global_pooling(graph, x, layer, op_type):
 
 
 def _batch_normalization(graph, x, layer, rank):
-    if layer.axis not in (-1, rank - 1) and list(np.atleast_1d(layer.axis)) != [
-        rank - 1
-    ]:
+    axis = layer.axis if layer.axis >= 0 else rank + layer.axis
+    if axis != rank - 1:
         raise _refuse(layer, "only normalisation over the last axis is supported")
     gamma, beta, mean, variance = _batch_normalization_weights(layer)
     # As Keras: (x - mean) / sqrt(variance + epsilon) * gamma + beta.
@@ -249,12 +248,14 @@ def _normalization(graph, x, layer, rank):
 
 
 def _reshape(graph, x, layer):
-    target = [int(d) for d in layer.target_shape]
-    if target.count(-1) > 1 or len(target) not in (1, 3):
+    # The built layer's output shape has any -1 of target_shape resolved.
+    target = [int(d) for d in layer.output.shape[1:]]
+    if len(target) not in (1, 3):
         raise _refuse(
             layer, f"target_shape {tuple(target)} is neither flat nor (h, w, c)"
         )
-    return graph.node("Reshape", [x, graph.constant("shape", [-1, *target], np.int64)])
+    shape = graph.constant("shape", [-1, *target], np.int64)
+    return graph.node("Reshape", [x, shape]), 1 + len(target)
 
 
 def _layer(graph, x, layer, rank):
@@ -277,7 +278,7 @@ def _layer(graph, x, layer, rank):
     if kind == "BatchNormalization":
         return _batch_normalization(graph, x, layer, rank), rank
     if kind == "Reshape":
-        return _reshape(graph, x, layer), 1 + len(layer.target_shape)
+        return _reshape(graph, x, layer)
     if kind == "Flatten":
         _channels_last(layer)
         return graph.node("Flatten", [x], axis=1), 2

@@ -148,7 +148,7 @@ def _cnn_other_layers(keras, n_classes):
     return keras.Sequential(
         [
             keras.Input((64,)),
-            layers.Reshape((8, 8, 1)),
+            layers.Reshape((8, -1, 1)),  # -1 resolved to 8
             layers.Rescaling(1 / 240),
             layers.Conv2D(4, 3, strides=(1, 2), padding="same", use_bias=False),
             layers.BatchNormalization(),
