@@ -12,6 +12,7 @@ skl2onnx as the converter of the Keras classifiers.
 Needs the optional extra: ``pip install "skmnist[onnx]"``.
 """
 
+import sys
 from numbers import Integral
 
 import numpy as np
@@ -41,10 +42,11 @@ def _import_skl2onnx():
     return skl2onnx
 
 
-def _keras_classes():
-    from ._base import BaseKerasClassifier
-
-    return BaseKerasClassifier
+def _is_keras_classifier(estimator):
+    # Without skmnist._base imported no Keras classifier exists: exporting the
+    # baseline never imports Keras.
+    base = sys.modules.get("skmnist._base")
+    return base is not None and isinstance(estimator, base.BaseKerasClassifier)
 
 
 def _check_final_step(estimator):
@@ -52,7 +54,9 @@ def _check_final_step(estimator):
     from sklearn.linear_model import LogisticRegression
     from sklearn.utils.validation import check_is_fitted
 
-    if not isinstance(estimator, (_keras_classes(), LogisticRegression)):
+    if not (
+        _is_keras_classifier(estimator) or isinstance(estimator, LogisticRegression)
+    ):
         raise TypeError(
             "to_onnx exports skmnist's Keras classifiers (KerasLogistic, KerasMLP, "
             "...), LogisticRegression (make_baseline) and Pipelines of "
@@ -164,23 +168,22 @@ def _convert_pixel_scaler(scope, operator, container):
     )
 
 
-def _register(skl2onnx, classes):
+def _register(skl2onnx, steps):
     from .preprocessing import PixelScaler
 
     skl2onnx.update_registered_converter(
         PixelScaler, "SkmnistPixelScaler", _same_shape, _convert_pixel_scaler
     )
-    for cls in classes:
-        if issubclass(cls, _keras_classes()):
-            skl2onnx.update_registered_converter(
-                cls,
-                f"Skmnist{cls.__name__}",
-                _classifier_shapes,
-                _convert_keras_classifier,
-                # Declaring zipmap gives these classifiers skl2onnx's classifier
-                # parser (label and probabilities); to_onnx turns zipmap off.
-                options={"zipmap": [True, False, "columns"]},
-            )
+    for cls in {type(step) for step in steps if _is_keras_classifier(step)}:
+        skl2onnx.update_registered_converter(
+            cls,
+            f"Skmnist{cls.__name__}",
+            _classifier_shapes,
+            _convert_keras_classifier,
+            # Declaring zipmap gives these classifiers skl2onnx's classifier
+            # parser (label and probabilities); to_onnx turns zipmap off.
+            options={"zipmap": [True, False, "columns"]},
+        )
 
 
 def to_onnx(estimator, *, opset=OPSET):
@@ -258,7 +261,7 @@ def to_onnx(estimator, *, opset=OPSET):
     _check_opset(opset, skl2onnx)
     steps = _steps(estimator)
     final = steps[-1]
-    _register(skl2onnx, {type(step) for step in steps})
+    _register(skl2onnx, steps)
     n_features = getattr(estimator, "n_features_in_", None)
     if n_features is None:  # a stateless PixelScaler first: ask the classifier
         n_features = final.n_features_in_
