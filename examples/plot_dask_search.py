@@ -9,9 +9,9 @@ The same :class:`~sklearn.model_selection.GridSearchCV` over a
 ``LocalCluster`` of two single-threaded workers through
 :func:`skmnist.parallel.search_backend`. With a fixed ``random_state`` all
 three runs find the same parameters and the same scores (the printed gap is
-zero); only the wall time changes. Every initializer gets an explicit seed, so
-the Dask worker's own threads cannot change the initial weights (see
-:ref:`scaling`).
+zero); only the wall time changes. The initial weights come from a NumPy
+generator seeded by ``random_state``, so the Dask worker's own threads cannot
+change them (see :ref:`scaling`).
 
 A ``LocalCluster`` stands in for a real cluster here: with ``dask scheduler``
 on one machine and ``dask worker tcp://HOST:8786 --nthreads 1`` on others,

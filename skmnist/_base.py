@@ -363,7 +363,7 @@ class BaseKerasClassifier(ScikerasCompatMixin, KerasClassifier):
                 input_variance=variance.astype(np.float32),
             )
         n_outputs = output_units(self.target_type_, self.n_classes_)
-        # Every initializer and dropout layer gets its own seed derived from
+        # The initial weights and every dropout layer get seeds derived from
         # ``seed``: no global seed (Python, NumPy, TensorFlow) is set or read,
         # so seeded fits in parallel threads cannot disturb one another.
         batch_size = min(self.batch_size, X.shape[0])

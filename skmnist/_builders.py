@@ -6,6 +6,8 @@ softmax or sigmoid applied at prediction time. The tutorial this package grew
 from fed sigmoid outputs to a ``from_logits=True`` loss, squashing twice.
 """
 
+import numpy as np
+
 from ._keras import import_keras
 
 
@@ -53,9 +55,9 @@ def build_model(
     input_mean, input_variance : array-like, optional
         Standardise each feature with these instead of ``input_scale``.
     seed : int, optional
-        Seeds every initializer and dropout layer explicitly. Keras would
-        otherwise draw them from Python's global ``random``, which other threads
-        (a Dask worker's event loop, say) may advance mid-build.
+        Seeds the initial weights and every dropout layer explicitly. Keras
+        would otherwise draw them from Python's global ``random``, which other
+        threads (a Dask worker's event loop, say) may advance mid-build.
 
     Returns
     -------
@@ -76,17 +78,12 @@ def build_model(
     elif input_scale is not None and input_scale != 1.0:
         x = layers.Rescaling(float(input_scale), name="rescale")(x)
 
-    def initializer(layer):
-        return keras.initializers.GlorotUniform(
-            seed=None if seed is None else seed + layer
-        )
-
     for i, units in enumerate(hidden_layer_sizes):
         x = layers.Dense(
             units,
             activation=activation,
             kernel_regularizer=regularizer,
-            kernel_initializer=initializer(i),
+            kernel_initializer="zeros",  # drawn below, by NumPy
             name=f"hidden_{i}",
         )(x)
         if dropout > 0:
@@ -98,10 +95,33 @@ def build_model(
     logits = layers.Dense(
         n_outputs,
         kernel_regularizer=regularizer,
-        kernel_initializer=initializer(len(hidden_layer_sizes)),
+        kernel_initializer="zeros",
         name="logits",
     )(x)
-    return keras.Model(inputs, logits, name="skmnist_classifier")
+    model = keras.Model(inputs, logits, name="skmnist_classifier")
+    initialize_dense_layers(model, np.random.default_rng(seed), activation)
+    return model
+
+
+def initialize_dense_layers(model, rng, activation="relu"):
+    """Draw every ``Dense`` layer's weights as scikit-learn's MLPClassifier does.
+
+    Kernel and bias uniform in +-sqrt(factor / (fan_in + fan_out)), factor 6
+    (2 for a logistic activation): Glorot's rule, biases included. NumPy draws
+    them: Keras' seeded initializers on JAX compile one random-number program
+    per weight shape (seconds of a small first fit, paid again in every search
+    worker), and NumPy gives the same start on every Keras backend.
+    """
+    factor = 2.0 if activation in ("sigmoid", "logistic") else 6.0
+    for layer in model.layers:
+        if type(layer).__name__ != "Dense":
+            continue
+        fan_in, fan_out = layer.kernel.shape
+        bound = np.sqrt(factor / (fan_in + fan_out))
+        layer.kernel.assign(
+            rng.uniform(-bound, bound, (fan_in, fan_out)).astype(np.float32)
+        )
+        layer.bias.assign(rng.uniform(-bound, bound, fan_out).astype(np.float32))
 
 
 def compile_model(

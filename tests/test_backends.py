@@ -140,6 +140,31 @@ def test_saved_model_loads_and_keeps_training_under_the_other_backend(
     assert n_iter == 4 and score > 0.5
 
 
+@needs_both
+def test_seeded_initial_weights_are_the_same_on_both_backends(tmp_path):
+    code = """
+        import numpy as np
+        from skmnist._builders import build_model
+        model = build_model(64, 10, hidden_layer_sizes=(16,), seed=3)
+        np.savez({path!r}, *[np.asarray(w) for w in model.get_weights()])
+    """
+    weights = {}
+    for backend in BACKENDS:
+        path = str(tmp_path / f"{backend}.npz")
+        _run(code.format(path=path), backend=backend)
+        weights[backend] = list(np.load(path).values())
+    jax_weights, tf_weights = weights["jax"], weights["tensorflow"]
+    assert [w.shape for w in jax_weights] == [(64, 16), (16,), (16, 10), (10,)]
+    for on_jax, on_tf in zip(jax_weights, tf_weights):
+        np.testing.assert_array_equal(on_jax, on_tf)
+    # MLPClassifier's rule: uniform in +-sqrt(6 / (fan_in + fan_out)), biases too.
+    for kernel, bias in (jax_weights[:2], jax_weights[2:]):
+        bound = np.sqrt(6 / sum(kernel.shape))
+        for w in (kernel, bias):
+            assert np.abs(w).max() <= bound
+            assert np.abs(w).max() > 0.8 * bound  # spread over the whole range
+
+
 # -- the JAX engine ----------------------------------------------------------------
 
 

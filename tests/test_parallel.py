@@ -120,7 +120,7 @@ def test_dask_search_matches_sequential(tiny_digits, sequential_search):
         assert cluster.status.name == "running"  # ... and only that
     assert sorted(reports.values()) == [(1, 1, "dask worker")] * 2
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
-    # Every initializer and dropout layer is seeded explicitly (_builders), so
+    # Initial weights and dropout layers are seeded explicitly (_builders), so
     # a Dask worker's event-loop thread drawing from `random` cannot change them.
     _assert_same_search(search, sequential_search)
 
