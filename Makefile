@@ -36,7 +36,7 @@ test: venv
 PUBLIC_API := skmnist/__init__.py skmnist/classifiers.py skmnist/_cnn.py skmnist/baseline.py \
 	skmnist/preprocessing.py skmnist/comparison.py skmnist/parallel.py \
 	skmnist/plotting.py skmnist/datasets.py skmnist/persistence.py \
-	skmnist/exceptions.py skmnist/_comparison_result.py skmnist/_displays/*.py
+	skmnist/exceptions.py skmnist/export.py skmnist/_comparison_result.py skmnist/_displays/*.py
 
 lint: venv
 	$(PY) -m ruff check skmnist tests examples benchmarks docs/conf.py

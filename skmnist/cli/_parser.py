@@ -383,6 +383,31 @@ def build_parser():
         "replacing it (default: do not)",
     )
     _add_data_options(predict, subsets=False)
+
+    export_onnx = commands.add_parser(
+        "export-onnx",
+        formatter_class=_Formatter,
+        help="export a saved model to ONNX, to run it with onnxruntime",
+        description="Convert a model saved by `skmnist compare --save`, `skmnist "
+        "tune` or skmnist.save into an ONNX file (skmnist.to_onnx): input "
+        "'input', float32 rows of pixels (n, n_features), 0-255 for MNIST; "
+        "outputs 'label' and 'probabilities'. Needs skmnist[onnx].",
+    )
+    export_onnx.add_argument(
+        "model", metavar="MODEL", help="model file written by skmnist.save"
+    )
+    export_onnx.add_argument(
+        "out",
+        metavar="OUT",
+        help="ONNX file to write, replacing it (never MODEL itself)",
+    )
+    export_onnx.add_argument(
+        "--opset",
+        type=_integer,
+        default=None,
+        metavar="N",
+        help="ONNX operator set (default: skmnist.export.OPSET, 17)",
+    )
     return parser
 
 
