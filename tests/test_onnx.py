@@ -13,6 +13,7 @@ ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("skl2onnx")
 
 from skmnist import (  # noqa: E402 (after the skips)
+    KerasCNN,
     KerasLogistic,
     KerasMLP,
     PixelScaler,
@@ -66,6 +67,9 @@ MODELS = {
     "mlp-logistic-identity": lambda: KerasMLP(
         hidden_layer_sizes=(8, 8), activation="logistic", max_iter=3
     ),
+    "cnn": lambda: KerasCNN(
+        filters=(4,), dense_units=8, shift=1, max_iter=2, random_state=0
+    ),
     "baseline": make_baseline,
     "pixelscaler-mlp": lambda: make_pipeline(
         PixelScaler(), KerasMLP(hidden_layer_sizes=(16,), max_iter=5, random_state=0)
@@ -87,6 +91,8 @@ CASES = [
     ("mlp-tanh", "multiclass-str"),
     ("mlp-logistic-identity", "multiclass-int"),
     ("pixelscaler-logistic", "binary-int"),
+    ("cnn", "multiclass-int"),
+    ("cnn", "binary-str"),
 ]
 
 
