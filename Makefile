@@ -24,7 +24,7 @@ compare: venv
 # on the other one, TensorFlow, which stays supported.
 OTHER_BACKEND_TESTS := tests/test_classifiers.py tests/test_training.py \
 	tests/test_trust.py tests/test_persistence.py tests/test_backends.py \
-	tests/test_cnn.py
+	tests/test_sk_callbacks.py tests/test_cnn.py
 
 test: venv
 	$(PY) -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
@@ -36,7 +36,7 @@ test: venv
 PUBLIC_API := skmnist/__init__.py skmnist/classifiers.py skmnist/_cnn.py skmnist/baseline.py \
 	skmnist/preprocessing.py skmnist/comparison.py skmnist/parallel.py \
 	skmnist/plotting.py skmnist/datasets.py skmnist/persistence.py \
-	skmnist/exceptions.py skmnist/_comparison_result.py skmnist/_displays/*.py
+	skmnist/exceptions.py skmnist/export.py skmnist/_comparison_result.py skmnist/_displays/*.py
 
 lint: venv
 	$(PY) -m ruff check skmnist tests examples benchmarks docs/conf.py

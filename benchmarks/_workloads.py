@@ -58,7 +58,7 @@ def keras_raw_fit_seconds(X, y, epochs, repeats=3):
     is Keras' own ``Model.fit`` on the float32 arrays (``steps_per_execution``
     as KerasMLP's, which divides the epoch here), so both run the same steps.
     """
-    from skmnist import KerasMLP
+    from skmnist import KerasMLP, _optim
     from skmnist._builders import build_model, compile_model
 
     estimator = KerasMLP(max_iter=epochs, n_iter_no_change=epochs + 1, random_state=0)
@@ -74,7 +74,7 @@ def keras_raw_fit_seconds(X, y, epochs, repeats=3):
             X.shape[1],
             10,
             hidden_layer_sizes=(128,),
-            l2=estimator.alpha / (2 * estimator.batch_size),
+            l2=estimator.alpha / (2 * _optim.batch_size(estimator, X.shape[0])),
             input_scale=1 / 255,
             seed=0,
         )
@@ -83,14 +83,14 @@ def keras_raw_fit_seconds(X, y, epochs, repeats=3):
         compile_model(
             model,
             "multiclass",
-            learning_rate=estimator.learning_rate,
+            optimizer=_optim.make_optimizer(estimator),
             steps_per_execution=estimator.model_.steps_per_execution,
             jit_compile="auto",
         )
         model.fit(
             X32,
             y32,
-            batch_size=estimator.batch_size,
+            batch_size=_optim.batch_size(estimator, X.shape[0]),
             epochs=epochs,
             shuffle=True,
             verbose=0,

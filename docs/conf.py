@@ -170,6 +170,10 @@ _API_GROUPS = {
     ),
     "plotting": ("Plotting", "Display objects, following scikit-learn's plotting API."),
     "persistence": ("Saving and loading", "Save fitted models without pickle."),
+    "export": (
+        "ONNX export",
+        "Run fitted models with onnxruntime (needs ``skmnist[onnx]``).",
+    ),
     "parallel": (
         "Parallel and distributed searches",
         "TensorFlow threads in worker processes, and Dask clusters.",

@@ -27,6 +27,7 @@ _LAZY = {
     "save": "persistence",
     "load": "persistence",
     "UntrustedModelError": "exceptions",
+    "to_onnx": "export",
 }
 
 __all__ = sorted([*_LAZY, "__version__"])

@@ -15,13 +15,11 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
-from sklearn.utils import compute_sample_weight
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
-from . import _training
+from . import _fit_data, _optim, _training
 from ._builders import build_model, compile_model, output_units
 from ._compat import ScikerasCompatMixin, scikeras_classifier_base
 from ._guards import (
@@ -31,13 +29,20 @@ from ._guards import (
     _steps_per_execution,
     _unchanged_on_failure,
 )
-from ._keras import import_keras
+from ._mlp_attributes import MLPAttributesMixin
+from ._sk_callbacks import CallbackSupport, FitTask, with_callbacks
 from ._targets import encode_targets, fit_target_encoder, probabilities
 
 KerasClassifier = scikeras_classifier_base()
 
 
-class BaseKerasClassifier(ScikerasCompatMixin, KerasClassifier):
+class BaseKerasClassifier(
+    MLPAttributesMixin,
+    _optim.KerasNamesMixin,
+    ScikerasCompatMixin,
+    CallbackSupport,
+    KerasClassifier,
+):
     """Shared machinery; use :class:`~skmnist.KerasLogistic` or
     :class:`~skmnist.KerasMLP`.
 
@@ -45,13 +50,10 @@ class BaseKerasClassifier(ScikerasCompatMixin, KerasClassifier):
     """
 
     _parameter_constraints: dict = {
-        "solver": [StrOptions({"adam", "sgd", "rmsprop"})],
+        **_optim.CONSTRAINTS,
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
@@ -70,12 +72,22 @@ class BaseKerasClassifier(ScikerasCompatMixin, KerasClassifier):
         alpha,
         solver,
         learning_rate,
+        learning_rate_init,
+        power_t,
         batch_size,
+        shuffle,
+        momentum,
+        nesterovs_momentum,
+        beta_1,
+        beta_2,
+        epsilon,
+        max_fun,
         max_iter,
         tol,
         n_iter_no_change,
         early_stopping,
         validation_fraction,
+        validation_split,
         class_weight,
         input_scaling,
         steps_per_execution,
@@ -88,12 +100,22 @@ class BaseKerasClassifier(ScikerasCompatMixin, KerasClassifier):
         self.alpha = alpha
         self.solver = solver
         self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
         self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.max_fun = max_fun
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.validation_split = validation_split
         self.class_weight = class_weight
         self.input_scaling = input_scaling
         self.steps_per_execution = steps_per_execution
@@ -122,7 +144,7 @@ class BaseKerasClassifier(ScikerasCompatMixin, KerasClassifier):
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, *, validation_data=None):
+    def fit(self, X, y, sample_weight=None, *, validation_data=None, **kwargs):
         """Fit the model to ``(X, y)`` for up to ``max_iter`` epochs.
 
         Parameters
@@ -135,17 +157,24 @@ class BaseKerasClassifier(ScikerasCompatMixin, KerasClassifier):
             Non-negative weight of each sample in the loss.
         validation_data : tuple (X_val, y_val), default=None
             Held-out data scored after every epoch. Overrides the
-            ``validation_fraction`` split when ``early_stopping=True``.
+            ``validation_split`` share, or the ``validation_fraction`` one
+            when ``early_stopping=True``.
+        **kwargs : dict
+            Not accepted: Keras' ``fit`` arguments (``epochs``,
+            ``validation_split``, ``batch_size``, ...) are constructor
+            parameters here, and a ``TypeError`` names each one's.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
+        _optim.refuse_keras_names(type(self).__name__, kwargs, where="fit")
         return self._fit(
             X, y, sample_weight, validation_data=validation_data, incremental=False
         )
 
+    @with_callbacks
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one epoch on ``(X, y)``, continuing from the current weights.
 
@@ -259,9 +288,13 @@ class BaseKerasClassifier(ScikerasCompatMixin, KerasClassifier):
         """
         first_call = not hasattr(self, "model_")
         reset = first_call or not (incremental or self.warm_start)
+        # Before the rollback snapshot: a failed fit keeps the callback task,
+        # for scikit-learn to tear down.
+        sk_task = FitTask(self, 1 if incremental else self.max_iter)
         with _unchanged_on_failure(self, None if reset else self.model_):
             X, y = self._validate_data(X, y, reset=reset)
             check_classification_targets(y)
+            sk_task.begin(X, y, sample_weight)
             if reset:
                 encoder, self.target_type_ = fit_target_encoder(
                     y,
@@ -272,17 +305,18 @@ class BaseKerasClassifier(ScikerasCompatMixin, KerasClassifier):
                 self.classes_ = encoder.classes_
                 self.n_classes_ = encoder.n_classes_
             y_encoded = encode_targets(self, y, what="y")
-            weights = self._sample_weights(X, y, sample_weight)
+            weights = _fit_data.sample_weights(self, X, y, sample_weight)
             seed = _training._seed_from(self.random_state)
-            X, y_encoded, weights, validation = self._split_validation(
-                X, y, y_encoded, weights, validation_data, not incremental, seed
+            X, y_encoded, weights, validation = _fit_data.split_validation(
+                self, X, y, y_encoded, weights, validation_data, not incremental, seed
             )
             if reset:
                 self._random_state = seed
                 self.model_ = self._make_model(X, seed)
                 self.history_ = {}
+                self.t_ = 0
             try:
-                self._train_epochs(
+                epochs_run = self._train_epochs(
                     X,
                     y_encoded,
                     weights,
@@ -290,73 +324,26 @@ class BaseKerasClassifier(ScikerasCompatMixin, KerasClassifier):
                     1 if incremental else self.max_iter,
                     seed,
                     monitor=not incremental,
+                    extra_callbacks=sk_task.keras_callbacks(),
                 )
             except _Diverged as diverged:
                 raise self._divergence_error(diverged.epoch, diverged.loss) from None
             if not _all_finite(self.model_):
                 raise self._divergence_error(self.n_iter_, float("nan"))
+            # Samples seen, as MLPClassifier's t_ (invscaling counts them).
+            self.t_ = getattr(self, "t_", 0) + X.shape[0] * epochs_run
+            sk_task.end()
         return self
 
     def _divergence_error(self, epoch, loss):
         return ValueError(
             f"Training diverged at epoch {epoch}: the training loss became {loss} "
             "and the weights are no longer finite. The learning rate is likely "
-            f"too high (learning_rate={self.learning_rate!r}) or the L2 penalty "
-            f"too large (alpha={self.alpha!r}), or sample or class weights are "
-            "too large; lower them. The estimator keeps the state it had before "
-            "this call."
+            f"too high (learning_rate_init={self.learning_rate_init!r}) or the L2 "
+            f"penalty too large (alpha={self.alpha!r}), or sample or class "
+            "weights are too large; lower them. The estimator keeps the state it "
+            "had before this call."
         )
-
-    def _sample_weights(self, X, y, sample_weight):
-        if sample_weight is None and self.class_weight is None:
-            return None
-        weights = _check_sample_weight(
-            sample_weight, X, dtype=np.float32, ensure_non_negative=True
-        )
-        if isinstance(self.class_weight, dict):
-            bad = {
-                label: weight
-                for label, weight in self.class_weight.items()
-                if not (np.isfinite(weight) and weight >= 0)
-            }
-            if bad:
-                raise ValueError(
-                    "class_weight must map classes to finite, non-negative "
-                    f"weights (as sample_weight must be); got {bad}."
-                )
-        if self.class_weight is not None:
-            weights = weights * compute_sample_weight(self.class_weight, y)
-        return weights.astype(np.float32, copy=False)
-
-    def _split_validation(
-        self, X, y, y_encoded, weights, validation_data, monitor, seed
-    ):
-        if validation_data is not None:
-            if not (
-                isinstance(validation_data, (tuple, list)) and len(validation_data) == 2
-            ):
-                raise TypeError(
-                    "validation_data must be a tuple (X_val, y_val); "
-                    f"got {type(validation_data).__name__}."
-                )
-            X_val, y_val = self._validate_data(*validation_data, reset=False)
-            return (
-                X,
-                y_encoded,
-                weights,
-                (X_val, encode_targets(self, y_val, what="validation_data y")),
-            )
-        if not (monitor and self.early_stopping):
-            return X, y_encoded, weights, None
-        single_label = self.target_type_ != "multilabel-indicator"
-        train, val = train_test_split(
-            np.arange(X.shape[0]),
-            test_size=self.validation_fraction,
-            random_state=seed,
-            stratify=y if single_label else None,
-        )
-        train_weights = None if weights is None else weights[train]
-        return X[train], y_encoded[train], train_weights, (X[val], y_encoded[val])
 
     # -- model -----------------------------------------------------------------
 
@@ -376,7 +363,7 @@ class BaseKerasClassifier(ScikerasCompatMixin, KerasClassifier):
         # The initial weights and every dropout layer get seeds derived from
         # ``seed``: no global seed (Python, NumPy, TensorFlow) is set or read,
         # so seeded fits in parallel threads cannot disturb one another.
-        batch_size = min(self.batch_size, X.shape[0])
+        batch_size = _optim.batch_size(self, X.shape[0])
         model = self._build_network(
             n_outputs, l2=self.alpha / (2.0 * batch_size), seed=seed, **scaling
         )
@@ -384,31 +371,29 @@ class BaseKerasClassifier(ScikerasCompatMixin, KerasClassifier):
         return compile_model(
             model,
             self.target_type_,
-            solver=self.solver,
-            learning_rate=self.learning_rate,
+            optimizer=_optim.make_optimizer(self),
             steps_per_execution=_steps_per_execution(self.steps_per_execution, steps),
             jit_compile=self.jit_compile,
         )
 
-    def _train_epochs(self, X, y, weights, validation, epochs, seed, *, monitor):
-        keras = import_keras()
+    def _train_epochs(
+        self, X, y, weights, validation, epochs, seed, *, monitor, extra_callbacks=()
+    ):
         epoch_logger, finite_loss_guard = _callback_classes()
         # The guard runs first, so no other callback sees a diverged epoch.
-        callbacks = [finite_loss_guard(), *(self.callbacks or [])]
+        callbacks = [finite_loss_guard(), *(self.callbacks or []), *extra_callbacks]
         if int(self.verbose) == 1:
             callbacks.append(epoch_logger())
-        stopper = None
-        if monitor:
-            watch_validation = self.early_stopping and validation is not None
-            stopper = keras.callbacks.EarlyStopping(
-                monitor="val_loss" if watch_validation else "loss",
-                min_delta=self.tol,
-                patience=self.n_iter_no_change,
-                restore_best_weights=watch_validation,
-            )
-            callbacks.append(stopper)
         initial_epoch = len(self.history_.get("loss", []))
-        batch_size = min(self.batch_size, X.shape[0])
+        schedule, stopper = _optim.schedule_callbacks(
+            self,
+            n_samples=X.shape[0],
+            initial_epoch=initial_epoch,
+            monitor=monitor,
+            watch=self.early_stopping and validation is not None,
+        )
+        callbacks[1:1] = schedule  # after the guard, before the user's
+        batch_size = _optim.batch_size(self, X.shape[0])
         steps_per_execution = _steps_per_execution(
             self.steps_per_execution, -(-X.shape[0] // batch_size)
         )
@@ -423,6 +408,7 @@ class BaseKerasClassifier(ScikerasCompatMixin, KerasClassifier):
             steps_per_execution=steps_per_execution,
             # Continue a warm start on a fresh but reproducible shuffle order.
             seed=None if seed is None else seed + initial_epoch,
+            shuffle=self.shuffle,
             validation=validation,
             callbacks=callbacks,
             # verbose=1 is one line per epoch (our logger); 2+ is Keras' bar.
@@ -434,7 +420,7 @@ class BaseKerasClassifier(ScikerasCompatMixin, KerasClassifier):
         self.loss_curve_ = list(self.history_["loss"])
         if stopper is not None:
             self.best_epoch_ = stopper.best_epoch + 1  # Keras counts from 0
-            if not stopper.stopped_epoch:
+            if not (stopper.stopped_epoch or self.model_.stop_training):
                 # As MLPClassifier: every epoch ran and the loss was still
                 # improving by more than tol, so more epochs would change it.
                 warnings.warn(
@@ -445,3 +431,4 @@ class BaseKerasClassifier(ScikerasCompatMixin, KerasClassifier):
                 )
         else:
             self.best_epoch_ = self.n_iter_
+        return len(history["loss"])

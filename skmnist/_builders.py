@@ -265,18 +265,16 @@ def compile_model(
     model,
     target_type,
     *,
-    solver="adam",
-    learning_rate=1e-3,
+    optimizer="adam",
     steps_per_execution=1,
     jit_compile=False,
 ):
-    """Compile ``model`` with a from-logits loss matching ``target_type``."""
+    """Compile ``model`` with a from-logits loss matching ``target_type``.
+
+    ``optimizer`` is a Keras optimizer or its name (see
+    :func:`skmnist._optim.make_optimizer` for MLPClassifier's parameters).
+    """
     keras = import_keras()
-    optimizers = {
-        "adam": keras.optimizers.Adam,
-        "sgd": keras.optimizers.SGD,
-        "rmsprop": keras.optimizers.RMSprop,
-    }
     if target_type == "multiclass":
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
@@ -285,7 +283,7 @@ def compile_model(
         # A logit of 0 is a probability of 0.5: threshold logits at 0, not 0.5.
         accuracy = keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0)
     model.compile(
-        optimizer=optimizers[solver](learning_rate=learning_rate),
+        optimizer=optimizer,
         loss=loss,
         metrics=[accuracy],
         steps_per_execution=steps_per_execution,

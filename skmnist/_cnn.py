@@ -87,19 +87,38 @@ class KerasCNN(BaseKerasClassifier):
         L2 penalty on every kernel, scaled as in ``MLPClassifier``
         (``alpha / (2 batch_size) * ||W||^2`` added to each batch's loss).
     solver : {"adam", "sgd", "rmsprop"}, default="adam"
-        Keras optimizer.
-    learning_rate : float, default=1e-3
-        Step size of the optimizer.
-    batch_size : int, default=128
-        Samples per gradient step (capped at the number of samples).
+        Keras optimizer (``"lbfgs"`` is refused, as for ``KerasMLP``).
+    batch_size : int or "auto", default=128
+        Samples per gradient step, capped at the number of samples;
+        ``"auto"`` is ``min(200, n_samples)``.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Schedule of the step size for ``solver="sgd"``, as in ``KerasMLP``.
+    learning_rate_init : float, default=1e-3
+        Initial step size of the optimizer.
+    power_t : float, default=0.5
+        Exponent of ``learning_rate="invscaling"`` (``solver="sgd"``).
     max_iter : int, default=12
         Maximum number of epochs (passes over the training data); each epoch
         is exactly ``ceil(n_samples / batch_size)`` optimizer steps. Each
         epoch costs far more than a ``KerasMLP`` epoch: the default is what
         reaches 99 % on full-size MNIST (see benchmarks/RESULTS.md).
+    shuffle : bool, default=True
+        Reshuffle the samples every epoch; False takes them in order.
+    momentum : float, default=0.9
+        Momentum of ``solver="sgd"``, in [0, 1].
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with ``solver="sgd"`` and ``momentum > 0``.
+    beta_1 : float, default=0.9
+        Decay of Adam's first-moment estimate, in [0, 1).
+    beta_2 : float, default=0.999
+        Decay of Adam's second-moment estimate, in [0, 1).
+    epsilon : float, default=1e-8
+        Adam's numerical-stability term.
+    max_fun : int, default=15000
+        Accepted for ``MLPClassifier``'s sake and unused (no L-BFGS here).
     tol : float, default=1e-4
         Minimum decrease of the monitored loss that counts as an improvement.
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int or inf, default=10
         Stop after this many epochs without improvement: of the validation loss
         when ``early_stopping=True``, else of the training loss.
     early_stopping : bool, default=False
@@ -107,6 +126,11 @@ class KerasCNN(BaseKerasClassifier):
         stop when its loss stops improving and restore the best weights.
     validation_fraction : float, default=0.1
         Share of the training data held out when ``early_stopping=True``.
+    validation_split : float, default=0.0
+        Keras' name: share of the training data held out (stratified, seeded)
+        and scored after every epoch into ``history_``; nothing stops or is
+        restored. Giving it with ``early_stopping=True`` raises a
+        ``ValueError``.
     class_weight : dict, "balanced" or None, default=None
         Weights per class, multiplied into ``sample_weight``; they must be
         finite and non-negative.
@@ -199,13 +223,23 @@ class KerasCNN(BaseKerasClassifier):
         image_shape=None,
         alpha=1e-4,
         solver="adam",
-        learning_rate=1e-3,
         batch_size=128,
+        learning_rate="constant",
+        learning_rate_init=1e-3,
+        power_t=0.5,
         max_iter=12,
+        shuffle=True,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        max_fun=15000,
         tol=1e-4,
         n_iter_no_change=10,
         early_stopping=False,
         validation_fraction=0.1,
+        validation_split=0.0,
         class_weight=None,
         input_scaling="max_abs",
         steps_per_execution=32,
@@ -225,12 +259,22 @@ class KerasCNN(BaseKerasClassifier):
             alpha=alpha,
             solver=solver,
             learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
             batch_size=batch_size,
+            shuffle=shuffle,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            max_fun=max_fun,
             max_iter=max_iter,
             tol=tol,
             n_iter_no_change=n_iter_no_change,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
+            validation_split=validation_split,
             class_weight=class_weight,
             input_scaling=input_scaling,
             steps_per_execution=steps_per_execution,

@@ -213,7 +213,7 @@ def _make_epoch(model, optimizer, loss_object, multiclass):
     return epoch
 
 
-def _epoch_plan(rng, weights, batch_size):
+def _epoch_plan(rng, weights, batch_size, shuffle=True):
     """Shuffled row indices and weights, shaped ``(n_steps, batch_size)``.
 
     Padding rows get weight 0. The real rows of a short last batch are scaled by
@@ -223,7 +223,7 @@ def _epoch_plan(rng, weights, batch_size):
     n_samples = weights.shape[0]
     n_steps = -(-n_samples // batch_size)
     pad = n_steps * batch_size - n_samples
-    order = rng.permutation(n_samples)
+    order = rng.permutation(n_samples) if shuffle else np.arange(n_samples)
     rows = np.concatenate([order, np.zeros(pad, dtype=order.dtype)])
     metric_weights = np.concatenate([weights[order], np.zeros(pad, np.float32)])
     n_real = np.full(n_steps, batch_size, dtype=np.float32)
@@ -313,6 +313,7 @@ def fit(
     callbacks,
     validation,
     verbose,
+    shuffle=True,
 ):
     """Train ``model`` (compiled) for ``epochs`` epochs; return the history.
 
@@ -360,7 +361,7 @@ def fit(
     logs = {}
     for epoch in range(initial_epoch, initial_epoch + epochs):
         callback_list.on_epoch_begin(epoch)
-        plan = _epoch_plan(rng, weights, batch_size)
+        plan = _epoch_plan(rng, weights, batch_size, shuffle)
         loss_sum = correct_sum = 0.0
         for first in range(0, n_steps, per_call):
             callback_list.on_train_batch_begin(first)

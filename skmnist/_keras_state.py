@@ -19,6 +19,7 @@ import numpy as np
 from . import _safe_zip
 from ._keras import without_tensorflow
 from ._keras_checks import _check_keras_archive
+from ._optim import fix_legacy_params
 from .exceptions import UntrustedModelError
 
 # Fitted attributes a Keras classifier may carry; model_ and target_encoder_
@@ -35,6 +36,7 @@ _OPTIONAL = (
     "feature_names_in_",
     "loss_curve_",
     "best_epoch_",
+    "t_",  # files saved before it existed lack it
     "_random_state",
     "image_shape_",
 )
@@ -126,6 +128,9 @@ def _unpack_keras(entries, prefix, budget=None):
             f"{sorted(_CLASS_NAMES)} are loaded."
         )
     params = _decode(document["params"])
+    if isinstance(params, dict):
+        # Saved when learning_rate was the step size: now learning_rate_init.
+        params = fix_legacy_params(params)
     attributes = _check_attributes(document["attributes"])
     where = f"{prefix}model.keras"
     # Everything in the file is checked before TensorFlow is imported: a
@@ -178,6 +183,7 @@ def _check_attributes(encoded):
         and len(attrs["feature_names_in_"]) == attrs["n_features_in_"],
         "loss_curve_": _is_floats(attrs.get("loss_curve_")),
         "best_epoch_": _is_count(attrs.get("best_epoch_"), 0),
+        "t_": _is_count(attrs.get("t_"), 0),
         "_random_state": attrs.get("_random_state") is None
         or _is_count(attrs["_random_state"], -(2**63)),
         # (height, width) whose pixels are the features: the model's Reshape

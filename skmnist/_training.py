@@ -48,7 +48,7 @@ def _compiled_forward(model):
     return forward
 
 
-def _repeating_batches(X, y, weights, batch_size, seed):
+def _repeating_batches(X, y, weights, batch_size, seed, shuffle=True):
     """Shuffled mini-batches of ``(X, y[, weights])``, epoch after epoch.
 
     Keras builds a new ``tf.data`` iterator for every epoch of a NumPy input,
@@ -62,9 +62,9 @@ def _repeating_batches(X, y, weights, batch_size, seed):
     arrays = (X, y) if weights is None else (X, y, weights)
     tensors = tuple(tf.constant(array) for array in arrays)
     n_samples = X.shape[0]
-    indices = tf.data.Dataset.range(n_samples).shuffle(
-        n_samples, seed=seed, reshuffle_each_iteration=True
-    )
+    indices = tf.data.Dataset.range(n_samples)
+    if shuffle:
+        indices = indices.shuffle(n_samples, seed=seed, reshuffle_each_iteration=True)
     return (
         indices.batch(batch_size)
         .map(lambda rows: tuple(tf.gather(t, rows) for t in tensors))
@@ -94,9 +94,12 @@ def run_fit(
     validation,
     callbacks,
     verbose,
+    shuffle=True,
 ):
     """Train ``model`` in place for ``epochs`` exact passes; return its history.
 
+    Rows are reshuffled every epoch unless ``shuffle`` is False (then each
+    epoch takes them in order, as MLPClassifier's ``shuffle=False``).
     ``steps_per_execution`` must divide the epoch's number of steps (see
     :func:`skmnist._guards._steps_per_execution`), so every epoch is one pass.
     """
@@ -122,12 +125,13 @@ def run_fit(
             epochs=epochs,
             initial_epoch=initial_epoch,
             seed=seed,
+            shuffle=shuffle,
             callbacks=callbacks,
             validation=validation,
             verbose=verbose,
         )
     return model.fit(
-        x=_repeating_batches(X, y, weights, batch_size, seed),
+        x=_repeating_batches(X, y, weights, batch_size, seed, shuffle),
         steps_per_epoch=steps_per_epoch,
         validation_data=validation,
         validation_batch_size=max(batch_size, 1024),

@@ -40,25 +40,65 @@ class KerasLogistic(BaseKerasClassifier):
         With full-batch training (``batch_size >= n_samples``), ``alpha = 1 / C``
         matches ``LogisticRegression(C=C)``.
     solver : {"adam", "sgd", "rmsprop"}, default="adam"
-        Keras optimizer.
-    learning_rate : float, default=3e-3
-        Step size of the optimizer.
-    batch_size : int, default=200
-        Samples per gradient step (capped at the number of samples). Larger
+        Keras optimizer. ``"lbfgs"`` (MLPClassifier's full-batch solver) is
+        refused with a ``ValueError``: Keras trains by mini-batch steps.
+    batch_size : int or "auto", default="auto"
+        Samples per gradient step; ``"auto"`` is ``min(200, n_samples)``, and
+        an int is capped at the number of samples. Larger
         batches cost less per sample on CPUs; 32 is several times slower.
-    max_iter : int, default=100
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Schedule of the step size, as in MLPClassifier, for ``solver="sgd"``
+        only (Adam and RMSprop adapt their own steps): ``"constant"`` keeps
+        ``learning_rate_init``; ``"invscaling"`` sets it before each epoch to
+        ``learning_rate_init / (t_ + 1) ** power_t``, ``t_`` being the samples
+        seen so far; ``"adaptive"`` divides it by 5 each time
+        ``n_iter_no_change`` epochs bring no ``tol`` improvement, and stops
+        once it is at most 1e-6. Until skmnist 0.1 this name was the step
+        size: a float here raises a ``ValueError`` naming ``learning_rate_init``.
+    learning_rate_init : float, default=3e-3
+        Initial step size of the optimizer. Three times ``MLPClassifier``'s
+        1e-3, which suits hidden layers: the linear model converges in a
+        third of the epochs (on digits, 0.956 accuracy after 100 epochs
+        against 0.944 after 200 at 1e-3).
+    power_t : float, default=0.5
+        Exponent of ``learning_rate="invscaling"`` (``solver="sgd"``).
+    max_iter : int, default=200
         Maximum number of epochs (passes over the training data); each epoch
         is exactly ``ceil(n_samples / batch_size)`` optimizer steps.
+    shuffle : bool, default=True
+        Reshuffle the samples every epoch; False takes them in order.
+    momentum : float, default=0.9
+        Momentum of ``solver="sgd"``, in [0, 1].
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with ``solver="sgd"`` and ``momentum > 0``.
+    beta_1 : float, default=0.9
+        Decay of Adam's first-moment estimate, in [0, 1).
+    beta_2 : float, default=0.999
+        Decay of Adam's second-moment estimate, in [0, 1).
+    epsilon : float, default=1e-8
+        Adam's numerical-stability term (scikit-learn's default, not
+        Keras' 1e-7).
+    max_fun : int, default=15000
+        Accepted for MLPClassifier's sake and unused: it bounds L-BFGS's
+        loss evaluations, and no solver here is L-BFGS.
     tol : float, default=1e-4
         Minimum decrease of the monitored loss that counts as an improvement.
-    n_iter_no_change : int, default=10
-        Stop after this many epochs without improvement: of the validation loss
-        when ``early_stopping=True``, else of the training loss.
+    n_iter_no_change : int or inf, default=10
+        Stop after this many epochs without improvement (with
+        ``learning_rate="adaptive"``, divide the step by 5 first): of the
+        validation loss when ``early_stopping=True``, else of the training
+        loss. ``numpy.inf`` never stops early.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data (stratified, seeded),
         stop when its loss stops improving and restore the best weights.
     validation_fraction : float, default=0.1
         Share of the training data held out when ``early_stopping=True``.
+    validation_split : float, default=0.0
+        Keras' name: share of the training data held out (stratified, seeded
+        by ``random_state``) and scored after every epoch, recorded as
+        ``val_loss`` and ``val_accuracy`` in ``history_``; nothing stops or
+        is restored. 0 holds nothing out. Giving it with
+        ``early_stopping=True`` raises a ``ValueError``.
     class_weight : dict, "balanced" or None, default=None
         Weights per class, multiplied into ``sample_weight``; they must be
         finite and non-negative.
@@ -93,11 +133,28 @@ class KerasLogistic(BaseKerasClassifier):
         The trained Keras model; it outputs logits.
     history_ : dict of str to list of float
         Per-epoch ``loss``, ``accuracy`` and, with validation data,
-        ``val_loss`` and ``val_accuracy``.
+        ``val_loss`` and ``val_accuracy`` (see ``validation_split``); with a
+        ``learning_rate`` schedule, the ``learning_rate`` of each epoch.
     loss_curve_ : list of float
         Training loss per epoch, as in ``MLPClassifier``.
     n_iter_ : int
         Epochs run in total.
+    t_ : int
+        Training samples seen by the optimizer (epochs times rows), as in
+        ``MLPClassifier``.
+    coefs_ : list of ndarray
+        Weight matrices, ``coefs_[i]`` of shape ``(units of layer i, units of
+        layer i + 1)``, as in ``MLPClassifier`` (read from ``model_``; the
+        first acts on the inputs after ``input_scaling``).
+    intercepts_ : list of ndarray
+        Bias vectors, ``intercepts_[i]`` of shape ``(units of layer i + 1,)``.
+    n_layers_ : int
+        Number of layers, the input and output layers included.
+    n_outputs_ : int
+        Number of outputs: 1 for binary targets, else classes or labels.
+    out_activation_ : str
+        ``"softmax"`` (multiclass) or ``"logistic"`` (binary, multilabel):
+        the function ``predict_proba`` applies to the logits.
     best_epoch_ : int
         1-based epoch with the best monitored loss (the weights kept when
         ``early_stopping=True``).
@@ -132,13 +189,23 @@ class KerasLogistic(BaseKerasClassifier):
         *,
         alpha=1e-4,
         solver="adam",
-        learning_rate=3e-3,
-        batch_size=200,
-        max_iter=100,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=3e-3,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        max_fun=15000,
         tol=1e-4,
         n_iter_no_change=10,
         early_stopping=False,
         validation_fraction=0.1,
+        validation_split=0.0,
         class_weight=None,
         input_scaling="max_abs",
         steps_per_execution=32,
@@ -152,12 +219,22 @@ class KerasLogistic(BaseKerasClassifier):
             alpha=alpha,
             solver=solver,
             learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
             batch_size=batch_size,
+            shuffle=shuffle,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            max_fun=max_fun,
             max_iter=max_iter,
             tol=tol,
             n_iter_no_change=n_iter_no_change,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
+            validation_split=validation_split,
             class_weight=class_weight,
             input_scaling=input_scaling,
             steps_per_execution=steps_per_execution,
@@ -187,24 +264,61 @@ default="relu"
     alpha : float, default=1e-4
         L2 penalty, scaled as in ``MLPClassifier``.
     solver : {"adam", "sgd", "rmsprop"}, default="adam"
-        Keras optimizer.
-    learning_rate : float, default=1e-3
-        Step size of the optimizer.
-    batch_size : int, default=200
-        Samples per gradient step (capped at the number of samples).
-    max_iter : int, default=100
+        Keras optimizer. ``"lbfgs"`` (MLPClassifier's full-batch solver) is
+        refused with a ``ValueError``: Keras trains by mini-batch steps.
+    batch_size : int or "auto", default="auto"
+        Samples per gradient step; ``"auto"`` is ``min(200, n_samples)``, and
+        an int is capped at the number of samples.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Schedule of the step size, as in MLPClassifier, for ``solver="sgd"``
+        only (Adam and RMSprop adapt their own steps): ``"constant"`` keeps
+        ``learning_rate_init``; ``"invscaling"`` sets it before each epoch to
+        ``learning_rate_init / (t_ + 1) ** power_t``, ``t_`` being the samples
+        seen so far; ``"adaptive"`` divides it by 5 each time
+        ``n_iter_no_change`` epochs bring no ``tol`` improvement, and stops
+        once it is at most 1e-6. Until skmnist 0.1 this name was the step
+        size: a float here raises a ``ValueError`` naming ``learning_rate_init``.
+    learning_rate_init : float, default=1e-3
+        Initial step size of the optimizer.
+    power_t : float, default=0.5
+        Exponent of ``learning_rate="invscaling"`` (``solver="sgd"``).
+    max_iter : int, default=200
         Maximum number of epochs (passes over the training data); each epoch
         is exactly ``ceil(n_samples / batch_size)`` optimizer steps.
+    shuffle : bool, default=True
+        Reshuffle the samples every epoch; False takes them in order.
+    momentum : float, default=0.9
+        Momentum of ``solver="sgd"``, in [0, 1].
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with ``solver="sgd"`` and ``momentum > 0``.
+    beta_1 : float, default=0.9
+        Decay of Adam's first-moment estimate, in [0, 1).
+    beta_2 : float, default=0.999
+        Decay of Adam's second-moment estimate, in [0, 1).
+    epsilon : float, default=1e-8
+        Adam's numerical-stability term (scikit-learn's default, not
+        Keras' 1e-7).
+    max_fun : int, default=15000
+        Accepted for MLPClassifier's sake and unused: it bounds L-BFGS's
+        loss evaluations, and no solver here is L-BFGS.
     tol : float, default=1e-4
         Minimum decrease of the monitored loss that counts as an improvement.
-    n_iter_no_change : int, default=10
-        Stop after this many epochs without improvement: of the validation loss
-        when ``early_stopping=True``, else of the training loss.
+    n_iter_no_change : int or inf, default=10
+        Stop after this many epochs without improvement (with
+        ``learning_rate="adaptive"``, divide the step by 5 first): of the
+        validation loss when ``early_stopping=True``, else of the training
+        loss. ``numpy.inf`` never stops early.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data (stratified, seeded),
         stop when its loss stops improving and restore the best weights.
     validation_fraction : float, default=0.1
         Share of the training data held out when ``early_stopping=True``.
+    validation_split : float, default=0.0
+        Keras' name: share of the training data held out (stratified, seeded
+        by ``random_state``) and scored after every epoch, recorded as
+        ``val_loss`` and ``val_accuracy`` in ``history_``; nothing stops or
+        is restored. 0 holds nothing out. Giving it with
+        ``early_stopping=True`` raises a ``ValueError``.
     class_weight : dict, "balanced" or None, default=None
         Weights per class, multiplied into ``sample_weight``; they must be
         finite and non-negative.
@@ -243,11 +357,28 @@ default="relu"
         The trained Keras model; it outputs logits.
     history_ : dict of str to list of float
         Per-epoch ``loss``, ``accuracy`` and, with validation data,
-        ``val_loss`` and ``val_accuracy``.
+        ``val_loss`` and ``val_accuracy`` (see ``validation_split``); with a
+        ``learning_rate`` schedule, the ``learning_rate`` of each epoch.
     loss_curve_ : list of float
         Training loss per epoch, as in ``MLPClassifier``.
     n_iter_ : int
         Epochs run in total.
+    t_ : int
+        Training samples seen by the optimizer (epochs times rows), as in
+        ``MLPClassifier``.
+    coefs_ : list of ndarray
+        Weight matrices, ``coefs_[i]`` of shape ``(units of layer i, units of
+        layer i + 1)``, as in ``MLPClassifier`` (read from ``model_``; the
+        first acts on the inputs after ``input_scaling``).
+    intercepts_ : list of ndarray
+        Bias vectors, ``intercepts_[i]`` of shape ``(units of layer i + 1,)``.
+    n_layers_ : int
+        Number of layers, the input and output layers included.
+    n_outputs_ : int
+        Number of outputs: 1 for binary targets, else classes or labels.
+    out_activation_ : str
+        ``"softmax"`` (multiclass) or ``"logistic"`` (binary, multilabel):
+        the function ``predict_proba`` applies to the logits.
     best_epoch_ : int
         1-based epoch with the best monitored loss (the weights kept when
         ``early_stopping=True``).
@@ -285,13 +416,23 @@ default="relu"
         dropout=0.0,
         alpha=1e-4,
         solver="adam",
-        learning_rate=1e-3,
-        batch_size=200,
-        max_iter=100,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=1e-3,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        max_fun=15000,
         tol=1e-4,
         n_iter_no_change=10,
         early_stopping=False,
         validation_fraction=0.1,
+        validation_split=0.0,
         class_weight=None,
         input_scaling="max_abs",
         steps_per_execution=32,
@@ -308,12 +449,22 @@ default="relu"
             alpha=alpha,
             solver=solver,
             learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
             batch_size=batch_size,
+            shuffle=shuffle,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            max_fun=max_fun,
             max_iter=max_iter,
             tol=tol,
             n_iter_no_change=n_iter_no_change,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
+            validation_split=validation_split,
             class_weight=class_weight,
             input_scaling=input_scaling,
             steps_per_execution=steps_per_execution,

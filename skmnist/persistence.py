@@ -32,6 +32,12 @@ When to use which:
 
 The checksum only detects damage; someone crafting a file can recompute it,
 which is why every part is also checked against the allow-lists above.
+
+Files saved while ``learning_rate`` was the step size (a float; it is now
+``learning_rate_init``, and ``learning_rate`` the schedule, as in
+``MLPClassifier``) load silently with that value as ``learning_rate_init``
+and the optimizer settings they were trained with (no sgd momentum, Keras'
+Adam epsilon of 1e-7).
 """
 
 import copy
@@ -81,7 +87,8 @@ def save(estimator, path):
         A fitted ``KerasLogistic``, ``KerasMLP`` or ``KerasCNN``, the baseline from
         :func:`~skmnist.make_baseline`, or a ``Pipeline`` whose steps are
         scikit-learn transformers, ``PixelScaler`` and skmnist classifiers.
-        Keras ``callbacks`` are not saved (the loaded model has none).
+        Keras ``callbacks`` are not saved (the loaded model has none), nor
+        scikit-learn callbacks set with ``set_callbacks``.
     path : str or path-like
         Where to write; the file is written under a temporary name and then
         renamed, so a failed save never leaves half a file.
@@ -298,6 +305,7 @@ def _warn_versions(manifest):
 
 
 def _pack(estimator):
+    estimator = _without_sk_callbacks(estimator)
     if _is_keras_classifier(estimator):
         return {"kind": "keras"}, _pack_keras(estimator, "")
     if type(estimator) is Pipeline and any(
@@ -309,15 +317,36 @@ def _pack(estimator):
             if _is_keras_classifier(step)
         ]
         shell = copy.copy(estimator)  # the steps list is replaced, not mutated
+        steps = [(name, _without_sk_callbacks(step)) for name, step in estimator.steps]
         shell.steps = [
             (name, "passthrough" if i in keras_steps else step)
-            for i, (name, step) in enumerate(estimator.steps)
+            for i, (name, step) in enumerate(steps)
         ]
         entries = {"sklearn.skops": _skops_dumps(shell)}
         for i in keras_steps:
-            entries.update(_pack_keras(estimator.steps[i][1], f"steps/{i}/"))
+            entries.update(_pack_keras(steps[i][1], f"steps/{i}/"))
         return {"kind": "pipeline", "keras_steps": keras_steps}, entries
     return {"kind": "sklearn"}, {"sklearn.skops": _skops_dumps(estimator)}
+
+
+def _without_sk_callbacks(estimator):
+    """``estimator``, or a shallow copy of it without scikit-learn callbacks.
+
+    Callbacks set with ``set_callbacks`` (scikit-learn >= 1.9) are live
+    objects (progress displays, score logs), not part of a model: like Keras
+    ``callbacks``, they are left out, with a warning.
+    """
+    if not getattr(estimator, "_skl_callbacks", None):
+        return estimator
+    warnings.warn(
+        f"scikit-learn callbacks set on {type(estimator).__name__} with "
+        "set_callbacks are not saved; the loaded estimator has none.",
+        UserWarning,
+        stacklevel=4,
+    )
+    shell = copy.copy(estimator)
+    del vars(shell)["_skl_callbacks"]
+    return shell
 
 
 def _skops_dumps(estimator):

@@ -10,13 +10,16 @@ from sklearn.base import (
 from sklearn.utils.validation import validate_data
 
 from ._images import flatten_images
+from ._sk_callbacks import CallbackSupport, FitTask
 
 __all__ = ["PixelScaler"]
 
 _MAX_PIXEL = 255.0
 
 
-class PixelScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class PixelScaler(
+    CallbackSupport, OneToOneFeatureMixin, TransformerMixin, BaseEstimator
+):
     """Scale 0-255 pixel values to float32 in 0-1 by dividing by 255.
 
     Stateless: the scale is fixed, so ``fit`` only validates its input and
@@ -73,7 +76,11 @@ class PixelScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self : PixelScaler
             The fitted transformer.
         """
-        self._validate(X, reset=True)
+        # A task without subtasks, so that scikit-learn's callbacks (e.g. a
+        # Pipeline's ProgressBar) pass through it as through StandardScaler.
+        task = FitTask(self, 0)
+        task.begin(self._validate(X, reset=True), y)
+        task.end()
         return self
 
     def transform(self, X):

@@ -111,7 +111,7 @@ def test_saved_model_loads_and_keeps_training_under_the_other_backend(
         from sklearn.datasets import load_digits
         X, y = load_digits(return_X_y=True)
         clf = skmnist.KerasMLP(hidden_layer_sizes=(16,), max_iter=3,
-                               learning_rate=1e-2, random_state=0).fit(X, y)
+                               learning_rate_init=1e-2, random_state=0).fit(X, y)
         skmnist.save(clf, {str(path)!r})
         np.save({str(proba)!r}, clf.predict_proba(X))
     """,
@@ -195,7 +195,7 @@ def test_padded_last_batch_trains_as_keras_short_batch(on_jax):
                 20, 3, hidden_layer_sizes=(8,), l2=1e-3, input_scale=1 / 255, seed=0
             ),
             "multiclass",
-            learning_rate=1e-2,
+            optimizer=on_jax.optimizers.Adam(learning_rate=1e-2),
         )
 
     ours = model()

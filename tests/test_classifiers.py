@@ -25,7 +25,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from skmnist import KerasLogistic, KerasMLP
 
-FAST = dict(max_iter=15, batch_size=50, learning_rate=1e-2, random_state=0)
+FAST = dict(max_iter=15, batch_size=50, learning_rate_init=1e-2, random_state=0)
 
 
 def test_import_does_not_import_tensorflow():
@@ -189,7 +189,7 @@ def test_pipeline_and_grid_search_with_refit(small_digits):
         pipe,
         {
             "kerasmlp__hidden_layer_sizes": [(8,), (32,)],
-            "kerasmlp__learning_rate": [1e-3, 1e-2],
+            "kerasmlp__learning_rate_init": [1e-3, 1e-2],
         },
         cv=2,
     )
@@ -205,7 +205,7 @@ def test_clone_keeps_every_parameter():
         activation="tanh",
         dropout=0.1,
         alpha=0.5,
-        learning_rate=0.02,
+        learning_rate_init=0.02,
         batch_size=17,
         max_iter=3,
         early_stopping=True,
@@ -312,7 +312,7 @@ def test_single_class_is_refused(small_digits):
 @pytest.mark.parametrize(
     "params, name",
     [
-        ({"learning_rate": -1.0}, "learning_rate"),
+        ({"learning_rate_init": -1.0}, "learning_rate_init"),
         ({"batch_size": 0}, "batch_size"),
         ({"solver": "lbfgs"}, "solver"),
         ({"validation_fraction": 1.5}, "validation_fraction"),

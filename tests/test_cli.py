@@ -220,6 +220,7 @@ def test_tune_grid_search(tmp_path, capsys):
         ("solver=adam,sgd", ("solver", ["adam", "sgd"])),
         ("early_stopping=True,False", ("early_stopping", [True, False])),
         ("solver=adam,1e-3", ("solver", ["adam", 1e-3])),
+        ("batch_size=auto,64", ("batch_size", ["auto", 64])),
     ],
 )
 def test_param_values_are_python_literals_or_words(text, expected):
@@ -293,6 +294,12 @@ def test_download_failure_is_one_line_and_leaves_nothing(
             "unknown parameter 'colour'",
         ),
         (["tune", "--model", "mlp", "--param", "alpha=-1"], "--param alpha"),
+        (
+            ["tune", "--model", "mlp", "--param", "learning_rate=0.01"],
+            "learning_rate_init=0.01",
+        ),
+        (["tune", "--model", "mlp", "--param", "epochs=5,10"], "use max_iter"),
+        (["tune", "--model", "mlp", "--param", "solver=lbfgs"], "no L-BFGS"),
         (["tune", "--model", "cnn"], "invalid choice: 'cnn'"),
         (["predict", "--model", "/no/such/model.skmnist"], "no such file"),
         (["download", "--source", "s3"], "invalid choice"),

@@ -104,7 +104,7 @@ def test_discovery_finds_exactly_the_public_classes():
 QUICK = dict(
     max_iter=10,
     batch_size=32,
-    learning_rate=5e-2,
+    learning_rate_init=5e-2,
     random_state=0,
     hidden_layer_sizes=(16,),
     # KerasCNN: one small block. The checks' rows are not square images, so

@@ -14,7 +14,7 @@ from sklearn.model_selection import GridSearchCV, cross_validate
 from skmnist import _threads
 from skmnist.parallel import MissingExtraError, search_backend, set_tensorflow_threads
 
-GRID = {"learning_rate": [0.01, 0.1], "alpha": [0.0, 0.01]}
+GRID = {"learning_rate_init": [0.01, 0.1], "alpha": [0.0, 0.01]}
 # log loss, not accuracy: a continuous score shows any float difference.
 SCORING = "neg_log_loss"
 

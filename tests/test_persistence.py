@@ -13,6 +13,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import warnings
 import zipfile
 
 import joblib
@@ -362,6 +363,62 @@ def test_unexpected_attributes_or_parameters_are_refused(saved, edit, message):
     _edit_json(saved, "estimator.json", edit)
     with pytest.raises(UntrustedModelError, match=message):
         skmnist.load(saved)
+
+
+def test_file_saved_when_learning_rate_was_the_step_size_loads(fitted, data, tmp_path):
+    # Files written before the rename store the step size as a float
+    # learning_rate and none of MLPClassifier's optimizer parameters.
+    new_names = {"learning_rate_init", "power_t", "shuffle", "momentum"}
+    new_names |= {"nesterovs_momentum", "beta_1", "beta_2", "epsilon", "max_fun"}
+    new_names |= {"validation_split"}
+
+    def old_layout(document):
+        params = [
+            [name, 0.003 if name == "learning_rate" else value]
+            for name, value in document["params"]["__dict__"]
+            if name not in new_names
+        ]
+        document["params"]["__dict__"] = params
+        document["attributes"].pop("t_")
+
+    path = skmnist.save(fitted["logistic"], tmp_path / "old.skmnist")
+    _edit_json(path, "estimator.json", old_layout)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded = skmnist.load(path)
+    assert loaded.learning_rate == "constant"
+    assert loaded.learning_rate_init == 0.003
+    assert (loaded.momentum, loaded.nesterovs_momentum, loaded.epsilon) == (
+        0.0,
+        False,
+        1e-7,
+    )
+    X, y, X_test = data
+    np.testing.assert_array_equal(
+        loaded.predict_proba(X_test), fitted["logistic"].predict_proba(X_test)
+    )
+    loaded.partial_fit(X, y)  # and it trains on
+    assert loaded.t_ == X.shape[0]
+
+
+def test_mlpclassifier_parameters_survive_the_round_trip(data, tmp_path):
+    from skmnist import KerasMLP
+
+    X, y, _ = data
+    params = dict(
+        solver="sgd",
+        learning_rate="invscaling",
+        learning_rate_init=0.05,
+        power_t=0.3,
+        momentum=0.7,
+        batch_size="auto",
+        validation_split=0.2,
+    )
+    clf = KerasMLP(hidden_layer_sizes=(8,), **{**FAST, **params}).fit(X, y)
+    loaded = skmnist.load(skmnist.save(clf, tmp_path / "m.skmnist"))
+    assert {name: loaded.get_params()[name] for name in params} == params
+    assert loaded.t_ == clf.t_
+    assert loaded.history_["learning_rate"] == clf.history_["learning_rate"]
 
 
 # -- tampered files: the Keras model -----------------------------------------------

@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from skmnist import KerasLogistic, KerasMLP
 
-QUICK = dict(batch_size=50, learning_rate=1e-2, random_state=0)
+QUICK = dict(batch_size=50, learning_rate_init=1e-2, random_state=0)
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +129,7 @@ def test_balanced_class_weight_lifts_minority_recall():
     X, y = make_classification(
         n_samples=600, n_features=10, weights=[0.93], class_sep=0.6, random_state=0
     )
-    params = dict(max_iter=30, batch_size=100, learning_rate=1e-2, random_state=0)
+    params = dict(max_iter=30, batch_size=100, learning_rate_init=1e-2, random_state=0)
     plain = KerasLogistic(**params).fit(X, y)
     balanced = KerasLogistic(class_weight="balanced", **params).fit(X, y)
     as_dict = KerasLogistic(class_weight={0: 1.0, 1: 600 / 84}, **params).fit(X, y)
@@ -148,7 +148,7 @@ def test_zero_sample_weight_behaves_like_dropping_rows():
         max_iter=400,
         tol=0.0,
         n_iter_no_change=400,
-        learning_rate=0.05,
+        learning_rate_init=0.05,
         random_state=0,
     )
     weighted = KerasLogistic(**params).fit(X, y, sample_weight=weights)

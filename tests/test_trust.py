@@ -196,7 +196,7 @@ def test_failure_inside_training_leaves_the_estimator_as_it_was(
 @pytest.mark.parametrize(
     "params, cause",
     [
-        ({"learning_rate": 1e308}, "learning rate is likely"),
+        ({"learning_rate_init": 1e308}, "learning rate is likely"),
         ({"alpha": 1e308}, "alpha=1e\\+308"),
     ],
 )

@@ -40,7 +40,7 @@ pipe = Pipeline(
         (
             "mlp",
             KerasMLP(
-                max_iter=20, learning_rate=3e-3, input_scaling=None, random_state=0
+                max_iter=20, learning_rate_init=3e-3, input_scaling=None, random_state=0
             ),
         ),
     ]

@@ -72,7 +72,7 @@ LossCurveDisplay.from_estimator(logistic, metric="both")
 from skmnist import KerasMLP
 
 mlp = KerasMLP(
-    hidden_layer_sizes=(128,), learning_rate=3e-3, max_iter=30, random_state=0
+    hidden_layer_sizes=(128,), learning_rate_init=3e-3, max_iter=30, random_state=0
 )
 mlp.fit(X_train, y_train, validation_data=(X_test, y_test))
 print(f"MLP: test accuracy {mlp.score(X_test, y_test):.3f}")

@@ -34,7 +34,7 @@ X_test, y_test = load_mnist(source="embedded", subset="test", return_X_y=True)
 # A fixed number of epochs, with the test set scored after each one through
 # ``validation_data``. A larger learning rate makes the network overfit
 # sooner, which keeps the example short.
-params = dict(hidden_layer_sizes=(128,), learning_rate=3e-3, random_state=0)
+params = dict(hidden_layer_sizes=(128,), learning_rate_init=3e-3, random_state=0)
 long_run = KerasMLP(max_iter=30, **params)
 long_run.fit(X_train, y_train, validation_data=(X_test, y_test))
 LossCurveDisplay.from_estimator(long_run, name="30 epochs")

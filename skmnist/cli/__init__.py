@@ -1,4 +1,4 @@
-"""The ``skmnist`` command line: compare, tune, download, predict.
+"""The ``skmnist`` command line: compare, tune, download, predict, export-onnx.
 
 ``main(argv)`` returns the exit status instead of exiting, so tests call it in
 process. Bad arguments, unreadable data or models and an unusable ``--out``

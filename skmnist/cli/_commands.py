@@ -204,14 +204,14 @@ def _predict(args, out, err):
     return 0
 
 
-def _load_model(path):
+def _load_model(path, *, command="predict", option="--model"):
     from ..persistence import load as load_model
 
     try:
         return load_model(path)
     except (ValueError, OSError) as error:
         raise UsageError(
-            f"skmnist predict: error: cannot load --model {path}: {one_line(error)}"
+            f"skmnist {command}: error: cannot load {option} {path}: {one_line(error)}"
         ) from None
 
 
@@ -259,9 +259,61 @@ def _classify(model, X, names, args, out):
     return 0
 
 
+# -- export-onnx ------------------------------------------------------------------
+
+
+def _export_onnx(args, out, err):
+    from pathlib import Path
+
+    from .._io import write_bytes_atomic
+    from ..exceptions import MissingExtraError
+
+    fail = "skmnist export-onnx: error:"
+    model_path, out_path = Path(args.model), Path(args.out)
+    if not model_path.is_file():
+        raise UsageError(f"{fail} MODEL {args.model}: no such file (or not a file)")
+    if out_path.resolve() == model_path.resolve():
+        raise UsageError(
+            f"{fail} OUT {args.out} is MODEL itself; writing the ONNX file there "
+            "would destroy the model, so name another file"
+        )
+    if out_path.is_dir():
+        raise UsageError(f"{fail} OUT {args.out}: is a folder; name an .onnx file")
+    if not out_path.absolute().parent.is_dir():
+        raise UsageError(
+            f"{fail} OUT {args.out}: folder {out_path.absolute().parent} does not exist"
+        )
+    from ..export import OPSET, to_onnx
+
+    model = _load_model(args.model, command="export-onnx", option="MODEL")
+    try:
+        onx = to_onnx(model, opset=OPSET if args.opset is None else args.opset)
+    except (MissingExtraError, TypeError, ValueError) as error:
+        raise UsageError(
+            f"{fail} cannot export MODEL {args.model}: {one_line(error)}"
+        ) from None
+    try:
+        write_bytes_atomic(out_path, onx.SerializeToString())
+    except OSError as error:
+        raise UsageError(
+            f"{fail} OUT {args.out}: cannot write: {error.strerror or error}"
+        ) from None
+    shape = onx.graph.input[0].type.tensor_type.shape.dim[1].dim_value
+    opset = next(o.version for o in onx.opset_import if o.domain in ("", "ai.onnx"))
+    out.print(
+        f"Wrote {out_path} ({out_path.stat().st_size / 1024:,.0f} KiB, opset "
+        f"{opset}): {type(model).__name__}, input 'input' "
+        f"float32 (n, {shape}), outputs 'label' and 'probabilities'",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return 0
+
+
 COMMANDS = {
     "compare": _compare,
     "tune": _tune,
     "download": _download,
     "predict": _predict,
+    "export-onnx": _export_onnx,
 }

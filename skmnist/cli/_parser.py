@@ -260,7 +260,9 @@ def build_parser():
         default=None,
         metavar="NAME=V1,V2",
         help="values to try for one parameter, as Python literals "
-        "(e.g. alpha=1e-4,1e-2 or hidden_layer_sizes=(64,),(128,)); "
+        "(e.g. alpha=1e-4,1e-2, hidden_layer_sizes=(64,),(128,), "
+        "learning_rate_init=1e-3,1e-2 or batch_size=auto,64: MLPClassifier's "
+        "names); "
         "repeat the option for more parameters (default: the "
         "grids above)",
     )
@@ -296,6 +298,14 @@ def build_parser():
         help="run the search on Dask: 'local' starts a LocalCluster, "
         "tcp://HOST:8786 joins a running one (needs "
         "skmnist[dask]; default: this process and --n-jobs)",
+    )
+    tune.add_argument(
+        "--progress-bar",
+        action="store_true",
+        help="show scikit-learn's ProgressBar instead: nested bars for the "
+        "search, each fit and its epochs, on standard output, with --n-jobs "
+        "too (needs scikit-learn >= 1.9; default: skmnist's progress on "
+        "standard error)",
     )
     tune.add_argument(
         "--top",
@@ -373,6 +383,31 @@ def build_parser():
         "replacing it (default: do not)",
     )
     _add_data_options(predict, subsets=False)
+
+    export_onnx = commands.add_parser(
+        "export-onnx",
+        formatter_class=_Formatter,
+        help="export a saved model to ONNX, to run it with onnxruntime",
+        description="Convert a model saved by `skmnist compare --save`, `skmnist "
+        "tune` or skmnist.save into an ONNX file (skmnist.to_onnx): input "
+        "'input', float32 rows of pixels (n, n_features), 0-255 for MNIST; "
+        "outputs 'label' and 'probabilities'. Needs skmnist[onnx].",
+    )
+    export_onnx.add_argument(
+        "model", metavar="MODEL", help="model file written by skmnist.save"
+    )
+    export_onnx.add_argument(
+        "out",
+        metavar="OUT",
+        help="ONNX file to write, replacing it (never MODEL itself)",
+    )
+    export_onnx.add_argument(
+        "--opset",
+        type=_integer,
+        default=None,
+        metavar="N",
+        help="ONNX operator set (default: skmnist.export.OPSET, 17)",
+    )
     return parser
 
 

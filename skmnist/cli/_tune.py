@@ -42,12 +42,20 @@ def _tune_grid(args, estimator):
     from sklearn.base import clone
     from sklearn.utils._param_validation import InvalidParameterError
 
+    from .._optim import keras_equivalent
+
     if not args.param:
         return TUNE_GRIDS[args.model]
     grid = dict(_parse_param(text) for text in args.param)
     valid = estimator.get_params()
     for name, values in grid.items():
         if name not in valid or name == "callbacks":
+            keras_advice = keras_equivalent(name)
+            if keras_advice:
+                raise UsageError(
+                    f"skmnist tune: error: --param {name} is Keras' name: "
+                    f"{keras_advice}"
+                )
             raise UsageError(
                 f"skmnist tune: error: unknown parameter {name!r} for "
                 f"--model {args.model}; choose from "
@@ -91,6 +99,7 @@ def tune(args, out, err):
     folder = ReportFolder(
         args.out, force=args.force, command="tune", inputs=data_inputs(args)
     )
+    progress_bar = _progress_bar() if args.progress_bar else None
     X, y, X_test, y_test = train_test(args)
     check_folds(y, args.cv)
     _check_class_weights(grid, y)
@@ -99,12 +108,13 @@ def tune(args, out, err):
     from ._progress import EpochProgress, Reporter
 
     n_fits = len(ParameterGrid(grid)) * args.cv + 1  # +1: the refit on all data
-    with Reporter(err) as reporter:
+    reporting = contextlib.nullcontext() if progress_bar else Reporter(err)
+    with reporting as reporter:
         estimator = default_estimators(
             [name],
             max_iter=args.max_iter,
             random_state=args.seed,
-            callbacks=[EpochProgress(reporter)],
+            callbacks=None if progress_bar else [EpochProgress(reporter)],
         )[name]
         search = GridSearchCV(
             estimator,
@@ -115,17 +125,21 @@ def tune(args, out, err):
             error_score="raise",
         )
         n_candidates = len(ParameterGrid(grid))
-        reporter.start(
-            f"grid search: {n_candidates} candidate"
-            f"{'s' if n_candidates > 1 else ''} x {args.cv} folds + "
-            "refit on all training images",
-            total=n_fits,
-            count_fits=True,
-        )
+        if progress_bar:
+            search.set_callbacks(progress_bar)
+        else:
+            reporter.start(
+                f"grid search: {n_candidates} candidate"
+                f"{'s' if n_candidates > 1 else ''} x {args.cv} folds + "
+                "refit on all training images",
+                total=n_fits,
+                count_fits=True,
+            )
         with contextlib.ExitStack() as backend:
             _enter_backend(backend, args.scheduler)
             search.fit(X, y)
-        reporter.finish()
+        if not progress_bar:
+            reporter.finish()
     test_score = float(search.score(X_test, y_test))
     top = _top_rows(search.cv_results_, args.top)
     from rich import box
@@ -177,6 +191,22 @@ def tune(args, out, err):
         write_json(tmp / "tune.json", summary)
     out.print(f"Best model: {folder.path / 'best_model.skmnist'}", highlight=False)
     return 0
+
+
+def _progress_bar():
+    """scikit-learn's ProgressBar for ``--progress-bar``, or exit 2 without it."""
+    from .. import _sk_callbacks
+
+    if not _sk_callbacks.SUPPORTED:
+        import sklearn
+
+        raise UsageError(
+            "skmnist tune: error: --progress-bar needs scikit-learn >= 1.9 "
+            f"(sklearn.callback); this is scikit-learn {sklearn.__version__}"
+        )
+    from sklearn.callback import ProgressBar
+
+    return ProgressBar()
 
 
 def _enter_backend(stack, scheduler):

@@ -1,0 +1,55 @@
+"""MLPClassifier's fitted attributes, read from the Keras model.
+
+``coefs_``, ``intercepts_``, ``n_layers_``, ``n_outputs_`` and
+``out_activation_`` mean what they mean on scikit-learn's ``MLPClassifier``.
+They are properties over ``model_`` rather than copies, so they follow every
+``partial_fit`` and a loaded model, and nothing extra is saved.
+"""
+
+import numpy as np
+
+
+class MLPAttributesMixin:
+    """Properties over the ``Dense`` layers of a fitted ``model_``."""
+
+    def _dense_layers(self):
+        model = vars(self).get("model_")
+        if model is None:
+            # As any fitted attribute before fit: hasattr() is False.
+            raise AttributeError(
+                f"{type(self).__name__} is not fitted yet: it has no weights."
+            )
+        return [layer for layer in model.layers if type(layer).__name__ == "Dense"]
+
+    @property
+    def coefs_(self):
+        """List of ndarray: weight matrix ``i`` maps layer ``i`` to layer ``i + 1``.
+
+        Shapes ``(n_features_in_, units)`` ... ``(units, n_outputs_)``, as in
+        ``MLPClassifier``; the first acts on the inputs after ``input_scaling``.
+        """
+        return [np.array(layer.kernel.numpy()) for layer in self._dense_layers()]
+
+    @property
+    def intercepts_(self):
+        """List of ndarray: bias vector ``i`` is added in layer ``i + 1``."""
+        return [np.array(layer.bias.numpy()) for layer in self._dense_layers()]
+
+    @property
+    def n_layers_(self):
+        """int: number of layers, input and output ones included."""
+        return len(self._dense_layers()) + 1
+
+    @property
+    def n_outputs_(self):
+        """int: number of outputs (1 for binary targets, else classes or labels)."""
+        return int(self._dense_layers()[-1].units)
+
+    @property
+    def out_activation_(self):
+        """str: ``"softmax"`` for multiclass targets, else ``"logistic"``.
+
+        The model outputs logits; ``predict_proba`` applies this function.
+        """
+        self._dense_layers()  # fitted?
+        return "softmax" if self.target_type_ == "multiclass" else "logistic"
