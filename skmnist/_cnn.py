@@ -140,10 +140,13 @@ class KerasCNN(BaseKerasClassifier):
         pixel; ``None`` feeds inputs as is. The scaling is a layer of the
         model, so no scaled copy of ``X`` is made.
     steps_per_execution : int, default=32
-        Most training steps run per compiled call; lowered per fit to the
-        largest divisor of the steps per epoch, so an epoch stays one pass.
+        Most training steps run per compiled call (one XLA program on JAX,
+        one TensorFlow graph call); lowered per fit to the largest divisor of
+        the steps per epoch, so an epoch stays one pass.
     jit_compile : bool, default=False
-        Compile the training step with XLA (TensorFlow backend).
+        Compile the training step with XLA on the TensorFlow backend. On
+        JAX, skmnist always compiles whole runs of steps with XLA and ignores
+        it.
     callbacks : list of keras.callbacks.Callback, default=None
         Extra Keras callbacks for ``fit`` (e.g. progress displays). If one
         raises, the estimator is left as it was before the call.

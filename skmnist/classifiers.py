@@ -108,10 +108,14 @@ class KerasLogistic(BaseKerasClassifier):
         ``"standard"`` standardises each feature; ``None`` feeds inputs as is.
         The scaling is a layer of the model, so no scaled copy of ``X`` is made.
     steps_per_execution : int, default=32
-        Training steps Keras runs per call into TensorFlow; amortises per-step
-        overhead, which dominates small models on CPUs.
+        Most training steps run per compiled call (one XLA program on JAX,
+        one TensorFlow graph call); amortises per-step overhead on CPUs.
+        Lowered per fit to the largest divisor of the steps per epoch, so an
+        epoch stays one pass.
     jit_compile : bool, default=False
-        Compile the training step with XLA.
+        Compile the training step with XLA on the TensorFlow backend. On
+        JAX, skmnist always compiles whole runs of steps with XLA and ignores
+        it.
     callbacks : list of keras.callbacks.Callback, default=None
         Extra Keras callbacks for ``fit`` (e.g. progress displays).
     warm_start : bool, default=False
@@ -328,11 +332,14 @@ default="relu"
         feature; ``None`` feeds inputs as is. The scaling is a layer of the
         model, so no scaled copy of ``X`` is made.
     steps_per_execution : int, default=32
-        Most training steps Keras runs per call into TensorFlow; amortises
-        per-step overhead on CPUs. Lowered per fit to the largest divisor of
-        the steps per epoch, so an epoch stays one pass.
+        Most training steps run per compiled call (one XLA program on JAX,
+        one TensorFlow graph call); amortises per-step overhead on CPUs.
+        Lowered per fit to the largest divisor of the steps per epoch, so an
+        epoch stays one pass.
     jit_compile : bool, default=False
-        Compile the training step with XLA.
+        Compile the training step with XLA on the TensorFlow backend. On
+        JAX, skmnist always compiles whole runs of steps with XLA and ignores
+        it.
     callbacks : list of keras.callbacks.Callback, default=None
         Extra Keras callbacks for ``fit`` (e.g. progress displays). If one
         raises, the estimator is left as it was before the call.
