@@ -93,12 +93,20 @@ def test_config_bomb_lying_about_its_size_is_refused(model_bytes, tmp_path):
 
 
 def test_json_cap_applies_inside_nested_archives(model_bytes, tmp_path, monkeypatch):
-    monkeypatch.setattr(_safe_zip, "MAX_JSON_BYTES", 1000)
+    # A cap that the outer estimator.json fits under and the nested Keras
+    # config.json does not.
+    with zipfile.ZipFile(io.BytesIO(model_bytes)) as outer:
+        outer_json = outer.getinfo("estimator.json").file_size
+        with zipfile.ZipFile(io.BytesIO(outer.read("model.keras"))) as inner:
+            inner_json = inner.getinfo("config.json").file_size
+    assert outer_json < inner_json
+    cap = (outer_json + inner_json) // 2
+    monkeypatch.setattr(_safe_zip, "MAX_JSON_BYTES", cap)
     _refused(
         tmp_path,
         model_bytes,
         r"model\.keras/config\.json declares \d+ bytes inflated, over the "
-        r"limit of 1000 bytes",
+        rf"limit of {cap} bytes",
     )
 
 
