@@ -18,6 +18,17 @@ def output_units(target_type, n_classes):
     return int(n_classes)
 
 
+def _scaled(keras, inputs, input_scale, input_mean, input_variance):
+    """The inputs standardised or rescaled by a layer of the model."""
+    if input_mean is not None:
+        return keras.layers.Normalization(
+            mean=input_mean, variance=input_variance, name="standardize"
+        )(inputs)
+    if input_scale is not None and input_scale != 1.0:
+        return keras.layers.Rescaling(float(input_scale), name="rescale")(inputs)
+    return inputs
+
+
 def build_model(
     n_features,
     n_outputs,
@@ -70,13 +81,7 @@ def build_model(
     regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
 
     inputs = keras.Input(shape=(n_features,), dtype="float32", name="pixels")
-    x = inputs
-    if input_mean is not None:
-        x = layers.Normalization(
-            mean=input_mean, variance=input_variance, name="standardize"
-        )(x)
-    elif input_scale is not None and input_scale != 1.0:
-        x = layers.Rescaling(float(input_scale), name="rescale")(x)
+    x = _scaled(keras, inputs, input_scale, input_mean, input_variance)
 
     for i, units in enumerate(hidden_layer_sizes):
         x = layers.Dense(
@@ -193,13 +198,7 @@ def build_cnn(
         return None if seed is None else seed + offset
 
     inputs = keras.Input(shape=(n_features,), dtype="float32", name="pixels")
-    x = inputs
-    if input_mean is not None:
-        x = layers.Normalization(
-            mean=input_mean, variance=input_variance, name="standardize"
-        )(x)
-    elif input_scale is not None and input_scale != 1.0:
-        x = layers.Rescaling(float(input_scale), name="rescale")(x)
+    x = _scaled(keras, inputs, input_scale, input_mean, input_variance)
     x = layers.Reshape((height, width, 1), name="image")(x)
     # A shift cannot exceed the image: rows of one pixel are never shifted
     # across, whatever ``shift`` says.
