@@ -284,7 +284,7 @@ def test_download_failure_is_one_line_and_leaves_nothing(
 @pytest.mark.parametrize(
     "argv, phrase",
     [
-        (["compare", "--models", "baseline,cnn"], "unknown model(s) cnn"),
+        (["compare", "--models", "baseline,rnn"], "unknown model(s) rnn"),
         (["compare", "--max-iter", "0"], "expected a positive integer"),
         (["compare", "--source", "/no/such/mnist.npz"], "no such file"),
         (["compare", "--source", "mnist-on-the-moon"], "cannot read data"),
