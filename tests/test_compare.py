@@ -249,7 +249,7 @@ def test_default_estimators():
     # The baseline keeps its converging settings whatever the epoch budget.
     assert models["baseline"].named_steps["logreg"].max_iter == 1000
     with pytest.raises(ValueError, match="Unknown model name"):
-        default_estimators(["cnn"])
+        default_estimators(["rnn"])
 
 
 def test_plot_delegates_to_comparison_display(holdout):
