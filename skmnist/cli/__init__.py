@@ -81,7 +81,7 @@ def main(argv=None):
     Examples
     --------
     >>> from skmnist.cli import main
-    >>> main(["compare", "--models", "cnn"])  # the message goes to stderr
+    >>> main(["compare", "--models", "rnn"])  # an unknown model: one line on stderr
     2
     """
     from rich.console import Console
