@@ -363,17 +363,27 @@ class BaseKerasClassifier(
         # The initial weights and every dropout layer get seeds derived from
         # ``seed``: no global seed (Python, NumPy, TensorFlow) is set or read,
         # so seeded fits in parallel threads cannot disturb one another.
-        batch_size = _optim.batch_size(self, X.shape[0])
+        batch_size, steps_per_execution = self._batching(X.shape[0])
         model = self._build_network(
             n_outputs, l2=self.alpha / (2.0 * batch_size), seed=seed, **scaling
         )
-        steps = -(-X.shape[0] // batch_size)
         return compile_model(
             model,
             self.target_type_,
             optimizer=_optim.make_optimizer(self),
-            steps_per_execution=_steps_per_execution(self.steps_per_execution, steps),
+            steps_per_execution=steps_per_execution,
             jit_compile=self.jit_compile,
+        )
+
+    def _batching(self, n_samples):
+        """``(batch_size, steps_per_execution)`` for ``n_samples`` rows.
+
+        The steps per call divide the epoch, so an epoch stays one pass.
+        """
+        batch_size = _optim.batch_size(self, n_samples)
+        steps_per_epoch = -(-n_samples // batch_size)
+        return batch_size, _steps_per_execution(
+            self.steps_per_execution, steps_per_epoch
         )
 
     def _train_epochs(
@@ -393,10 +403,7 @@ class BaseKerasClassifier(
             watch=self.early_stopping and validation is not None,
         )
         callbacks[1:1] = schedule  # after the guard, before the user's
-        batch_size = _optim.batch_size(self, X.shape[0])
-        steps_per_execution = _steps_per_execution(
-            self.steps_per_execution, -(-X.shape[0] // batch_size)
-        )
+        batch_size, steps_per_execution = self._batching(X.shape[0])
         history = _training.run_fit(
             self.model_,
             X,

@@ -355,6 +355,7 @@ def fit(
     """
     import jax
 
+    from ._guards import _steps_per_execution
     from ._keras import import_keras
 
     keras = import_keras()
@@ -375,9 +376,8 @@ def fit(
     data = (jax.device_put(X), jax.device_put(y))
     rng = np.random.default_rng(seed)
     n_steps = -(-n_samples // batch_size)
-    per_call = max(1, min(int(model.steps_per_execution), n_steps))
-    while n_steps % per_call:  # calls of equal length: one compiled program
-        per_call -= 1
+    # Calls of equal length (a divisor of the epoch): one compiled program.
+    per_call = _steps_per_execution(int(model.steps_per_execution), n_steps)
     # Steps per compiled call: all of a callback's batch, or one (convolutions).
     step_length = programs.steps_per_call or per_call
     callback_list = keras.callbacks.CallbackList(

@@ -171,17 +171,7 @@ def search_backend(scheduler=None, *, n_workers=None, timeout=30, **cluster_kwar
     if scheduler is None:
         yield None
         return
-    if (
-        isinstance(scheduler, str)
-        and scheduler != "local"
-        and not _ADDRESS.match(scheduler)
-    ):
-        raise ValueError(
-            "The 'scheduler' parameter of search_backend must be None, 'local', "
-            "a scheduler address such as 'tcp://HOST:8786', or a "
-            f"distributed.Client; got {scheduler!r}."
-        )
-    distributed = _import_distributed()
+    distributed = _check_scheduler(scheduler)
     from joblib import cpu_count, parallel_config
 
     with contextlib.ExitStack() as stack:
@@ -207,6 +197,22 @@ def search_backend(scheduler=None, *, n_workers=None, timeout=30, **cluster_kwar
         # n_jobs=-1: estimators left at n_jobs=None use every worker.
         stack.enter_context(parallel_config(backend=_dask_backend(), n_jobs=-1))
         yield client
+
+
+def _check_scheduler(scheduler):
+    """Refuse a malformed ``scheduler`` string or a missing Dask, connecting to
+    nothing (the CLI calls it before loading data); return ``distributed``."""
+    if (
+        isinstance(scheduler, str)
+        and scheduler != "local"
+        and not _ADDRESS.match(scheduler)
+    ):
+        raise ValueError(
+            "The 'scheduler' parameter of search_backend must be None, 'local', "
+            "a scheduler address such as 'tcp://HOST:8786', or a "
+            f"distributed.Client; got {scheduler!r}."
+        )
+    return _import_distributed()
 
 
 def _import_distributed():

@@ -8,26 +8,12 @@ import sys
 
 import numpy as np
 import pytest
+from cli_helpers import run, tiny
 
 import skmnist
 from skmnist import cli
 
-TINY = [
-    "--source",
-    "embedded",
-    "--n-train",
-    "200",
-    "--n-test",
-    "100",
-    "--max-iter",
-    "2",
-]
-
-
-def run(capsys, *argv):
-    status = cli.main([str(arg) for arg in argv])
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
+TINY = tiny(max_iter=2)
 
 
 def no_leftovers(folder):
@@ -207,6 +193,21 @@ def test_tune_grid_search(tmp_path, capsys):
     assert summary["best_params"]["alpha"] in (1e-4, 1.0)
     assert len(summary["top"]) == 2 and summary["top"][0]["rank"] == 1
     assert (tmp_path / "t" / "best_model.skmnist").stat().st_size > 0
+
+
+def test_tune_max_iter_as_a_param(tmp_path, capsys):
+    # Epochs may be searched too, when --max-iter is left out (both: exit 2,
+    # in test_cli_errors.py).
+    no_max_iter = TINY[: TINY.index("--max-iter")]
+    status, out, _ = run(
+        capsys,
+        *["tune", "--model", "logistic", "--param", "max_iter=1,2", "--cv", "2"],
+        *[*no_max_iter, "--out", tmp_path / "t"],
+    )
+    assert status == 0, out
+    summary = json.loads((tmp_path / "t" / "tune.json").read_text())
+    assert summary["grid"] == {"max_iter": [1, 2]}
+    assert summary["best_params"]["max_iter"] in (1, 2)
 
 
 @pytest.mark.parametrize(

@@ -2,19 +2,11 @@
 
 import numpy as np
 import pytest
+from cli_helpers import tiny
 
 from skmnist import cli
 
-TINY = [
-    "--source",
-    "embedded",
-    "--n-train",
-    "200",
-    "--n-test",
-    "100",
-    "--max-iter",
-    "1",
-]
+TINY = tiny(max_iter=1)
 
 
 @pytest.fixture(autouse=True)
@@ -87,6 +79,27 @@ CASES = [
         ["--param class_weight", "99 not among the training labels"],
     ),
     (["tune", "--model", "logistic", "--cv", "50", *TINY], ["--cv 50"]),
+    # A bad --scheduler is found before the data are read.
+    (
+        ["tune", "--model", "mlp", "--scheduler", "nowhere", "--source", "/no/x.npz"],
+        ["--scheduler 'nowhere'", "tcp://HOST:8786"],
+    ),
+    (
+        ["tune", "--model", "mlp", "--param", "alpha=1e-4", "--param", "alpha=1e-2"],
+        ["--param alpha given twice"],
+    ),
+    (
+        ["tune", "--model", "mlp", "--param", "alpha=1e-4,1e-2,1e-4", *TINY],
+        ["--param alpha", "0.0001 listed twice"],
+    ),
+    (
+        ["tune", "--model", "mlp", "--param", "max_iter=5,10", *TINY],
+        ["--param max_iter and --max-iter", "give one of them"],
+    ),
+    (
+        ["compare", "--n-jobs", "2", *TINY],
+        ["--n-jobs", "give --cv K too"],
+    ),
     (
         ["predict", "--model", "{f}/digits64.skmnist", "--source", "embedded"],
         ["--model", "expects 64 features", "784"],

@@ -7,8 +7,8 @@ import sys
 import time
 
 import pytest
+from cli_helpers import run
 
-from skmnist import cli
 from skmnist.cli._parser import REPORT_MARKER
 from skmnist.cli._report import ReportFolder
 from skmnist.exceptions import UsageError
@@ -28,12 +28,6 @@ QUICK = [
 # A --source that fails as soon as it is read: an --out error seen instead
 # proves --out is checked before any data is loaded.
 UNREAD = ["compare", "--models", "baseline", "--source", "/no/such/mnist.npz"]
-
-
-def run(capsys, *argv):
-    status = cli.main([str(arg) for arg in argv])
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def hidden(folder):

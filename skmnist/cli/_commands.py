@@ -28,6 +28,11 @@ def _compare(args, out, err):
             f"{', '.join(unknown) or repr(args.models)}; choose from "
             f"{', '.join(MODEL_NAMES)}"
         )
+    if args.n_jobs is not None and args.cv is None:
+        raise UsageError(
+            "skmnist compare: error: --n-jobs runs the folds of --cv in "
+            "parallel; give --cv K too (without it each model is fitted once)"
+        )
     # --out, the data and --cv are checked before the long work.
     folder = ReportFolder(
         args.out, force=args.force, command="compare", inputs=data_inputs(args)
@@ -61,7 +66,7 @@ def _compare(args, out, err):
             X_test,
             y_test,
             cv=args.cv,
-            n_jobs=args.n_jobs if args.cv else None,
+            n_jobs=args.n_jobs,
             on_model_start=on_model_start,
             on_epoch=on_epoch,
             on_model_end=on_model_end,

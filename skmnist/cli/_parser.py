@@ -42,6 +42,14 @@ class _Formatter(argparse.HelpFormatter):
         return f"{action.help} (default: {default})"
 
 
+class _StoreGiven(argparse.Action):
+    """Store the value and note that it was given (``DEST_given``)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"{self.dest}_given", True)
+
+
 def _integer(text):
     try:
         return int(text)
@@ -277,9 +285,11 @@ def build_parser():
         "--max-iter",
         type=_positive_int,
         default=DEFAULT_EPOCHS,
+        action=_StoreGiven,
         metavar="N",
-        help="epochs of every fit",
+        help="epochs of every fit (or --param max_iter=..., not both)",
     )
+    tune.set_defaults(max_iter_given=False)
     tune.add_argument(
         "--seed", type=_seed, default=0, help="random seed, 0 to 2**32 - 1"
     )

@@ -46,7 +46,25 @@ def _tune_grid(args, estimator):
 
     if not args.param:
         return TUNE_GRIDS[args.model]
-    grid = dict(_parse_param(text) for text in args.param)
+    grid = {}
+    for name, values in map(_parse_param, args.param):
+        if name in grid:
+            raise UsageError(
+                f"skmnist tune: error: --param {name} given twice; list all its "
+                f"values once, e.g. --param {name}=V1,V2"
+            )
+        repeated = [v for i, v in enumerate(values) if v in values[:i]]
+        if repeated:
+            raise UsageError(
+                f"skmnist tune: error: --param {name}: {repeated[0]!r} listed "
+                "twice (each candidate would be fitted twice)"
+            )
+        grid[name] = values
+    if "max_iter" in grid and args.max_iter_given:
+        raise UsageError(
+            "skmnist tune: error: --param max_iter and --max-iter both set the "
+            "epochs; give one of them"
+        )
     valid = estimator.get_params()
     for name, values in grid.items():
         if name not in valid or name == "callbacks":
@@ -95,6 +113,7 @@ def tune(args, out, err):
     name = "logistic" if args.model == "logistic" else "mlp"
     probe = default_estimators([name], max_iter=args.max_iter, random_state=args.seed)
     grid = _tune_grid(args, probe[name])
+    _check_scheduler(args.scheduler)
     # --out, the data, --cv and the grid against the labels: before the search.
     folder = ReportFolder(
         args.out, force=args.force, command="tune", inputs=data_inputs(args)
@@ -207,6 +226,24 @@ def _progress_bar():
     from sklearn.callback import ProgressBar
 
     return ProgressBar()
+
+
+def _check_scheduler(scheduler):
+    """A malformed ``--scheduler`` or a missing Dask: exit 2 before the data."""
+    if scheduler is None:
+        return
+    from ..exceptions import MissingExtraError
+    from ..parallel import _check_scheduler
+
+    try:
+        _check_scheduler(scheduler)
+    except ValueError:
+        raise UsageError(
+            f"skmnist tune: error: --scheduler {scheduler!r}: expected 'local' "
+            "or a scheduler address such as tcp://HOST:8786"
+        ) from None
+    except MissingExtraError as error:
+        raise UsageError(f"skmnist tune: error: --scheduler: {error}") from None
 
 
 def _enter_backend(stack, scheduler):
