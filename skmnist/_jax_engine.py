@@ -11,7 +11,7 @@ reuses one compiled program.
 
 Models with convolutions are the exception: XLA's CPU backend runs a
 convolution's gradient about 14 times slower inside a loop than outside one
-(jax-ml/jax#12868; 2.0 s against 0.15 s for one KerasCNN step here), so their
+(jax-ml/jax#12868; 2.0 s against 0.15 to 0.2 s for one KerasCNN step here), so
 programs take one step, unrolled, and Python calls them once per batch, as
 Keras' own ``fit`` does. A step of a CNN is long enough that the call costs
 nothing measurable.
@@ -56,7 +56,9 @@ class _Programs:
         self._template, self._optimizer, self._loss = template, optimizer, loss
         self.forward = jax.jit(_make_forward(template))
         # One step per call, straight-line code: see the module's docstring.
-        self.steps_per_call = 1 if _has_convolution(template) else None
+        # The slow loops are XLA:CPU's; other platforms keep the scan.
+        on_cpu = jax.default_backend() == "cpu"
+        self.steps_per_call = 1 if on_cpu and _has_convolution(template) else None
         self._compiled = {}
 
     def epoch(self, multiclass):
@@ -229,8 +231,8 @@ def _make_epoch(model, optimizer, loss_object, multiclass, unroll=False):
 
     def epoch(state, data, plan):
         if unroll:
-            # Written out at trace time: even a scan unrolled by JAX runs a
-            # CNN's step at the in-loop speed (2.0 s against 0.18 s here).
+            # Written out at trace time: even a scan unrolled by JAX ran a
+            # CNN's step at the in-loop speed here.
             losses = correct = 0.0
             for i in range(plan[0].shape[0]):
                 state, (loss, right) = step(state, [p[i] for p in plan], *data)
@@ -400,13 +402,16 @@ def fit(
             callback_list.on_train_batch_begin(first)
             steps = slice(first, first + per_call)
             state = _read_state(model)
+            call_loss = call_correct = 0.0
             for start in range(steps.start, steps.stop, step_length):
                 state, (loss, correct) = run_steps(
                     state, data, tuple(p[start : start + step_length] for p in plan)
                 )
-                loss_sum += float(loss)
-                correct_sum += float(correct)
+                # Summed on the device: no wait for each step to finish.
+                call_loss, call_correct = call_loss + loss, call_correct + correct
             _write_state(model, state)
+            loss_sum += float(call_loss)
+            correct_sum += float(call_correct)
             seen = float(np.sum(plan[2][: steps.stop]))  # weight, as Keras' mean
             logs = {
                 "loss": loss_sum / float(np.sum(plan[3][: steps.stop])),

@@ -167,3 +167,31 @@ def test_compare_knows_cnn_as_an_opt_in_model():
     models = default_estimators(["mlp", "cnn"], max_iter=3, random_state=1)
     assert isinstance(models["cnn"], KerasCNN)
     assert (models["cnn"].max_iter, models["cnn"].random_state) == (3, 1)
+
+
+def test_convolutions_take_one_step_per_call_and_train_as_the_scan(
+    small_digits, monkeypatch
+):
+    # XLA:CPU runs convolution gradients ~14x slower inside a loop, so on JAX a
+    # CNN's steps are called one at a time; the training must be the same.
+    from skmnist import _jax_engine
+    from skmnist._keras import import_keras
+
+    if import_keras().backend.backend() != "jax":
+        pytest.skip("the JAX engine only")
+    X_train, X_test, y_train, _ = small_digits
+    params = dict(max_iter=2, dropout=0.2, shift=1, steps_per_execution=4)
+    stepwise = _fit(X_train, y_train, **params)
+    assert _jax_engine._programs(stepwise.model_).steps_per_call == 1
+
+    monkeypatch.setattr(_jax_engine, "_PROGRAMS", {})
+    monkeypatch.setattr(_jax_engine, "_has_convolution", lambda model: False)
+    scanned = _fit(X_train, y_train, **params)
+    assert _jax_engine._programs(scanned.model_).steps_per_call is None
+    for key in ("loss", "accuracy"):
+        np.testing.assert_allclose(
+            stepwise.history_[key], scanned.history_[key], rtol=1e-5
+        )
+    np.testing.assert_allclose(
+        stepwise.predict_proba(X_test), scanned.predict_proba(X_test), atol=1e-5
+    )

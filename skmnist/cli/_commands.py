@@ -28,7 +28,7 @@ def _compare(args, out, err):
             f"{', '.join(unknown) or repr(args.models)}; choose from "
             f"{', '.join(MODEL_NAMES)}"
         )
-    if args.n_jobs is not None and args.cv is None:
+    if args.n_jobs not in (None, 1) and args.cv is None:
         raise UsageError(
             "skmnist compare: error: --n-jobs runs the folds of --cv in "
             "parallel; give --cv K too (without it each model is fitted once)"

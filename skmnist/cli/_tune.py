@@ -13,6 +13,8 @@ from ._data import check_folds, data_inputs, train_test
 from ._parser import TUNE_GRIDS, one_line
 from ._report import ReportFolder, write_json
 
+_MISSING = object()
+
 
 def _parse_param(text):
     """``"NAME=V1,V2"`` -> ``(NAME, [V1, V2])``; values are Python literals."""
@@ -53,12 +55,18 @@ def _tune_grid(args, estimator):
                 f"skmnist tune: error: --param {name} given twice; list all its "
                 f"values once, e.g. --param {name}=V1,V2"
             )
-        repeated = [v for i, v in enumerate(values) if v in values[:i]]
-        if repeated:
-            raise UsageError(
-                f"skmnist tune: error: --param {name}: {repeated[0]!r} listed "
-                "twice (each candidate would be fitted twice)"
-            )
+        for i, value in enumerate(values):
+            earlier = next((v for v in values[:i] if v == value), _MISSING)
+            if earlier is not _MISSING:
+                what = (
+                    f"{value!r} listed twice"
+                    if repr(earlier) == repr(value)
+                    else f"{value!r} equals {earlier!r}, listed before it"
+                )
+                raise UsageError(
+                    f"skmnist tune: error: --param {name}: {what}; each candidate "
+                    "would be fitted twice"
+                )
         grid[name] = values
     if "max_iter" in grid and args.max_iter_given:
         raise UsageError(
