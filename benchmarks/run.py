@@ -227,11 +227,15 @@ def main(argv=None):
         f"p50 <= 1 ms: {verdict(p50 <= 1e-3)}",
     )
     big = np.resize(X_test, (10000, X_test.shape[1]))
-    start = time.perf_counter()
-    fitted.predict_proba(big)
+    fitted.predict_proba(big)  # compiles the chunk shapes once, as any 2nd call
+    seconds = []
+    for _ in range(3):
+        start = time.perf_counter()
+        fitted.predict_proba(big)
+        seconds.append(time.perf_counter() - start)
     add(
-        "5. predict_proba, 10,000 images",
-        f"{time.perf_counter() - start:.3f} s",
+        "5. predict_proba, 10,000 images (after a first call; best of 3)",
+        f"{min(seconds):.3f} s",
         "",
         "",
     )
