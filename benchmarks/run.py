@@ -249,13 +249,16 @@ def main(argv=None):
         f"<= 2: {verdict(memory['ratio'] <= 2)}",
     )
 
-    t1, t_all = grid_search_seconds(X[:10000], y[:10000], quick=args.quick)
+    searches = grid_search_seconds(X[:10000], y[:10000], quick=args.quick)
+    (first_1, again_1), (first_all, again_all) = searches[1], searches[-1]
     add(
-        "7. GridSearchCV 4 candidates x 2 folds, n_jobs=1 / n_jobs=-1",
-        f"{t1:.1f} s",
-        f"{t_all:.1f} s",
-        f"speed-up {t1 / t_all:.2f}x",
-        f"never slower: {verdict(t_all <= t1 * 1.05)}",
+        "7. GridSearchCV 4 candidates x 2 folds on 10,000 images, n_jobs=1 / "
+        "n_jobs=-1: first search; next searches (warm programs and workers)",
+        f"{first_1:.1f} s; {again_1:.1f} s",
+        f"{first_all:.1f} s; {again_all:.1f} s",
+        f"speed-up {first_1 / first_all:.2f}x; {again_1 / again_all:.2f}x",
+        "never slower: "
+        + verdict(first_all <= first_1 * 1.05 and again_all <= again_1 * 1.05),
     )
 
     # The CNN on the embedded split (a full-size fit takes minutes: see the
