@@ -41,8 +41,11 @@ def test_every_mlpclassifier_parameter_with_its_default():
     different = {name for name in theirs if ours[name] != theirs[name]}
     assert different == {"hidden_layer_sizes"}  # (128,): the tutorial's
     logistic = KerasLogistic().get_params()
-    # The linear model's step size is its own (see KerasLogistic's docstring).
-    shared = set(theirs) - {"hidden_layer_sizes", "activation", "learning_rate_init"}
+    # The linear model's step size and penalty are its own (see KerasLogistic's
+    # docstring, and coming_from.rst, which lists them).
+    own = {"learning_rate_init": 3e-3, "alpha": 1e-2}
+    assert {name: logistic[name] for name in own} == own
+    shared = set(theirs) - {"hidden_layer_sizes", "activation", *own}
     assert {name: logistic[name] for name in shared} == {
         name: theirs[name] for name in shared
     }
