@@ -13,8 +13,8 @@ never are.
 
 All three take the same flat rows and fit in the same pipelines; the CNN
 costs the most per epoch. The logistic regression and the MLP train at most
-30 epochs (``skmnist compare``'s budget), the CNN its default 12: about a
-minute on two CPU cores.
+30 epochs (``skmnist compare``'s budget), the CNN its default 12: 60 to 90 s
+on two CPU cores.
 """
 
 # %%
