@@ -102,6 +102,9 @@ def save(estimator, path):
     ------
     TypeError
         If the estimator holds something :func:`load` would refuse.
+    ValueError
+        If the model is larger than :func:`load` accepts (the limits that
+        bound what a crafted file can allocate); nothing is written.
 
     See Also
     --------
@@ -126,8 +129,42 @@ def save(estimator, path):
         format=_FORMAT, format_version=_FORMAT_VERSION, versions=_library_versions()
     )
     data = _archive_bytes(manifest, entries)
+    _check_loadable(data, manifest)
     write_bytes_atomic(path, data)
     return path
+
+
+def _check_loadable(data, manifest):
+    """Refuse to write a file that :func:`load` would refuse for its size.
+
+    ``load`` bounds what a file may make it allocate (:mod:`skmnist._safe_zip`,
+    :mod:`skmnist._keras_checks`). A model past those bounds, e.g. hidden
+    layers of thousands of units, would be written and then never load; the
+    same checks run here first, so nothing is written.
+    """
+    from ._keras_checks import _check_keras_archive
+
+    try:
+        if len(data) > _safe_zip.MAX_FILE_BYTES:
+            raise UntrustedModelError(
+                f"the file would be {len(data)} bytes, over the limit of "
+                f"{_safe_zip.MAX_FILE_BYTES} bytes."
+            )
+        budget = _safe_zip.Budget()
+        _, entries = _read_archive(data, budget=budget)
+        prefixes = (
+            [""]
+            if manifest["kind"] == "keras"
+            else [f"steps/{i}/" for i in manifest.get("keras_steps", [])]
+        )
+        for prefix in prefixes:
+            where = f"{prefix}model.keras"
+            _check_keras_archive(entries[where], where, budget)
+    except UntrustedModelError as error:
+        raise ValueError(
+            "This model is too large for skmnist.load, which bounds what a model "
+            f"file may make it allocate: {error} Nothing was written."
+        ) from None
 
 
 def load(path):

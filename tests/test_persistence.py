@@ -605,3 +605,24 @@ def test_feature_names_survive_the_round_trip(tmp_path):
     renamed = X.set_axis([f"c{i}" for i in range(64)], axis=1)
     with pytest.raises(ValueError, match="feature names"):
         loaded.predict(renamed[:2])  # the names are checked as before saving
+
+
+def test_a_model_load_would_refuse_is_not_written(fitted_mlp, digits_split, tmp_path):
+    # A real over-limit network is hundreds of MB (hidden_layer_sizes=(4096,
+    # 4096) saves 224 MB that load refuses); the limit is lowered instead, for
+    # both sides: what save refuses is exactly what load would.
+    X_train, _, y_train, _ = digits_split
+    pipeline = make_pipeline(
+        skmnist.PixelScaler(), skmnist.KerasLogistic(max_iter=1, random_state=0)
+    ).fit(X_train, y_train)
+    for model in (fitted_mlp, pipeline):
+        saved = skmnist.save(model, tmp_path / "under-the-limit.skmnist")
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(_keras_checks, "MAX_WEIGHTS", 100)
+            with pytest.raises(UntrustedModelError, match="over the limit of 100\\."):
+                skmnist.load(saved)
+            path = tmp_path / "over-the-limit.skmnist"
+            with pytest.raises(ValueError, match="too large for skmnist.load") as info:
+                skmnist.save(model, path)
+            assert "over the limit of 100." in str(info.value)
+            assert not path.exists() and not list(tmp_path.glob(".*"))
