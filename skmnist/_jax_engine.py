@@ -67,18 +67,18 @@ class _Programs:
             multiclass,
             _make_epoch,
             self._optimizer,
-            self.steps_per_call is not None,
+            unroll=self.steps_per_call is not None,
         )
 
     def validate(self, multiclass):
         return self._get("validate", multiclass, _make_validate)
 
-    def _get(self, kind, multiclass, make, *args):
+    def _get(self, kind, multiclass, make, *args, **options):
         import jax
 
         if (kind, multiclass) not in self._compiled:
             self._compiled[kind, multiclass] = jax.jit(
-                make(self._template, *args[:1], self._loss, multiclass, *args[1:])
+                make(self._template, *args, self._loss, multiclass, **options)
             )
         return self._compiled[kind, multiclass]
 

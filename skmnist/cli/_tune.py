@@ -13,8 +13,6 @@ from ._data import check_folds, data_inputs, train_test
 from ._parser import TUNE_GRIDS, one_line
 from ._report import ReportFolder, write_json
 
-_MISSING = object()
-
 
 def _parse_param(text):
     """``"NAME=V1,V2"`` -> ``(NAME, [V1, V2])``; values are Python literals."""
@@ -56,8 +54,9 @@ def _tune_grid(args, estimator):
                 f"values once, e.g. --param {name}=V1,V2"
             )
         for i, value in enumerate(values):
-            earlier = next((v for v in values[:i] if v == value), _MISSING)
-            if earlier is not _MISSING:
+            for earlier in values[:i]:
+                if earlier != value:
+                    continue
                 what = (
                     f"{value!r} listed twice"
                     if repr(earlier) == repr(value)
@@ -256,12 +255,12 @@ def _check_scheduler(scheduler):
 
 def _enter_backend(stack, scheduler):
     """Enter ``search_backend(scheduler)``; set-up errors exit 2 (usage)."""
-    from ..parallel import MissingExtraError, search_backend
+    from ..parallel import search_backend
 
+    # A malformed --scheduler or a missing Dask was refused by
+    # _check_scheduler before the data were read; what is left is connecting.
     try:
         stack.enter_context(search_backend(scheduler))
-    except MissingExtraError as error:
-        raise UsageError(f"skmnist tune: error: --scheduler: {error}") from None
     except (OSError, ValueError) as error:
         raise UsageError(
             f"skmnist tune: error: --scheduler {scheduler}: {one_line(error)}"
