@@ -22,10 +22,12 @@ with a message saying how to choose one of those.
 """
 
 import contextlib
+import importlib.abc
 import importlib.util
 import json
 import os
 import sys
+import threading
 
 SUPPORTED_BACKENDS = ("jax", "tensorflow")
 
@@ -125,6 +127,31 @@ def _import_tensorflow_keras():
     return keras
 
 
+class _TensorFlowRefuser(importlib.abc.MetaPathFinder):
+    """Refuses ``import tensorflow`` in the threads inside ``without_tensorflow``.
+
+    A finder, not ``sys.modules["tensorflow"] = None``: that entry is seen by
+    every thread, and Keras' ``in_tf_graph`` (run by a Rescaling layer in
+    another thread's training step) takes a ``"tensorflow"`` key in
+    ``sys.modules`` as TensorFlow being there, and fails.
+    """
+
+    def __init__(self):
+        self.local = threading.local()
+
+    def find_spec(self, name, path=None, target=None):
+        if getattr(self.local, "depth", 0) and name.split(".")[0] == "tensorflow":
+            raise ModuleNotFoundError(
+                f"No module named {name!r} (hidden by skmnist on the JAX backend)",
+                name=name,
+            )
+        return None
+
+
+_REFUSER = _TensorFlowRefuser()
+_REFUSER_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def without_tensorflow():
     """On the JAX backend, keep TensorFlow unimported for the block.
@@ -132,9 +159,10 @@ def without_tensorflow():
     scikeras (for its seeding helper) and Keras' config serialisation (to ask
     whether a value is a ``tf.TensorShape``) import TensorFlow if installed,
     though neither needs it on JAX: seconds and hundreds of MB in every
-    process and search worker. In the block, ``import tensorflow`` fails and
-    they take their no-TensorFlow branch; afterwards TensorFlow is importable
-    again and Keras will look for it again.
+    process and search worker. In the block, ``import tensorflow`` fails in
+    this thread only (other threads, e.g. of joblib's threading backend or a
+    Dask worker, are not affected) and they take their no-TensorFlow branch;
+    afterwards Keras will look for TensorFlow again.
     """
     keras = sys.modules.get("keras")
     if (
@@ -144,17 +172,26 @@ def without_tensorflow():
     ):
         yield
         return
-    try:  # Keras' lazy handle on TensorFlow caches "not available"
-        from keras.src.utils.module_utils import tensorflow as lazy_tf
-    except ImportError:  # pragma: no cover - Keras moved it
-        lazy_tf = None
-    sys.modules["tensorflow"] = None  # "import tensorflow" raises ImportError
+    with _REFUSER_LOCK:
+        if _REFUSER not in sys.meta_path:
+            sys.meta_path.insert(0, _REFUSER)
+    local = _REFUSER.local
+    local.depth = getattr(local, "depth", 0) + 1
     try:
         yield
     finally:
-        del sys.modules["tensorflow"]
-        if lazy_tf is not None and getattr(lazy_tf, "module", None) is None:
-            lazy_tf._available = None
+        local.depth -= 1
+        if not local.depth:
+            _forget_missing_tensorflow()
+
+
+def _forget_missing_tensorflow():
+    try:  # Keras' lazy handle on TensorFlow caches "not available"
+        from keras.src.utils.module_utils import tensorflow as lazy_tf
+    except ImportError:  # pragma: no cover - Keras moved it
+        return
+    if getattr(lazy_tf, "module", None) is None:
+        lazy_tf._available = None
 
 
 @contextlib.contextmanager

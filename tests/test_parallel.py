@@ -108,6 +108,53 @@ def test_loky_search_matches_sequential(tiny_digits, sequential_search, monkeypa
     assert set(reports) == {(expected, expected, "OMP_NUM_THREADS")}
 
 
+def test_threaded_search_matches_sequential(tiny_digits, sequential_search):
+    # joblib's threading backend (and a Dask worker with several threads) fits
+    # in threads of one process: fits must neither fail nor differ.
+    from joblib import parallel_config
+
+    with parallel_config(backend="threading"):
+        search = _search(n_jobs=2).set_params(error_score="raise").fit(*tiny_digits)
+    _assert_same_search(search, sequential_search)
+
+
+def test_hiding_tensorflow_in_one_thread_leaves_the_others_alone(tiny_digits):
+    # On JAX, skmnist keeps TensorFlow unimported while it serialises configs.
+    # That once hid it from every thread, and a training step in another
+    # thread (a Rescaling layer asks Keras whether it runs in a TF graph) then
+    # failed with "This requires the tensorflow module".
+    import threading
+
+    from skmnist import KerasMLP
+    from skmnist._keras import import_keras, without_tensorflow
+
+    if import_keras().backend.backend() != "jax":
+        pytest.skip("TensorFlow is only hidden on the JAX backend")
+    inside, leave = threading.Event(), threading.Event()
+    errors = []
+
+    def hide():
+        try:
+            with without_tensorflow():
+                inside.set()
+                leave.wait(60)
+        except Exception as error:  # the old code's KeyError on leaving
+            errors.append(error)
+
+    hider = threading.Thread(target=hide)
+    hider.start()
+    try:
+        assert inside.wait(60)
+        X, y = tiny_digits
+        model = KerasMLP(hidden_layer_sizes=(7,), max_iter=2, random_state=0)
+        assert model.fit(X, y).predict(X).shape == y.shape  # raised ImportError
+    finally:
+        leave.set()
+        hider.join()
+    assert errors == []
+    assert "tensorflow" not in sys.modules
+
+
 def test_dask_search_matches_sequential(tiny_digits, sequential_search):
     distributed = pytest.importorskip("distributed", reason="dask extra not installed")
     with distributed.LocalCluster(
