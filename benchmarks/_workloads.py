@@ -120,25 +120,43 @@ def predict_latency(fitted, X_test, n_calls):
 
 
 def grid_search_seconds(X, y, quick):
-    """``{n_jobs: (first, again)}`` seconds of one small search per ``n_jobs``.
+    """``{side: (first, again)}`` seconds of a small grid search per side.
 
-    ``first`` is the first search (n_jobs=1 compiles its programs in this
-    process; n_jobs=-1 starts workers that import Keras and JAX and compile);
-    ``again`` the best of two more, on warm programs and joblib's reused
-    workers, as a notebook's next search runs. The sides alternate.
+    Sides: ``serial`` (``n_jobs=1``), ``loky`` (``n_jobs=-1``, joblib's
+    default) and ``threads`` (``n_jobs=-1`` on joblib's threading backend).
+    Each run of a side is a fresh, warmed-up process (``_search.py``) that
+    searches three times: ``first`` is the best over the runs of the first
+    search (compiling, and starting workers for ``loky``), ``again`` the best of
+    the later ones (warm programs and joblib's reused workers, as a notebook's
+    next search). The sides alternate; a side whose scores differ from the
+    serial search's raises.
     """
-    from sklearn.model_selection import GridSearchCV
+    import json
+    import os
+    import subprocess
+    import sys
+    import tempfile
 
-    from skmnist import KerasMLP
-
-    grid = {"hidden_layer_sizes": [(64,), (128,)], "alpha": [1e-4, 1e-2]}
-    estimator = KerasMLP(max_iter=2 if quick else 10, random_state=0)
-    seconds = {1: [], -1: []}
-    for _ in range(1 if quick else 3):
-        for n_jobs in (1, -1):
-            start = time.perf_counter()
-            GridSearchCV(estimator, grid, cv=2, n_jobs=n_jobs).fit(X, y)
-            seconds[n_jobs].append(time.perf_counter() - start)
-    return {
-        n_jobs: (times[0], min(times[1:] or times)) for n_jobs, times in seconds.items()
-    }
+    script = os.path.join(os.path.dirname(__file__), "_search.py")
+    epochs, runs = (2, 1) if quick else (10, 3)
+    sides = ("serial", "loky", "threads")
+    seconds = {side: ([], []) for side in sides}
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "data.npz")
+        np.savez(path, X=X, y=y)
+        scores = {}
+        for _ in range(runs):
+            for side in sides:
+                output = subprocess.run(
+                    [sys.executable, script, path, side, str(epochs), "3"],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout
+                result = json.loads(output.strip().splitlines()[-1])
+                seconds[side][0].append(result["seconds"][0])
+                seconds[side][1].extend(result["seconds"][1:])
+                scores[side] = result["scores"]
+    for side in sides:
+        np.testing.assert_allclose(scores[side], scores["serial"], rtol=1e-6)
+    return {side: (min(first), min(again)) for side, (first, again) in seconds.items()}
