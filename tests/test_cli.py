@@ -195,6 +195,44 @@ def test_tune_grid_search(tmp_path, capsys):
     assert (tmp_path / "t" / "best_model.skmnist").stat().st_size > 0
 
 
+def test_tune_n_jobs_runs_threads_with_the_same_results(tmp_path, capsys):
+    # On JAX, --n-jobs runs the fits as threads of this process (no worker to
+    # start): the search must find what --n-jobs 1 finds, and the epochs, which
+    # worker processes could not show, are shown.
+    from skmnist._keras import import_keras
+
+    if import_keras().backend.backend() != "jax":
+        pytest.skip("--n-jobs runs worker processes on TensorFlow")
+    summaries = {}
+    for n_jobs in (1, 2):
+        status, _, err = run(
+            capsys,
+            "tune",
+            "--model",
+            "mlp",
+            "--param",
+            "alpha=1e-4,1.0",
+            "--cv",
+            "2",
+            "--seed",
+            "0",
+            "--n-jobs",
+            n_jobs,
+            *TINY,
+            "--out",
+            tmp_path / str(n_jobs),
+        )
+        assert status == 0
+        assert "fit 5/5 done" in err and "epoch 2/2: train loss" in err
+        summaries[n_jobs] = json.loads(
+            (tmp_path / str(n_jobs) / "tune.json").read_text()
+        )
+    assert summaries[2]["best_params"] == summaries[1]["best_params"]
+    for row in summaries[1]["top"] + summaries[2]["top"]:
+        del row["mean_fit_seconds"]
+    assert summaries[2]["top"] == summaries[1]["top"]
+
+
 def test_tune_max_iter_as_a_param(tmp_path, capsys):
     # Epochs may be searched too, when --max-iter is left out (both: exit 2,
     # in test_cli_errors.py).

@@ -8,6 +8,7 @@ to the estimator's ``callbacks`` parameter.
 """
 
 import math
+import threading
 import time
 
 from rich.progress import (
@@ -47,6 +48,11 @@ class Reporter:
         self._fits = 0
         self._total = None
         self._started = 0.0
+        # The fits of a threaded search (tune --n-jobs on JAX) report at once:
+        # each is numbered when it starts, in its own thread.
+        self._lock = threading.Lock()
+        self._begun = 0
+        self._thread = threading.local()
 
     def __enter__(self):
         if self.live:
@@ -76,7 +82,7 @@ class Reporter:
         """
         self._label = label
         self._count_fits = count_fits
-        self._fits = 0
+        self._fits = self._begun = 0
         self._total = total
         self._started = time.perf_counter()
         if self._progress is not None:
@@ -86,6 +92,10 @@ class Reporter:
 
     def epoch(self, done, total, logs=None):
         """Epoch ``done`` of ``total`` has ended, with Keras ``logs``."""
+        with self._lock:
+            self._epoch(done, total, logs)
+
+    def _epoch(self, done, total, logs):
         info = f"epoch {done}/{total}: {_describe_logs(logs)}"
         if self._progress is not None:
             if self._count_fits:
@@ -104,25 +114,36 @@ class Reporter:
         if done == 1 or done % step == 0 or done == total:
             # Fits of a search are numbered; a model's fit is named.
             where = (
-                f"fit {self._fits + 1}/{self._total}"
+                f"fit {self._number()}/{self._total}"
                 if self._count_fits
                 else self._label
             )
             self.console.print(f"  {where}: {info}", highlight=False)
 
+    def fit_begun(self):
+        """A fit starts in this thread: it takes the next number."""
+        with self._lock:
+            self._begun += 1
+            self._thread.number = self._begun
+
+    def _number(self):
+        return getattr(self._thread, "number", None) or self._fits + 1
+
     def fit_done(self):
         """One whole fit has ended (counted when ``count_fits`` was set)."""
         if not self._count_fits:
             return
-        self._fits += 1
-        if self._progress is not None:
-            self._progress.update(self._task, completed=self._fits)
-        else:
-            seconds = time.perf_counter() - self._started
-            self.console.print(
-                f"  fit {self._fits}/{self._total} done, {seconds:.1f} s elapsed",
-                highlight=False,
-            )
+        with self._lock:
+            self._fits += 1
+            if self._progress is not None:
+                self._progress.update(self._task, completed=self._fits)
+            else:
+                seconds = time.perf_counter() - self._started
+                self.console.print(
+                    f"  fit {self._number()}/{self._total} done, {self._fits} "
+                    f"finished, {seconds:.1f} s elapsed",
+                    highlight=False,
+                )
 
     def finish(self, message=""):
         """End the current task, with a closing ``message``."""
@@ -185,6 +206,10 @@ class EpochProgress(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if self.reporter is not None:
             self.reporter.epoch(epoch + 1, self.params.get("epochs") or epoch + 1, logs)
+
+    def on_train_begin(self, logs=None):
+        if self.reporter is not None:
+            self.reporter.fit_begun()
 
     def on_train_end(self, logs=None):
         if self.reporter is not None:
