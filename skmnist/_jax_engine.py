@@ -25,6 +25,8 @@ bounded cache of structural copies), so the fits of a search compile once; no
 cache holds a user's model, its weights or its data.
 """
 
+import threading
+
 import numpy as np
 
 # Rows per forward pass at prediction time; shorter inputs are padded up to the
@@ -60,6 +62,7 @@ class _Programs:
         on_cpu = jax.default_backend() == "cpu"
         self.steps_per_call = 1 if on_cpu and _has_convolution(template) else None
         self._compiled = {}
+        self._lock = threading.Lock()
 
     def epoch(self, multiclass):
         return self._get(
@@ -76,11 +79,14 @@ class _Programs:
     def _get(self, kind, multiclass, make, *args, **options):
         import jax
 
-        if (kind, multiclass) not in self._compiled:
-            self._compiled[kind, multiclass] = jax.jit(
-                make(self._template, *args, self._loss, multiclass, **options)
-            )
-        return self._compiled[kind, multiclass]
+        # Two threads of a search start a candidate's folds together: one
+        # jitted function between them, so its programs compile once.
+        with self._lock:
+            if (kind, multiclass) not in self._compiled:
+                self._compiled[kind, multiclass] = jax.jit(
+                    make(self._template, *args, self._loss, multiclass, **options)
+                )
+            return self._compiled[kind, multiclass]
 
 
 def _has_convolution(model):
@@ -92,7 +98,7 @@ def _has_convolution(model):
 
 
 _PROGRAMS = {}
-_PROGRAMS_LOCK = None
+_PROGRAMS_LOCK = threading.Lock()
 # Model structures whose compiled programs are kept (the oldest goes first):
 # enough for a grid search over a few architectures, bounded so that no
 # process grows with the number of fits.
@@ -132,15 +138,10 @@ def _programs(model):
     The model keeps a reference to its entry (the key costs milliseconds to
     compute, too long for a one-image predict); the entry does not refer back.
     """
-    import threading
-
     programs = getattr(model, "_skmnist_programs", None)
     if programs is not None:
         return programs
 
-    global _PROGRAMS_LOCK
-    if _PROGRAMS_LOCK is None:
-        _PROGRAMS_LOCK = threading.Lock()
     key = _structure_key(model)
     with _PROGRAMS_LOCK:
         programs = _PROGRAMS.pop(key, None)

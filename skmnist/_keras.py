@@ -161,8 +161,11 @@ def without_tensorflow():
     though neither needs it on JAX: seconds and hundreds of MB in every
     process and search worker. In the block, ``import tensorflow`` fails in
     this thread only (other threads, e.g. of joblib's threading backend or a
-    Dask worker, are not affected) and they take their no-TensorFlow branch;
-    afterwards Keras will look for TensorFlow again.
+    Dask worker, can still import it) and they take their no-TensorFlow
+    branch; afterwards Keras will look for TensorFlow again. Keras caches its
+    "TensorFlow is not available" in one object for all threads, so the other
+    threads see that answer until the block ends: on JAX, no Keras code needs
+    TensorFlow.
     """
     keras = sys.modules.get("keras")
     if (

@@ -108,14 +108,36 @@ def test_loky_search_matches_sequential(tiny_digits, sequential_search, monkeypa
     assert set(reports) == {(expected, expected, "OMP_NUM_THREADS")}
 
 
-def test_threaded_search_matches_sequential(tiny_digits, sequential_search):
+def test_threaded_search_matches_sequential():
     # joblib's threading backend (and a Dask worker with several threads) fits
-    # in threads of one process: fits must neither fail nor differ.
-    from joblib import parallel_config
+    # in threads of one process: fits must neither fail nor differ. A fresh
+    # process, threaded search first: nothing compiled yet and TensorFlow not
+    # imported, so the threads hide it, compile and train at the same time.
+    pytest.importorskip("jax")
+    code = """
+        import sys
+        from joblib import parallel_config
+        from sklearn.datasets import load_digits
+        from sklearn.model_selection import GridSearchCV
+        from skmnist import KerasMLP
 
-    with parallel_config(backend="threading"):
-        search = _search(n_jobs=2).set_params(error_score="raise").fit(*tiny_digits)
-    _assert_same_search(search, sequential_search)
+        X, y = load_digits(return_X_y=True)
+        grid = {"hidden_layer_sizes": [(8,), (9,)], "alpha": [1e-4, 1e-2]}
+        model = KerasMLP(max_iter=2, random_state=0)
+        assert "tensorflow" not in sys.modules
+        scores = []
+        for backend in ("threading", "sequential"):
+            with parallel_config(backend=backend):
+                search = GridSearchCV(
+                    model, grid, cv=2, n_jobs=2, error_score="raise",
+                    scoring="neg_log_loss",
+                ).fit(X, y)
+            scores.append(search.cv_results_["mean_test_score"].tolist())
+        print(scores[0] == scores[1], "tensorflow" in sys.modules)
+    """
+    result = _run_python(code, timeout=300, KERAS_BACKEND="jax")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "True False"
 
 
 def test_hiding_tensorflow_in_one_thread_leaves_the_others_alone():

@@ -298,9 +298,9 @@ def build_parser():
         type=_n_jobs,
         default=None,
         metavar="N",
-        help="fits in parallel; -1 uses every CPU (default: 1). On the JAX "
-        "backend they run as threads of this process; on TensorFlow as worker "
-        "processes, whose epochs are not shown",
+        help="fits in parallel; -1 uses every CPU (default: 1). Without "
+        "--scheduler, on the JAX backend they run as threads of this process; "
+        "on TensorFlow as worker processes, whose epochs are not shown",
     )
     tune.add_argument(
         "--scheduler",

@@ -134,13 +134,14 @@ class Reporter:
         if not self._count_fits:
             return
         with self._lock:
+            number = self._number()
             self._fits += 1
             if self._progress is not None:
                 self._progress.update(self._task, completed=self._fits)
             else:
                 seconds = time.perf_counter() - self._started
                 self.console.print(
-                    f"  fit {self._number()}/{self._total} done, {self._fits} "
+                    f"  fit {number}/{self._total} done, {self._fits} "
                     f"finished, {seconds:.1f} s elapsed",
                     highlight=False,
                 )
@@ -193,6 +194,13 @@ class EpochProgress(keras.callbacks.Callback):
     def __init__(self, reporter=None):
         super().__init__()
         self.reporter = reporter
+        # Shared by the fits of a threaded search (tune --n-jobs on JAX), each
+        # with its own epochs: Keras hands a fit's params in the thread that
+        # fits, so keep them per thread.
+        self._fit = threading.local()
+
+    def set_params(self, params):
+        self._fit.params = params
 
     def __deepcopy__(self, memo):
         return self
@@ -205,7 +213,8 @@ class EpochProgress(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if self.reporter is not None:
-            self.reporter.epoch(epoch + 1, self.params.get("epochs") or epoch + 1, logs)
+            params = getattr(self._fit, "params", None) or {}
+            self.reporter.epoch(epoch + 1, params.get("epochs") or epoch + 1, logs)
 
     def on_train_begin(self, logs=None):
         if self.reporter is not None:
