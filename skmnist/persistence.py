@@ -145,11 +145,7 @@ def _check_loadable(data, manifest):
     from ._keras_checks import _check_keras_archive
 
     try:
-        if len(data) > _safe_zip.MAX_FILE_BYTES:
-            raise UntrustedModelError(
-                f"the file would be {len(data)} bytes, over the limit of "
-                f"{_safe_zip.MAX_FILE_BYTES} bytes."
-            )
+        _check_file_size(len(data), "the model file to write")
         budget = _safe_zip.Budget()
         _, entries = _read_archive(data, budget=budget)
         prefixes = (
@@ -165,6 +161,15 @@ def _check_loadable(data, manifest):
             "This model is too large for skmnist.load, which bounds what a model "
             f"file may make it allocate: {error} Nothing was written."
         ) from None
+
+
+def _check_file_size(n_bytes, name):
+    """The first of load's limits, which save runs too (``_check_loadable``)."""
+    if n_bytes > _safe_zip.MAX_FILE_BYTES:
+        raise UntrustedModelError(
+            f"{name} is {n_bytes} bytes, over the limit of "
+            f"{_safe_zip.MAX_FILE_BYTES} bytes for a model file."
+        )
 
 
 def load(path):
@@ -208,12 +213,7 @@ def load(path):
     array([0, 1, 2])
     """
     path = Path(path)
-    size = os.stat(path).st_size
-    if size > _safe_zip.MAX_FILE_BYTES:
-        raise UntrustedModelError(
-            f"{path.name} is {size} bytes, over the limit of "
-            f"{_safe_zip.MAX_FILE_BYTES} bytes for a model file."
-        )
+    _check_file_size(os.stat(path).st_size, path.name)
     budget = _safe_zip.Budget()
     manifest, entries = _read_archive(path.read_bytes(), budget=budget)
     _warn_versions(manifest)
