@@ -33,10 +33,14 @@ test: venv
 		$(OTHER_BACKEND_TESTS) $(PYTEST_ARGS)
 
 # The public API whose docstrings numpydoc validates (pyproject.toml sets the checks).
-PUBLIC_API := skmnist/__init__.py skmnist/classifiers.py skmnist/_cnn.py skmnist/baseline.py \
-	skmnist/preprocessing.py skmnist/comparison.py skmnist/parallel.py \
-	skmnist/plotting.py skmnist/datasets.py skmnist/persistence.py \
-	skmnist/exceptions.py skmnist/export.py skmnist/_comparison_result.py skmnist/_displays/*.py
+PUBLIC_API := skmnist/__init__.py skmnist/exceptions.py skmnist/baseline.py \
+	skmnist/preprocessing.py skmnist/parallel.py \
+	skmnist/classifiers/__init__.py skmnist/classifiers/_mlp.py skmnist/classifiers/_cnn.py \
+	skmnist/comparison/__init__.py skmnist/comparison/_compare.py \
+	skmnist/comparison/_result.py $(wildcard skmnist/plotting/*.py) \
+	skmnist/datasets/__init__.py skmnist/datasets/_mnist.py \
+	skmnist/persistence/__init__.py skmnist/persistence/_files.py \
+	skmnist/export/__init__.py skmnist/export/_onnx.py
 
 lint: venv
 	$(PY) -m ruff check skmnist tests examples benchmarks docs/conf.py

@@ -58,8 +58,9 @@ def keras_raw_fit_seconds(X, y, epochs, repeats=3):
     is Keras' own ``Model.fit`` on the float32 arrays (``steps_per_execution``
     as KerasMLP's, which divides the epoch here), so both run the same steps.
     """
-    from skmnist import KerasMLP, _optim
-    from skmnist._builders import build_model, compile_model
+    from skmnist import KerasMLP
+    from skmnist._engine import _optim
+    from skmnist._engine._builders import build_model, compile_model
 
     estimator = KerasMLP(max_iter=epochs, n_iter_no_change=epochs + 1, random_state=0)
     X32, y32 = X.astype(np.float32), y.astype(np.float32)

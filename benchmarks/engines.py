@@ -43,7 +43,7 @@ ENGINES = {
     ),
     "jax-engine": (
         "jax",
-        "skmnist._jax_engine.fit on the same compiled model, uint8 in",
+        "skmnist._engine._jax_engine.fit on the same compiled model, uint8 in",
     ),
     "jax-skmnist": ("jax", "KerasMLP (skmnist) on JAX"),
 }
@@ -212,7 +212,7 @@ def run_engine(name, data):
     if name == "jax-epoch":
         model, steps = jax_epoch_fit(keras, X, y, epochs)
     elif name == "jax-engine":
-        from skmnist import _jax_engine
+        from skmnist._engine import _jax_engine
 
         model = keras_model(keras, 0)
         model.compile(

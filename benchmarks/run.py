@@ -124,7 +124,7 @@ def main(argv=None):
     from sklearn.neural_network import MLPClassifier
 
     from skmnist import KerasLogistic, KerasMLP, load_mnist
-    from skmnist._keras import import_keras
+    from skmnist._engine._keras import import_keras
 
     backend = import_keras().backend.backend()
     warm_up_tensorflow(X, y)

@@ -30,8 +30,8 @@ import contextlib
 import re
 from numbers import Integral
 
-from . import _threads
-from ._keras import _muted_native_stderr
+from ._engine import _threads
+from ._engine._keras import _muted_native_stderr
 from .exceptions import MissingExtraError
 
 __all__ = ["MissingExtraError", "search_backend", "set_tensorflow_threads"]

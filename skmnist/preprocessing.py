@@ -9,8 +9,8 @@ from sklearn.base import (
 )
 from sklearn.utils.validation import validate_data
 
-from ._images import flatten_images
-from ._sk_callbacks import CallbackSupport, FitTask
+from ._utils._arrays import flatten_images
+from .classifiers._callbacks import CallbackSupport, FitTask
 
 __all__ = ["PixelScaler"]
 

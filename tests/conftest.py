@@ -93,7 +93,7 @@ def serve(http_server, monkeypatch):
     ``mode`` is "ok", "missing" (404) or "truncated" (half the announced
     bytes); ``serve.requests`` lists the paths requested so far.
     """
-    from skmnist import _sources
+    from skmnist.datasets import _sources
 
     http_server.routes.clear()
     http_server.requests.clear()

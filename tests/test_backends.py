@@ -144,7 +144,7 @@ def test_saved_model_loads_and_keeps_training_under_the_other_backend(
 def test_seeded_initial_weights_are_the_same_on_both_backends(tmp_path):
     code = """
         import numpy as np
-        from skmnist._builders import build_model
+        from skmnist._engine._builders import build_model
         model = build_model(64, 10, hidden_layer_sizes=(16,), seed=3)
         np.savez({path!r}, *[np.asarray(w) for w in model.get_weights()])
     """
@@ -170,7 +170,7 @@ def test_seeded_initial_weights_are_the_same_on_both_backends(tmp_path):
 
 @pytest.fixture
 def on_jax():
-    from skmnist._keras import import_keras
+    from skmnist._engine._keras import import_keras
 
     keras = import_keras()
     if keras.backend.backend() != "jax":
@@ -180,8 +180,8 @@ def on_jax():
 
 def test_padded_last_batch_trains_as_keras_short_batch(on_jax):
     """250 rows at batch 200: the padded second batch equals Keras' 50-row one."""
-    from skmnist import _jax_engine
-    from skmnist._builders import build_model, compile_model
+    from skmnist._engine import _jax_engine
+    from skmnist._engine._builders import build_model, compile_model
 
     keras = on_jax
     rng = np.random.default_rng(0)
@@ -231,7 +231,8 @@ def test_padded_last_batch_trains_as_keras_short_batch(on_jax):
 
 
 def test_compiled_programs_are_bounded_and_hold_no_model(on_jax, small_digits):
-    from skmnist import KerasMLP, _jax_engine
+    from skmnist import KerasMLP
+    from skmnist._engine import _jax_engine
 
     X, _, y, _ = small_digits
     first = KerasMLP(hidden_layer_sizes=(3,), max_iter=1, random_state=0).fit(X, y)

@@ -199,7 +199,7 @@ def test_tune_n_jobs_runs_threads_with_the_same_results(tmp_path, capsys):
     # On JAX, --n-jobs runs the fits as threads of this process (no worker to
     # start): the search must find what --n-jobs 1 finds, and the epochs, which
     # worker processes could not show, are shown.
-    from skmnist._keras import import_keras
+    from skmnist._engine._keras import import_keras
 
     if import_keras().backend.backend() != "jax":
         pytest.skip("--n-jobs runs worker processes on TensorFlow")

@@ -161,7 +161,8 @@ def test_no_hidden_layer_and_bigger_kernels(small_digits):
 
 
 def test_compare_knows_cnn_as_an_opt_in_model():
-    from skmnist.comparison import DEFAULT_MODEL_NAMES, MODEL_NAMES, default_estimators
+    from skmnist.comparison import default_estimators
+    from skmnist.comparison._compare import DEFAULT_MODEL_NAMES, MODEL_NAMES
 
     assert "cnn" in MODEL_NAMES and "cnn" not in DEFAULT_MODEL_NAMES
     models = default_estimators(["mlp", "cnn"], max_iter=3, random_state=1)
@@ -174,8 +175,8 @@ def test_convolutions_take_one_step_per_call_and_train_as_the_scan(
 ):
     # XLA:CPU runs convolution gradients ~14x slower inside a loop, so on JAX a
     # CNN's steps are called one at a time; the training must be the same.
-    from skmnist import _jax_engine
-    from skmnist._keras import import_keras
+    from skmnist._engine import _jax_engine
+    from skmnist._engine._keras import import_keras
 
     if import_keras().backend.backend() != "jax":
         pytest.skip("the JAX engine only")

@@ -113,18 +113,9 @@ QUICK = dict(
     dense_units=16,
 )
 
-# Each expected failure of the Keras classifiers comes from scikeras' base
-# classes or from mini-batch training itself, not from code of ours; the
-# reason says which.
+# The one expected failure of the Keras classifiers comes from mini-batch
+# training itself, not from code of ours.
 _KERAS_XFAILS = {
-    "check_estimator_tags_renamed": (
-        "scikeras' BaseWrapper still defines _more_tags; the check scans every "
-        "class in the MRO, though our __sklearn_tags__ overrides it"
-    ),
-    "check_mixin_order": (
-        "scikeras declares KerasClassifier(BaseWrapper, ClassifierMixin); putting "
-        "ClassifierMixin first is an MRO error, so tags are fixed in _compat instead"
-    ),
     "check_sample_weight_equivalence_on_dense_data": (
         "mini-batch training: zero-weight rows still shape the batches, so it is "
         "equivalent only within a tolerance (tested in test_training.py)"
@@ -132,12 +123,14 @@ _KERAS_XFAILS = {
 }
 
 
-def _is_keras_wrapper(estimator):
-    return any(cls.__module__.startswith("scikeras") for cls in type(estimator).__mro__)
+def _is_keras_classifier(estimator):
+    from skmnist.classifiers._base import BaseKerasClassifier
+
+    return isinstance(estimator, BaseKerasClassifier)
 
 
 def _expected_failed_checks(estimator):
-    return _KERAS_XFAILS if _is_keras_wrapper(estimator) else {}
+    return _KERAS_XFAILS if _is_keras_classifier(estimator) else {}
 
 
 def _quick(cls):
@@ -326,9 +319,11 @@ def test_find_cycle_finds_one_and_accepts_a_tree():
 def test_import_graph_sees_relative_and_function_level_imports():
     graph = import_graph()
     # "from . import _threads", "from ._keras import ...", "from .exceptions".
-    assert {"skmnist._threads", "skmnist._keras", "skmnist.exceptions"} <= graph[
-        "skmnist.parallel"
-    ]
+    assert {
+        "skmnist._engine._threads",
+        "skmnist._engine._keras",
+        "skmnist.exceptions",
+    } <= graph["skmnist.parallel"]
     # make_baseline imports PixelScaler inside the function.
     assert "skmnist.preprocessing" in graph["skmnist.baseline"]
 

@@ -15,13 +15,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
 import skmnist
-from skmnist.comparison import (
-    ComparisonResult,
-    _monitoring,
-    compare,
-    count_parameters,
-    default_estimators,
-)
+from skmnist.comparison import ComparisonResult, compare, default_estimators
+from skmnist.comparison._compare import _monitoring
+from skmnist.comparison._describe import count_parameters
 
 KEYS = [
     "model",
@@ -358,7 +354,7 @@ def test_epoch_hook_runs_for_every_fold_and_the_refit(small_digits):
 def test_describe_estimator_names_non_default_parameters():
     from sklearn.ensemble import BaggingClassifier
 
-    from skmnist._describe import describe_estimator
+    from skmnist.comparison._describe import describe_estimator
 
     class Callback:
         pass

@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skmnist import _sources, datasets
-from skmnist._idx import IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC
-from skmnist.datasets import download_mnist, get_data_home, load_mnist
+from skmnist import datasets
+from skmnist.datasets import _sources, download_mnist, get_data_home, load_mnist
+from skmnist.datasets._idx import IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC
 
 # -- helpers and fixtures ---------------------------------------------------
 
@@ -92,7 +92,7 @@ def no_internet(monkeypatch, tmp_path):
 
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
     monkeypatch.setenv("SKMNIST_DATA", str(tmp_path / "default_home"))
-    monkeypatch.setattr(datasets, "_hint_shown", False)
+    monkeypatch.setattr(datasets._mnist, "_hint_shown", False)
 
 
 # http_server and serve: the local web server fixtures of conftest.py

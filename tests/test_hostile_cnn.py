@@ -13,8 +13,8 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 import skmnist
-from skmnist import _keras_checks
 from skmnist.exceptions import UntrustedModelError
+from skmnist.persistence import _keras_checks
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,7 @@ def test_cnn_sizes_are_checked_before_keras_builds(cnn_bytes, tmp_path, edit, ma
 def test_huge_filters_never_reach_keras(cnn_bytes, tmp_path, monkeypatch):
     # 1024 filters and 15x15 kernels pass the per-layer limits; the weights
     # (15 x 15 x 1024 x 1024) do not pass the total, and Keras is never called.
-    from skmnist import _keras_state
+    from skmnist.persistence import _keras_state
 
     def explode(*args, **kwargs):
         raise AssertionError("Keras was asked to load a refused file")

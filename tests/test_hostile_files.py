@@ -20,7 +20,8 @@ import pytest
 from sklearn.neural_network import MLPClassifier
 
 import skmnist
-from skmnist import _idx, _safe_zip
+from skmnist._utils import _safe_zip
+from skmnist.datasets import _idx
 from skmnist.exceptions import UntrustedModelError
 
 MiB = 1 << 20
@@ -407,7 +408,7 @@ def test_worst_files_are_refused_within_a_memory_bound(model_bytes, tmp_path):
     script = textwrap.dedent(rf"""
         import re, skmnist
         from pathlib import Path
-        from skmnist._idx import read_idx
+        from skmnist.datasets._idx import read_idx
         folder = Path({str(tmp_path)!r})
         jobs = [(skmnist.load, p) for p in sorted(folder.glob("*.skmnist"))]
         jobs += [(lambda p: read_idx(str(p), 2051), folder / n)

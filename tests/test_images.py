@@ -1,4 +1,4 @@
-"""Reading the user's own digits: skmnist._images and ``skmnist predict IMAGE``."""
+"""Reading the user's own digits: datasets._images and ``skmnist predict IMAGE``."""
 
 import csv
 
@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from skmnist import cli, load_mnist
-from skmnist._images import mnist_like, read_images
+from skmnist.datasets._images import mnist_like, read_images
 
 
 @pytest.fixture(scope="module")

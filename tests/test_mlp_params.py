@@ -14,8 +14,9 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.neural_network import MLPClassifier
 from sklearn.neural_network._stochastic_optimizers import SGDOptimizer
 
-from skmnist import KerasLogistic, KerasMLP, _fit_data
-from skmnist._targets import encode_targets
+from skmnist import KerasLogistic, KerasMLP
+from skmnist.classifiers import _fit_data
+from skmnist.classifiers._targets import encode_targets
 from skmnist.plotting import LossCurveDisplay
 
 QUICK = dict(hidden_layer_sizes=(16,), max_iter=3, random_state=0)
@@ -100,17 +101,17 @@ def test_batch_size_auto_is_min_200_n(small_digits, n_rows, steps):
 
 
 def test_shuffle_false_takes_rows_in_order():
-    from skmnist._training import _on_jax
+    from skmnist._engine._training import _on_jax
 
     weights = np.ones(7, dtype=np.float32)
     if _on_jax():
-        from skmnist._jax_engine import _epoch_plan
+        from skmnist._engine._jax_engine import _epoch_plan
 
         rng = np.random.default_rng(0)
         rows = _epoch_plan(rng, weights, 3, shuffle=False)[0].ravel()[:7]
         shuffled = _epoch_plan(rng, weights, 3, shuffle=True)[0].ravel()[:7]
     else:
-        from skmnist._training import _repeating_batches
+        from skmnist._engine._training import _repeating_batches
 
         X = np.arange(7).reshape(7, 1)
 

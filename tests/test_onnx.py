@@ -199,8 +199,8 @@ def _random_weights(network, X, seed=0):
 @pytest.mark.parametrize("target", ["multiclass-int", "binary-str"])
 def test_convolutional_networks(digits, network, target):
     """Conv2D, pooling, Reshape, Flatten in a fitted estimator, as KerasCNN's."""
-    from skmnist._builders import compile_model
-    from skmnist._keras import import_keras
+    from skmnist._engine._builders import compile_model
+    from skmnist._engine._keras import import_keras
 
     X, y = digits
     estimator = KerasLogistic(max_iter=1).fit(X[:50], TARGETS[target](y)[:50])
@@ -258,7 +258,7 @@ def test_refuses_multilabel_and_float_classes(digits):
     ],
 )
 def test_refuses_unsupported_layers_by_name(digits, layer, words):
-    from skmnist._keras import import_keras
+    from skmnist._engine._keras import import_keras
 
     keras = import_keras()
     X, y = digits

@@ -11,7 +11,7 @@ from joblib import cpu_count
 from sklearn.datasets import load_digits
 from sklearn.model_selection import GridSearchCV, cross_validate
 
-from skmnist import _threads
+from skmnist._engine import _threads
 from skmnist.parallel import MissingExtraError, search_backend, set_tensorflow_threads
 
 GRID = {"learning_rate_init": [0.01, 0.1], "alpha": [0.0, 0.01]}
@@ -59,8 +59,8 @@ def _tf_threads():
     import re
 
     import skmnist.classifiers  # noqa: F401 - applies the thread rule
-    from skmnist import _threads
-    from skmnist._keras import import_keras
+    from skmnist._engine import _threads
+    from skmnist._engine._keras import import_keras
 
     if import_keras().backend.backend() == "jax":
         found = re.search(
@@ -151,7 +151,7 @@ def test_hiding_tensorflow_in_one_thread_leaves_the_others_alone():
         import sys, threading
         from sklearn.datasets import load_digits
         from skmnist import KerasMLP
-        from skmnist._keras import import_keras, without_tensorflow
+        from skmnist._engine._keras import import_keras, without_tensorflow
 
         assert import_keras().backend.backend() == "jax"
         inside, leave, errors = threading.Event(), threading.Event(), []
@@ -297,7 +297,7 @@ def test_env_var_sizes_tensorflow_and_late_changes_raise():
         threading = tf.config.threading
         print(threading.get_intra_op_parallelism_threads(),
               threading.get_inter_op_parallelism_threads())
-        from skmnist import _threads
+        from skmnist._engine import _threads
         set_tensorflow_threads(1)  # the sizes in use: allowed
         try:
             set_tensorflow_threads(2)
@@ -325,7 +325,7 @@ def test_env_var_sizes_xla_on_jax():
     pytest.importorskip("jax")
     code = """
         import os, skmnist.classifiers
-        from skmnist import _threads
+        from skmnist._engine import _threads
         print(_threads.applied, os.environ["XLA_FLAGS"])
     """
     result = _run_python(

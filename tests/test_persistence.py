@@ -24,8 +24,8 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler
 
 import skmnist
-from skmnist import _keras_checks, persistence
-from skmnist.persistence import ModelVersionWarning, UntrustedModelError
+from skmnist import persistence
+from skmnist.persistence import ModelVersionWarning, UntrustedModelError, _keras_checks
 
 FAST = dict(max_iter=3, batch_size=50, random_state=0)
 
@@ -80,9 +80,9 @@ def saved(fitted, tmp_path):
 
 def _rewrite(path, edit):
     """Decode ``path``, let ``edit(manifest, entries)`` change it, re-seal it."""
-    manifest, entries = persistence._read_archive(path.read_bytes())
+    manifest, entries = persistence._files._read_archive(path.read_bytes())
     edit(manifest, entries)
-    path.write_bytes(persistence._archive_bytes(manifest, entries))
+    path.write_bytes(persistence._files._archive_bytes(manifest, entries))
     return path
 
 
@@ -193,7 +193,7 @@ def test_pickle_and_joblib_still_work(fitted, data, tmp_path, name):
 
 
 def test_manifest_records_library_versions(saved):
-    manifest, entries = persistence._read_archive(saved.read_bytes())
+    manifest, entries = persistence._files._read_archive(saved.read_bytes())
     assert set(manifest["versions"]) == {
         "skmnist",
         "keras",
@@ -212,7 +212,7 @@ def test_other_version_warns_with_both_versions(saved, library):
         manifest["versions"][library] = "0.0.1"
 
     _rewrite(saved, older)
-    running = persistence._library_versions()[library]
+    running = persistence._files._library_versions()[library]
     with pytest.warns(
         ModelVersionWarning,
         match=rf"{library} 0\.0\.1.*"
@@ -249,7 +249,7 @@ def test_save_refuses_what_load_would_refuse(tmp_path):
 
 def test_save_drops_callbacks_with_a_warning(data, tmp_path):
     from skmnist import KerasLogistic
-    from skmnist._keras import import_keras
+    from skmnist._engine._keras import import_keras
 
     X, y, _ = data
     callback = import_keras().callbacks.History()
@@ -426,7 +426,7 @@ def test_mlpclassifier_parameters_survive_the_round_trip(data, tmp_path):
 
 def _hostile_lambda_model(marker):
     """A real Keras model with a Lambda layer whose code would write ``marker``."""
-    from skmnist._keras import import_keras
+    from skmnist._engine._keras import import_keras
 
     keras = import_keras()
     inputs = keras.Input((64,), name="pixels")

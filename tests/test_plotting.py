@@ -593,14 +593,14 @@ def saved_titles(monkeypatch):
     """Titles of the figures save_report_figures writes, by file name."""
     import skmnist.plotting
 
-    titles, save = {}, skmnist.plotting._save
+    titles, save = {}, skmnist.plotting._report._save
 
     def recording(fig, path, dpi):
         texts = [fig.get_suptitle()] + [ax.get_title() for ax in fig.axes]
         titles[path.name] = " | ".join(filter(None, texts))
         return save(fig, path, dpi)
 
-    monkeypatch.setattr(skmnist.plotting, "_save", recording)
+    monkeypatch.setattr(skmnist.plotting._report, "_save", recording)
     return titles
 
 

@@ -18,7 +18,8 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
 import skmnist
-from skmnist import KerasLogistic, KerasMLP, PixelScaler, _sk_callbacks
+from skmnist import KerasLogistic, KerasMLP, PixelScaler
+from skmnist.classifiers import _callbacks as _sk_callbacks
 
 pytestmark = pytest.mark.skipif(
     not _sk_callbacks.SUPPORTED, reason="scikit-learn < 1.9 has no sklearn.callback"

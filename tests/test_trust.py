@@ -252,7 +252,7 @@ def test_memory_stays_flat_over_many_fits():
     import json
 
     growth = json.loads(result.stdout.strip().splitlines()[-1])["mb_per_fit"]
-    from skmnist._keras import import_keras
+    from skmnist._engine._keras import import_keras
 
     if import_keras().backend.backend() == "jax":
         # 0.08 MB measured; one kept KerasMLP(64,) with its optimizer is 0.6 MB.

@@ -3,7 +3,7 @@
 import shlex
 import time
 
-from ..comparison import MODEL_NAMES
+from ..comparison._compare import MODEL_NAMES
 from ..exceptions import UsageError
 from ._data import check_folds, data_inputs, load, source_name, train_test
 from ._parser import one_line
@@ -175,7 +175,7 @@ def _predict(args, out, err):
             },
         )
     if args.images:
-        from .._images import read_images
+        from ..datasets._images import read_images
 
         try:
             X, names = read_images(args.images)
@@ -270,7 +270,7 @@ def _classify(model, X, names, args, out):
 def _export_onnx(args, out, err):
     from pathlib import Path
 
-    from .._io import write_bytes_atomic
+    from .._utils._io import write_bytes_atomic
     from ..exceptions import MissingExtraError
 
     fail = "skmnist export-onnx: error:"

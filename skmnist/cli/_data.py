@@ -89,7 +89,7 @@ def data_inputs(args):
     Named sources (``auto``, ``embedded``, ...) read the cache folder; a path
     source is a file or folder of its own.
     """
-    from .._sources import get_data_home
+    from ..datasets import get_data_home
 
     named = args.source in ("auto", "embedded", "keras", "openml")
     return {

@@ -7,7 +7,7 @@ import it (the grids of ``skmnist tune`` live here for that reason).
 import argparse
 import json
 
-from ..comparison import DEFAULT_EPOCHS, DEFAULT_MODEL_NAMES
+from ..comparison._compare import DEFAULT_EPOCHS, DEFAULT_MODEL_NAMES
 from ..exceptions import UsageError
 
 # Default search grids of `skmnist tune` when no --param is given.

@@ -20,7 +20,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from .._keras import import_keras
+from .._engine._keras import import_keras
 
 keras = import_keras()
 

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .._io import atomic_open, environment, usual_folder_mode
+from .._utils._io import atomic_open, environment, usual_folder_mode
 from ..exceptions import UsageError
 from ._parser import REPORT_MARKER
 

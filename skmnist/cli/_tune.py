@@ -7,7 +7,7 @@ import ast
 import contextlib
 import time
 
-from .._io import environment
+from .._utils._io import environment
 from ..exceptions import UsageError
 from ._data import check_folds, data_inputs, train_test
 from ._parser import TUNE_GRIDS, one_line
@@ -42,7 +42,7 @@ def _tune_grid(args, estimator):
     from sklearn.base import clone
     from sklearn.utils._param_validation import InvalidParameterError
 
-    from .._optim import keras_equivalent
+    from .._engine._optim import keras_equivalent
 
     if not args.param:
         return TUNE_GRIDS[args.model]
@@ -225,7 +225,7 @@ def tune(args, out, err):
 
 def _progress_bar():
     """scikit-learn's ProgressBar for ``--progress-bar``, or exit 2 without it."""
-    from .. import _sk_callbacks
+    from ..classifiers import _callbacks as _sk_callbacks
 
     if not _sk_callbacks.SUPPORTED:
         import sklearn
@@ -266,7 +266,7 @@ def _threads_suit(n_jobs):
     a first search at 1.07x the speed of ``n_jobs=1`` in threads, 0.56x in
     worker processes, on 2 cores). TensorFlow keeps joblib's processes.
     """
-    from .._keras import import_keras
+    from .._engine._keras import import_keras
 
     return n_jobs not in (None, 1) and import_keras().backend.backend() == "jax"
 

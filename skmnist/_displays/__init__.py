@@ -1,1 +1,0 @@
-"""Display objects behind :mod:`skmnist.plotting` (matplotlib imported lazily)."""

@@ -1,0 +1,1 @@
+"""Helpers every layer may use: atomic writes, bounded reading of untrusted files."""

@@ -1,0 +1,12 @@
+"""Keras classifiers as scikit-learn estimators: KerasLogistic, KerasMLP, KerasCNN.
+
+One base class (:class:`~skmnist.classifiers._base.BaseKerasClassifier`) holds
+the parameters, ``fit`` / ``partial_fit`` and prediction; each estimator only
+says which network it trains. The networks themselves are built and trained by
+:mod:`skmnist._engine`.
+"""
+
+from ._cnn import KerasCNN
+from ._mlp import KerasLogistic, KerasMLP
+
+__all__ = ["KerasCNN", "KerasLogistic", "KerasMLP"]

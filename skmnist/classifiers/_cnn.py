@@ -1,0 +1,342 @@
+"""KerasCNN: a small convolutional network as a scikit-learn classifier.
+
+Kept apart from :mod:`skmnist.classifiers` (which re-exports it) only for
+length. Its input stays what every skmnist estimator takes, flat pixel rows
+(or ``(n, h, w)`` stacks, flattened by the shared validation), so pipelines,
+:class:`~skmnist.PixelScaler`, persistence and prediction are unchanged: the
+rows become images inside the model, in a ``Reshape`` layer.
+"""
+
+import math
+from numbers import Integral, Real
+
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from .._engine._builders import build_cnn
+from ..persistence._keras_checks import MAX_FILTERS, MAX_KERNEL_SIZE
+from ._base import BaseKerasClassifier
+
+
+def _image_shape(image_shape, n_features, stack_shape):
+    """``(height, width)`` of the rows: given, from a 3-D input, or inferred."""
+    if image_shape is not None:
+        shape = tuple(image_shape)
+        if not (
+            len(shape) == 2
+            and all(isinstance(side, Integral) and side >= 1 for side in shape)
+        ):
+            raise ValueError(
+                "image_shape must be None or a pair (height, width) of positive "
+                f"integers; got {image_shape!r}."
+            )
+        shape = (int(shape[0]), int(shape[1]))
+        if shape[0] * shape[1] != n_features:
+            raise ValueError(
+                f"image_shape={image_shape!r} holds {shape[0] * shape[1]} pixels, "
+                f"but X has {n_features} features per sample."
+            )
+        if stack_shape is not None and shape != stack_shape:
+            raise ValueError(
+                f"image_shape={image_shape!r} differs from the shape of the "
+                f"images in X, {stack_shape}."
+            )
+        return shape
+    if stack_shape is not None:
+        return stack_shape
+    side = math.isqrt(n_features)
+    # Rows that are not square images are read as one row of pixels, so any
+    # flat data trains (convolutions and pooling keep "same" sizes).
+    return (side, side) if side * side == n_features else (1, n_features)
+
+
+class KerasCNN(BaseKerasClassifier):
+    """Convolutional neural network in Keras, as a scikit-learn classifier.
+
+    The next step after :class:`KerasMLP`: the pixels are read as an image,
+    through blocks of a ``Conv2D`` (ReLU, ``"same"`` padding) and a 2x2
+    ``MaxPooling2D``, then a ``Flatten``, one hidden ``Dense`` layer and a
+    linear layer of logits. Like the other skmnist classifiers it takes flat
+    rows (784 pixels for MNIST) and reshapes them into images inside the model,
+    so it fits in the same pipelines and is saved by :func:`skmnist.save`.
+
+    Parameters
+    ----------
+    filters : tuple of int, default=(32, 64)
+        Filters of each convolution block (each from 1 to 1024); the image is
+        halved in height and width after each block.
+    kernel_size : int, default=3
+        Side of the square convolution kernels, from 1 to 15.
+    dense_units : int or None, default=128
+        Units of the hidden ``Dense`` layer after the convolutions; None goes
+        straight to the logits.
+    dropout : float, default=0.25
+        Dropout rate after ``Flatten`` and after the hidden layer, in [0, 1).
+    shift : int or "auto", default="auto"
+        Training-time augmentation: each training image is shifted by a random
+        whole number of pixels, up to ``shift`` in each direction, edge pixels
+        repeated (Keras' ``RandomTranslation``). Never applied by ``predict``,
+        ``predict_proba`` or ``score``; 0 turns it off. ``"auto"`` shifts by
+        one pixel per 14 of the shorter image side: 2 on 28x28 MNIST, none on
+        8x8 digits (where one pixel is an eighth of the digit).
+    image_shape : tuple (height, width) or None, default=None
+        Shape of the images the rows hold. None takes it from ``X`` when it
+        is a 3-D stack ``(n_samples, height, width)``, else infers square
+        images from the row length (784 -> 28x28) and reads rows that are not
+        square as images of one row, ``(1, n_features)``.
+    alpha : float, default=1e-4
+        L2 penalty on every kernel, scaled as in ``MLPClassifier``
+        (``alpha / (2 batch_size) * ||W||^2`` added to each batch's loss).
+    solver : {"adam", "sgd", "rmsprop"}, default="adam"
+        Keras optimizer (``"lbfgs"`` is refused, as for ``KerasMLP``).
+    batch_size : int or "auto", default=128
+        Samples per gradient step, capped at the number of samples;
+        ``"auto"`` is ``min(200, n_samples)``.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Schedule of the step size for ``solver="sgd"``, as in ``KerasMLP``.
+    learning_rate_init : float, default=1e-3
+        Initial step size of the optimizer.
+    power_t : float, default=0.5
+        Exponent of ``learning_rate="invscaling"`` (``solver="sgd"``).
+    max_iter : int, default=12
+        Maximum number of epochs (passes over the training data); each epoch
+        is exactly ``ceil(n_samples / batch_size)`` optimizer steps. Each
+        epoch costs far more than a ``KerasMLP`` epoch. With the default,
+        4,000 MNIST training images reach 97 to 98.6 % test accuracy and
+        60,000 reached 98.7 % (benchmarks/RESULTS.md).
+    shuffle : bool, default=True
+        Reshuffle the samples every epoch; False takes them in order.
+    momentum : float, default=0.9
+        Momentum of ``solver="sgd"``, in [0, 1].
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with ``solver="sgd"`` and ``momentum > 0``.
+    beta_1 : float, default=0.9
+        Decay of Adam's first-moment estimate, in [0, 1).
+    beta_2 : float, default=0.999
+        Decay of Adam's second-moment estimate, in [0, 1).
+    epsilon : float, default=1e-8
+        Adam's numerical-stability term.
+    max_fun : int, default=15000
+        Accepted for ``MLPClassifier``'s sake and unused (no L-BFGS here).
+    tol : float, default=1e-4
+        Minimum decrease of the monitored loss that counts as an improvement.
+    n_iter_no_change : int or inf, default=10
+        Stop after this many epochs without improvement: of the validation loss
+        when ``early_stopping=True``, else of the training loss.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data (stratified, seeded),
+        stop when its loss stops improving and restore the best weights.
+    validation_fraction : float, default=0.1
+        Share of the training data held out when ``early_stopping=True``.
+    validation_split : float, default=0.0
+        Keras' name: share of the training data held out (stratified, seeded)
+        and scored after every epoch into ``history_``; nothing stops or is
+        restored. Giving it with ``early_stopping=True`` raises a
+        ``ValueError``.
+    class_weight : dict, "balanced" or None, default=None
+        Weights per class, multiplied into ``sample_weight``; they must be
+        finite and non-negative.
+    input_scaling : {"max_abs", "standard"} or None, default="max_abs"
+        ``"max_abs"`` divides inputs by the largest absolute value seen in
+        ``fit`` (255 for raw pixels); ``"standard"`` standardises each
+        pixel; ``None`` feeds inputs as is. The scaling is a layer of the
+        model, so no scaled copy of ``X`` is made.
+    steps_per_execution : int, default=32
+        Most training steps between two batch ends seen by callbacks (one
+        TensorFlow graph call); lowered per fit to the largest divisor of the
+        steps per epoch, so an epoch stays one pass. On JAX's CPU backend a
+        convolutional network runs one compiled step per call instead: XLA
+        computes a convolution's gradient many times slower inside a loop.
+    jit_compile : bool, default=False
+        Compile the training step with XLA on the TensorFlow backend. On
+        JAX, skmnist always compiles the training steps with XLA and ignores
+        it.
+    callbacks : list of keras.callbacks.Callback, default=None
+        Extra Keras callbacks for ``fit`` (e.g. progress displays). If one
+        raises, the estimator is left as it was before the call.
+    warm_start : bool, default=False
+        Continue from the previous weights when ``fit`` is called again.
+    random_state : int, RandomState instance or None, default=None
+        Seed for weight initialisation, dropout, shifts, shuffling and the
+        validation split. The same seed gives the same ``predict_proba`` on
+        CPU.
+    verbose : int, default=0
+        0 is silent, 1 prints one line per epoch, 2 shows a progress bar.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_classes_ : int
+        Number of classes (or labels, for multilabel targets).
+    n_features_in_ : int
+        Number of features (pixels) per sample seen in ``fit``.
+    image_shape_ : tuple of int
+        ``(height, width)`` of the images the rows were read as.
+    model_ : keras.Model
+        The trained Keras model; it takes flat rows and outputs logits.
+    history_ : dict of str to list of float
+        Per-epoch ``loss``, ``accuracy`` and, with validation data,
+        ``val_loss`` and ``val_accuracy``.
+    loss_curve_ : list of float
+        Training loss per epoch, as in ``MLPClassifier``.
+    n_iter_ : int
+        Epochs run in total.
+    best_epoch_ : int
+        1-based epoch with the best monitored loss (the weights kept when
+        ``early_stopping=True``).
+
+    See Also
+    --------
+    KerasMLP : Dense layers only: faster, less accurate on images.
+    KerasLogistic : No hidden layer.
+
+    Notes
+    -----
+    The reported training ``loss`` and ``accuracy`` are measured on shifted
+    images with dropout on, so they can stay below the accuracy on the
+    unshifted training images.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skmnist import KerasCNN
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = KerasCNN(filters=(8,), dense_units=32, max_iter=3, random_state=0)
+    >>> clf.fit(X, y).image_shape_
+    (8, 8)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 10)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseKerasClassifier._parameter_constraints,
+        "filters": ["array-like", Interval(Integral, 1, MAX_FILTERS, closed="both")],
+        "kernel_size": [Interval(Integral, 1, MAX_KERNEL_SIZE, closed="both")],
+        "dense_units": [Interval(Integral, 1, None, closed="left"), None],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "shift": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
+        "image_shape": ["array-like", None],
+    }
+
+    def __init__(
+        self,
+        *,
+        filters=(32, 64),
+        kernel_size=3,
+        dense_units=128,
+        dropout=0.25,
+        shift="auto",
+        image_shape=None,
+        alpha=1e-4,
+        solver="adam",
+        batch_size=128,
+        learning_rate="constant",
+        learning_rate_init=1e-3,
+        power_t=0.5,
+        max_iter=12,
+        shuffle=True,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        max_fun=15000,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        validation_split=0.0,
+        class_weight=None,
+        input_scaling="max_abs",
+        steps_per_execution=32,
+        jit_compile=False,
+        callbacks=None,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.dense_units = dense_units
+        self.dropout = dropout
+        self.shift = shift
+        self.image_shape = image_shape
+        super().__init__(
+            alpha=alpha,
+            solver=solver,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            max_fun=max_fun,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            validation_split=validation_split,
+            class_weight=class_weight,
+            input_scaling=input_scaling,
+            steps_per_execution=steps_per_execution,
+            jit_compile=jit_compile,
+            callbacks=callbacks,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+        )
+
+    def _filters(self):
+        filters = self.filters
+        filters = (filters,) if isinstance(filters, Integral) else tuple(filters)
+        if not filters or not all(
+            isinstance(f, Integral) and 1 <= f <= MAX_FILTERS for f in filters
+        ):
+            raise ValueError(
+                f"filters must be a non-empty sequence of integers from 1 to "
+                f"{MAX_FILTERS}; got {self.filters!r}."
+            )
+        return tuple(int(f) for f in filters)
+
+    def _check_data(self, X=None, y=None, *, reset=False):
+        # A 3-D stack is flattened by the shared validation: note its image
+        # shape first, to read the rows back as images of that shape.
+        shape = getattr(X, "shape", None)
+        stack = tuple(int(s) for s in shape[1:]) if shape and len(shape) == 3 else None
+        X, y = super()._check_data(X, y, reset=reset)
+        if X is None:
+            return X, y
+        if reset:
+            self._filters()  # refuse bad filters before anything is built
+            self.image_shape_ = _image_shape(
+                self.image_shape, self.n_features_in_, stack
+            )
+        elif stack is not None and stack != self.image_shape_:
+            raise ValueError(
+                f"X holds images of shape {stack}; {type(self).__name__} was "
+                f"fitted on images of shape {self.image_shape_}."
+            )
+        return X, y
+
+    def _shift(self):
+        if self.shift == "auto":
+            return min(self.image_shape_) // 14
+        return int(self.shift)
+
+    def _build_network(self, n_outputs, **kwargs):
+        return build_cnn(
+            self.n_features_in_,
+            n_outputs,
+            image_shape=self.image_shape_,
+            filters=self._filters(),
+            kernel_size=int(self.kernel_size),
+            dense_units=None if self.dense_units is None else int(self.dense_units),
+            dropout=float(self.dropout),
+            shift=self._shift(),
+            **kwargs,
+        )

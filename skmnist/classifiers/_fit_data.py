@@ -1,0 +1,74 @@
+"""What a fit trains and validates on: sample weights and the held-out rows.
+
+Functions of the estimator's parameters, called by
+:meth:`skmnist.classifiers._base.BaseKerasClassifier._fit` once its input is validated.
+"""
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+from sklearn.utils import compute_sample_weight
+from sklearn.utils.validation import _check_sample_weight
+
+from ._targets import encode_targets
+
+
+def sample_weights(estimator, X, y, sample_weight):
+    """``sample_weight`` times ``class_weight`` as float32 (None: all ones)."""
+    if sample_weight is None and estimator.class_weight is None:
+        return None
+    weights = _check_sample_weight(
+        sample_weight, X, dtype=np.float32, ensure_non_negative=True
+    )
+    if isinstance(estimator.class_weight, dict):
+        bad = {
+            label: weight
+            for label, weight in estimator.class_weight.items()
+            if not (np.isfinite(weight) and weight >= 0)
+        }
+        if bad:
+            raise ValueError(
+                "class_weight must map classes to finite, non-negative "
+                f"weights (as sample_weight must be); got {bad}."
+            )
+    if estimator.class_weight is not None:
+        weights = weights * compute_sample_weight(estimator.class_weight, y)
+    return weights.astype(np.float32, copy=False)
+
+
+def split_validation(
+    estimator, X, y, y_encoded, weights, validation_data, monitor, seed
+):
+    """``(X, y_encoded, weights, validation)`` for training.
+
+    ``validation_data`` is used as given; otherwise, in a monitored ``fit``,
+    ``validation_fraction`` (``early_stopping=True``) or ``validation_split``
+    of the rows is held out, stratified by class and seeded by ``seed``.
+    """
+    if validation_data is not None:
+        if not (
+            isinstance(validation_data, (tuple, list)) and len(validation_data) == 2
+        ):
+            raise TypeError(
+                "validation_data must be a tuple (X_val, y_val); "
+                f"got {type(validation_data).__name__}."
+            )
+        X_val, y_val = estimator._check_data(*validation_data, reset=False)
+        return (
+            X,
+            y_encoded,
+            weights,
+            (X_val, encode_targets(estimator, y_val, what="validation_data y")),
+        )
+    if not monitor or not (estimator.early_stopping or estimator.validation_split):
+        return X, y_encoded, weights, None
+    single_label = estimator.target_type_ != "multilabel-indicator"
+    train, val = train_test_split(
+        np.arange(X.shape[0]),
+        test_size=estimator.validation_fraction
+        if estimator.early_stopping
+        else estimator.validation_split,
+        random_state=seed,
+        stratify=y if single_label else None,
+    )
+    train_weights = None if weights is None else weights[train]
+    return X[train], y_encoded[train], train_weights, (X[val], y_encoded[val])

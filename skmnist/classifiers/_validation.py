@@ -1,0 +1,123 @@
+"""Input checks of the Keras classifiers, on top of scikit-learn's ``validate_data``.
+
+``validate_data`` does the work (types, finiteness, ``n_features_in_``); this
+adds what pixel data need: ``(n, h, w)`` image stacks are read as rows (a
+view, no copy), integer and float32 pixels keep their dtype (a 60,000 x 784
+uint8 MNIST never becomes a 376 MB float64 copy), and a lone image or 4-D
+input gets a message that says what it looks like.
+"""
+
+import numpy as np
+from scipy.sparse import issparse
+from sklearn.utils.validation import check_array, column_or_1d, validate_data
+
+from .._utils._arrays import flatten_images
+
+
+def check_data(estimator, X=None, y=None, *, reset=False):
+    """Validate ``X`` (and ``y``) for ``estimator``; return ``(X, y)``.
+
+    Parameters
+    ----------
+    estimator : BaseKerasClassifier
+        Receives ``n_features_in_`` (and ``feature_names_in_``) when ``reset``.
+    X : array-like of shape (n_samples, n_features) or (n_samples, h, w), default=None
+        Samples; None to check ``y`` alone.
+    y : array-like of shape (n_samples,) or (n_samples, n_labels), default=None
+        Targets, or None.
+    reset : bool, default=False
+        True when fitting afresh; False checks ``X`` against the fitted width.
+
+    Returns
+    -------
+    X : ndarray or None
+        2-D, in an accepted dtype (bool becomes a uint8 view).
+    y : ndarray or None
+        ``y`` checked, a column vector raveled with a warning.
+    """
+    if X is None:
+        y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+        return None, y
+    if not reset:
+        _refuse_a_single_image(estimator, X)
+    X = _flatten_image_stack(X)
+    _refuse_non_pixels(X)
+    check_params = dict(dtype=_ACCEPTED_DTYPES, allow_nd=True, ensure_all_finite=True)
+    if y is None:
+        X = validate_data(estimator, X, reset=reset, **check_params)
+    else:
+        X, y = validate_data(
+            estimator, X, y, reset=reset, multi_output=True, **check_params
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            # A column vector is one label per row, not a one-label
+            # multilabel problem: warn and ravel, as scikit-learn does.
+            y = column_or_1d(y, warn=True)
+    if X.dtype == np.bool_:
+        X = X.view(np.uint8)
+    elif X.dtype == np.float64 and X.size and max(X.max(), -X.min()) > _F32_MAX:
+        # The model computes in float32, where these become inf and every
+        # probability NaN: refuse them instead of predicting NaN.
+        raise ValueError(
+            "X has values beyond the float32 range the model computes in "
+            f"(|x| <= {_F32_MAX:.3g}); got {max(X.max(), -X.min()):.3g}."
+        )
+    return X, y
+
+
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _refuse_a_single_image(estimator, X):
+    """A lone ``(28, 28)`` image reads as 28 rows of 28 features: say so."""
+    shape = getattr(X, "shape", None)
+    n_features = getattr(estimator, "n_features_in_", None)
+    if (
+        shape is not None
+        and len(shape) == 2
+        and n_features is not None
+        and shape[1] != n_features
+        and shape[0] * shape[1] == n_features
+    ):
+        raise ValueError(
+            f"X has {shape[1]} features, but {type(estimator).__name__} is "
+            f"expecting {n_features} features as input. X of shape {shape} looks "
+            "like one image: pass a stack of one, images[:1] or "
+            f"X.reshape(1, {shape[0]}, {shape[1]})."
+        )
+
+
+def _refuse_non_pixels(X):
+    """Refuse 4-D and date/time input before ``validate_data`` misreads it."""
+    if getattr(X, "ndim", 2) > 2:  # 3-D stacks were flattened already
+        raise ValueError(
+            "Expected X as a 2-D array (n_samples, n_features) or a 3-D image "
+            f"stack (n_samples, height, width); got shape {X.shape}."
+        )
+    if getattr(getattr(X, "dtype", None), "kind", "") in ("m", "M"):
+        raise TypeError(
+            f"X has dtype {X.dtype}; expected numbers (bool, integer or float pixels)."
+        )
+
+
+# Integer pixels stay integers and float32 stays float32: the model casts each
+# batch, so a 60,000 x 784 uint8 MNIST never becomes a 376 MB float64 copy.
+_ACCEPTED_DTYPES = [
+    "float32",
+    "float64",
+    "uint8",
+    "uint16",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "bool",
+]
+
+
+def _flatten_image_stack(X):
+    if issparse(X) or hasattr(X, "iloc"):
+        return X
+    if not hasattr(X, "ndim"):
+        X = np.asarray(X)
+    return flatten_images(X)

