@@ -1,0 +1,130 @@
+"""One rule for every path a user gives skmnist to read: regular files, bounded.
+
+Models, data files, pictures and ``--source`` paths all come through here.
+Devices (``/dev/zero``), FIFOs and sockets are refused from ``stat`` before
+anything is read: their size is 0 to ``stat``, so a size check alone lets
+``/dev/zero`` fill the memory, and a FIFO with no writer blocks ``open``
+forever. The file is opened non-blocking and checked again on the open
+descriptor (the path may have been swapped in between), and the bytes are
+counted while reading, never taken from ``st_size``.
+"""
+
+import os
+import stat
+
+__all__ = ["check_regular_file", "open_regular_file", "read_bounded"]
+
+
+def _kind(mode):
+    for test, name in (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def check_regular_file(path, *, what="file", error=ValueError):
+    """Refuse ``path`` unless it names a regular file (links are followed).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The path the user gave.
+    what : str, default="file"
+        How the path is named in the message, e.g. ``"model file"``.
+    error : type of Exception, default=ValueError
+        Raised for a path that exists but is no regular file.
+
+    Returns
+    -------
+    os.stat_result
+        The file's status.
+
+    Raises
+    ------
+    FileNotFoundError
+        If nothing exists at ``path``.
+    error
+        If ``path`` is a folder, device, FIFO or socket.
+    """
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise error(
+            f"The {what} {os.fspath(path)!r} is {_kind(info.st_mode)}; expected a "
+            "regular file."
+        )
+    return info
+
+
+def open_regular_file(path, *, what="file", error=ValueError):
+    """Open a regular file for binary reading, refusing anything else.
+
+    ``O_NONBLOCK`` keeps ``open`` from waiting for a writer should the path
+    be swapped for a FIFO after :func:`check_regular_file`; ``fstat`` on the
+    descriptor then refuses it.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The path the user gave.
+    what : str, default="file"
+        How the path is named in messages.
+    error : type of Exception, default=ValueError
+        Raised for a path that is no regular file.
+
+    Returns
+    -------
+    io.BufferedReader
+        The open file, positioned at its start.
+    """
+    check_regular_file(path, what=what, error=error)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise error(
+                f"The {what} {os.fspath(path)!r} is {_kind(mode)}; expected a "
+                "regular file."
+            )
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_bounded(path, max_bytes, *, what="file", error=ValueError):
+    """Read a whole regular file of at most ``max_bytes`` bytes.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The path the user gave.
+    max_bytes : int
+        The most bytes accepted; a larger file is refused after reading one
+        byte more than this, whatever ``stat`` says of its size.
+    what : str, default="file"
+        How the path is named in messages.
+    error : type of Exception, default=ValueError
+        Raised for a path that is no regular file, or a file too large.
+
+    Returns
+    -------
+    bytes
+        The file's content.
+    """
+    with open_regular_file(path, what=what, error=error) as handle:
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise error(
+            f"The {what} {os.fspath(path)!r} is larger than the {max_bytes:,} "
+            "bytes skmnist reads from one such file."
+        )
+    return data
