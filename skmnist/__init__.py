@@ -6,7 +6,12 @@ estimator is first used, so ``import skmnist`` works in a second.
 
 import importlib
 
+from ._engine._keras import choose_backend as _choose_backend
 from ._version import __version__ as __version__
+
+# Keras reads its backend once, when first imported: choose it now (cheap, no
+# Keras import), so that ``import skmnist, keras`` trains on JAX when installed.
+_choose_backend()
 
 # Public name -> submodule that defines it. Resolved on first attribute access
 # (PEP 562) so that importing the package never imports TensorFlow.

@@ -58,9 +58,8 @@ def _tf_threads():
     """
     import re
 
-    import skmnist.classifiers  # noqa: F401 - applies the thread rule
     from skmnist._engine import _threads
-    from skmnist._engine._keras import import_keras
+    from skmnist._engine._keras import import_keras  # applies the thread rule
 
     if import_keras().backend.backend() == "jax":
         found = re.search(
@@ -291,7 +290,8 @@ def _run_python(code, timeout, **env):
 
 def test_env_var_sizes_tensorflow_and_late_changes_raise():
     code = """
-        import skmnist.classifiers
+        from skmnist._engine._keras import import_keras
+        import_keras()  # applies the thread rule
         import tensorflow as tf
         from skmnist.parallel import set_tensorflow_threads
         threading = tf.config.threading
@@ -324,8 +324,10 @@ def test_env_var_sizes_tensorflow_and_late_changes_raise():
 def test_env_var_sizes_xla_on_jax():
     pytest.importorskip("jax")
     code = """
-        import os, skmnist.classifiers
+        import os
         from skmnist._engine import _threads
+        from skmnist._engine._keras import import_keras
+        import_keras()  # applies the thread rule
         print(_threads.applied, os.environ["XLA_FLAGS"])
     """
     result = _run_python(
