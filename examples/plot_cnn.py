@@ -55,6 +55,6 @@ ComparisonDisplay.from_result(result, title="Embedded MNIST, 4,000 training imag
 # The rows become images inside the Keras model (a ``Reshape`` layer), so the
 # estimator takes the same input as the others. ``image_shape_`` says how the
 # rows were read; ``RandomTranslation`` is the training-time shift.
-cnn = result.estimators_["cnn"]
+cnn = result.estimators["cnn"]
 print(cnn.image_shape_)
 print([type(layer).__name__ for layer in cnn.model_.layers])

@@ -75,7 +75,7 @@ def test_holdout_metrics_are_sklearns_on_the_test_set(quick, small_digits, holdo
     assert row["log_loss"] == pytest.approx(
         log_loss(y_test, model.predict_proba(X_test)), rel=1e-6
     )
-    fitted = holdout.estimators_["logreg"]
+    fitted = holdout.estimators["logreg"]
     np.testing.assert_allclose(fitted.coef_, model.coef_)
 
 
@@ -83,7 +83,7 @@ def test_rows_name_the_estimator_and_what_its_fit_ran(holdout):
     logreg, nb = holdout.rows
     assert logreg["estimator"] == "LogisticRegression(max_iter=500)"
     assert nb["estimator"] == "GaussianNB()"
-    fitted = holdout.estimators_["logreg"]
+    fitted = holdout.estimators["logreg"]
     assert logreg["n_iter"] == int(fitted.n_iter_.max()) < 500
     assert (logreg["max_iter"], logreg["iter_unit"]) == (500, "lbfgs iterations")
     assert (nb["n_iter"], nb["max_iter"], nb["iter_unit"]) == (None, None, None)
@@ -99,13 +99,13 @@ def _ranked(*rows):
 
 def test_best_breaks_accuracy_ties_by_the_lower_log_loss():
     # The lowest log loss does not beat a higher accuracy ...
-    assert _ranked(("a", 0.90, 0.50), ("b", 0.80, 0.10)).best_["model"] == "a"
+    assert _ranked(("a", 0.90, 0.50), ("b", 0.80, 0.10)).best["model"] == "a"
     # ... but decides between equal accuracies, whatever the order.
-    assert _ranked(("a", 0.90, 0.50), ("b", 0.90, 0.30)).best_["model"] == "b"
-    assert _ranked(("b", 0.90, 0.30), ("a", 0.90, 0.50)).best_["model"] == "b"
+    assert _ranked(("a", 0.90, 0.50), ("b", 0.90, 0.30)).best["model"] == "b"
+    assert _ranked(("b", 0.90, 0.30), ("a", 0.90, 0.50)).best["model"] == "b"
     # A model without a log loss loses the tie; a full tie goes to the first.
-    assert _ranked(("svm", 0.9, None), ("nb", 0.9, 0.7)).best_["model"] == "nb"
-    assert _ranked(("x", 0.9, 0.2), ("y", 0.9, 0.2)).best_["model"] == "x"
+    assert _ranked(("svm", 0.9, None), ("nb", 0.9, 0.7)).best["model"] == "nb"
+    assert _ranked(("x", 0.9, 0.2), ("y", 0.9, 0.2)).best["model"] == "x"
     assert _ranked(("x", 0.9, 0.2), ("y", 0.9, 0.1)).to_dict()["best"] == "y"
 
 
@@ -145,7 +145,7 @@ def test_cv_refits_on_all_training_data_and_scores_the_test_set(quick, small_dig
     X, X_test, y, y_test = small_digits
     result = compare(quick, X, y, X_test, y_test, cv=3)
     refit = clone(quick["logreg"]).fit(X, y)
-    kept = result.estimators_["logreg"]
+    kept = result.estimators["logreg"]
     np.testing.assert_allclose(kept.coef_, refit.coef_)
     row = result.rows[0]
     assert row["test_accuracy"] == pytest.approx(
@@ -169,7 +169,7 @@ def test_without_predict_proba_log_loss_is_none(small_digits):
     assert result.rows[0]["log_loss"] is None
     assert "n/a" in result.to_markdown()
     assert json.loads(json.dumps(result.to_dict()))["rows"][0]["log_loss"] is None
-    assert result.best_["model"] in {"svm", "nb"}
+    assert result.best["model"] in {"svm", "nb"}
 
 
 def test_without_test_set_holds_out_a_fifth(quick, small_digits):
@@ -196,7 +196,7 @@ def test_keras_loss_curves_record_the_test_loss_unless_stopping_early(small_digi
 
     X, X_test, y, y_test = small_digits
     models = {"plain": skmnist.KerasLogistic(max_iter=3, random_state=0)}
-    plain = compare(models, X, y, X_test, y_test).estimators_["plain"]
+    plain = compare(models, X, y, X_test, y_test).estimators["plain"]
     assert len(plain.history_["val_loss"]) == 3
     # Alpha's penalty is part of Keras' val_loss; it is tiny at this size.
     assert plain.history_["val_loss"][-1] == pytest.approx(
@@ -266,7 +266,7 @@ def test_result_from_rows_alone():
     row = dict(zip(KEYS, ["a", 0.5, math.nan, 0.5, 1.0, 0.1, 3]))
     result = ComparisonResult([row])
     assert result.to_dict()["rows"][0]["log_loss"] is None
-    assert result.best_["model"] == "a" and "ComparisonResult" in repr(result)
+    assert result.best["model"] == "a" and "ComparisonResult" in repr(result)
 
 
 def test_convergence_warnings_are_recorded_per_model_other_warnings_shown(small_digits):
@@ -331,7 +331,7 @@ def test_progress_hooks_report_models_and_keras_epochs(small_digits):
     ]
     # The kept model holds its own callbacks, not the hook, and is described
     # as given.
-    assert result.estimators_["keras"][-1].callbacks is None
+    assert result.estimators["keras"][-1].callbacks is None
     assert result.rows[1]["estimator"] == (
         "Pipeline(MinMaxScaler(), KerasLogistic(max_iter=2, random_state=0))"
     )

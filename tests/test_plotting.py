@@ -233,7 +233,7 @@ def test_digit_wrong_prediction_is_red():
 def test_digit_string_classes_and_flat_784_pixels():
     image = np.zeros(784)
     display = DigitPredictionDisplay.from_predictions(
-        image, "dog", [0.1, 0.7, 0.2], classes=["cat", "dog", "bird"]
+        image, "dog", [0.1, 0.7, 0.2], labels=["cat", "dog", "bird"]
     )
     assert display.im_.get_array().shape == (28, 28)
     assert display.ax_.get_xlabel() == "dog 70% (dog)"
@@ -291,9 +291,9 @@ def test_digit_errors(small_digits, mlp_early):
         DigitPredictionDisplay.from_estimator(mlp_early, X_test, y_test, index=10**6)
     with pytest.raises(ValueError, match="y_true=11 is not one of the classes"):
         DigitPredictionDisplay.from_predictions(np.eye(8), 11, _proba(10, 3))
-    with pytest.raises(ValueError, match="classes must have one label per"):
+    with pytest.raises(ValueError, match="labels must have one label per"):
         DigitPredictionDisplay.from_predictions(
-            np.eye(8), 1, _proba(10, 3), classes=[0, 1]
+            np.eye(8), 1, _proba(10, 3), labels=[0, 1]
         )
     with pytest.raises(NotFittedError):
         DigitPredictionDisplay.from_estimator(KerasMLP(), X_test, y_test)

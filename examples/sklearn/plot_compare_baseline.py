@@ -69,7 +69,7 @@ rows[["estimator", "n_iter", "max_iter", "iter_unit", "warnings"]]
 # %%
 # The best model has the highest accuracy, ties going to the lower log loss;
 # the report's figures and the command line name the same one.
-print("best:", result.best_["model"])
+print("best:", result.best["model"])
 
 # %%
 # The two logistic regressions are the same model trained two ways and land

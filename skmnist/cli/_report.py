@@ -262,7 +262,7 @@ def iterations_text(row):
 
 def best_text(result):
     """The best model, its accuracy and, on a tie, why it won."""
-    best = result.best_
+    best = result.best
     kind = "cross-validated accuracy" if result.cv else "test accuracy"
     text = f"{best['model']}, {kind} {best['accuracy']:.4f}"
     tied = [
@@ -289,13 +289,13 @@ def write_compare_report(
 ):
     """Write ``results.json``, ``report.md``, figures and models into ``folder``.
 
-    The figures and saved models are those of ``result.estimators_``: the
+    The figures and saved models are those of ``result.estimators``: the
     models fitted on the training images, or refit on all of them after
     cross-validation.
     """
     folder = Path(folder)
     paths = []
-    fitted = result.estimators_
+    fitted = result.estimators
     if figures:
         from ..plotting import save_report_figures
 

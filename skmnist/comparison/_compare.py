@@ -152,7 +152,7 @@ def compare(
         Cross-validate on ``X, y`` instead of scoring the test set: the rows
         hold the mean over folds and ``<metric>_std`` the standard deviation.
         Each model is then refit on all of ``X, y``: that model is kept in
-        ``estimators_`` and, with a test set, scored as ``test_accuracy``,
+        ``estimators`` and, with a test set, scored as ``test_accuracy``,
         ``test_log_loss`` and ``test_f1_macro``.
     n_jobs : int, default=None
         Folds fitted in parallel with ``cv`` (see
@@ -169,7 +169,7 @@ def compare(
         last in a pipeline), ``epoch`` counting from 1 and ``logs`` the dict of
         Keras metrics; every fit counts again from 1 (each fold, then the
         refit). It reaches the model through a Keras callback added to the
-        clone being fitted; the models in ``estimators_`` keep their own
+        clone being fitted; the models in ``estimators`` keep their own
         ``callbacks``.
     on_model_end : callable, default=None
         Called as ``on_model_end(name, row)`` after each model, with its row
@@ -184,7 +184,7 @@ def compare(
         ``predict_proba`` for the log loss), ``n_parameters``, and what was
         fitted (``estimator``, ``n_train``, ``n_test``, ``n_iter``,
         ``max_iter``, ``iter_unit``, ``warnings``); see
-        :class:`ComparisonResult`. The best row is ``result.best_``.
+        :class:`ComparisonResult`. The best row is ``result.best``.
 
     Notes
     -----
@@ -200,7 +200,7 @@ def compare(
     >>> X, y = load_digits(return_X_y=True)
     >>> result = compare({"logreg": LogisticRegression(max_iter=2000),
     ...                   "tree": DecisionTreeClassifier(random_state=0)}, X, y)
-    >>> [row["model"] for row in result.rows], result.best_["model"]
+    >>> [row["model"] for row in result.rows], result.best["model"]
     (['logreg', 'tree'], 'logreg')
     >>> result.rows[0]["estimator"], result.rows[0]["n_train"]
     ('LogisticRegression(max_iter=2000)', 1437)

@@ -63,7 +63,7 @@ class ComparisonResult:
     ----------
     rows : list of dict
         The rows, as given.
-    estimators_ : dict of str to estimator
+    estimators : dict of str to estimator
         The fitted models, as given.
     cv : int or None
         The number of folds, as given.
@@ -80,7 +80,7 @@ class ComparisonResult:
     ...      "fit_seconds": 1.0, "predict_seconds": 0.1, "n_parameters": 10},
     ...     {"model": "b", "accuracy": 0.95, "log_loss": 0.2, "f1_macro": 0.95,
     ...      "fit_seconds": 2.0, "predict_seconds": 0.1, "n_parameters": 20}])
-    >>> result.best_["model"]
+    >>> result.best["model"]
     'b'
     >>> print(result.to_markdown().splitlines()[0])
     | model | accuracy | log loss | macro F1 | fit (s) | predict (s) | parameters |
@@ -88,13 +88,13 @@ class ComparisonResult:
 
     def __init__(self, rows, estimators=None, *, cv=None, n_train=None, n_test=None):
         self.rows = list(rows)
-        self.estimators_ = dict(estimators or {})
+        self.estimators = dict(estimators or {})
         self.cv = cv
         self.n_train = n_train
         self.n_test = n_test
 
     @property
-    def best_(self):
+    def best(self):
         """The row (a dict) of the most accurate model.
 
         Ties go to the lower log loss (a model without one loses the tie),
@@ -120,7 +120,7 @@ class ComparisonResult:
         """
         return {
             "rows": [_plain(row) for row in self.rows],
-            "best": self.best_["model"],
+            "best": self.best["model"],
             "cv": self.cv,
             "n_train": self.n_train,
             "n_test": self.n_test,

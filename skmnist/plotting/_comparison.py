@@ -177,7 +177,7 @@ class ComparisonDisplay:
         result : ComparisonResult
             Anything with ``rows``: a list of dicts with ``"model"`` and each
             metric (``"<metric>_std"``, when present, gives error bars); its
-            ``best_`` row, when it has one, is highlighted.
+            ``best`` row, when it has one, is highlighted.
         metrics : sequence of str, default=("error_rate", "fit_seconds")
             Keys of the rows to draw, one panel each; ``"error_rate"`` is
             ``1 - accuracy`` and ``"test_error_rate"`` ``1 - test_accuracy``.
@@ -239,7 +239,7 @@ class ComparisonDisplay:
                 "error_rate": "cross-validated error rate, mean ± std (lower is better)"
             }
         try:
-            best = result.best_["model"]
+            best = result.best["model"]
         except (AttributeError, KeyError, TypeError, ValueError):
             best = None
         display = cls(

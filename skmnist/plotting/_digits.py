@@ -30,7 +30,7 @@ def _check_prediction(y_true, y_proba, classes):
     classes = np.arange(y_proba.size) if classes is None else np.asarray(classes)
     if classes.shape != y_proba.shape:
         raise ValueError(
-            f"classes must have one label per probability ({y_proba.size}); got "
+            f"labels must have one label per probability ({y_proba.size}); got "
             f"{classes.size}."
         )
     if not np.any(classes == y_true):
@@ -53,10 +53,10 @@ class DigitPredictionDisplay:
     image : ndarray of shape (height, width)
         Pixels of the image.
     y_true : object
-        True label, one of ``classes``.
+        True label, one of ``labels``.
     y_proba : ndarray of shape (n_classes,)
         Predicted probability of each class.
-    classes : ndarray of shape (n_classes,), default=None
+    labels : ndarray of shape (n_classes,), default=None
         Class labels in the order of ``y_proba``; ``None`` means ``0..n-1``.
 
     Attributes
@@ -91,11 +91,11 @@ class DigitPredictionDisplay:
     '3 82% (5)'
     """
 
-    def __init__(self, image, y_true, y_proba, *, classes=None):
+    def __init__(self, image, y_true, y_proba, *, labels=None):
         self.image = image
         self.y_true = y_true
         self.y_proba = y_proba
-        self.classes = classes
+        self.labels = labels
 
     def plot(self, *, ax=None, im_kw=None, bar_kw=None, title=None):
         """Draw the image and the bars.
@@ -119,7 +119,7 @@ class DigitPredictionDisplay:
         import matplotlib.pyplot as plt
         from matplotlib.patches import Rectangle
 
-        y_proba, classes = _check_prediction(self.y_true, self.y_proba, self.classes)
+        y_proba, classes = _check_prediction(self.y_true, self.y_proba, self.labels)
         image = np.asarray(self.image)
         if image.ndim != 2:
             image = as_images(image)[0]
@@ -218,7 +218,7 @@ class DigitPredictionDisplay:
             )
         sample = np.asarray(X)[index : index + 1]
         proba, classes = _probabilities(estimator, sample)
-        display = cls(images[index], np.asarray(y)[index], proba[0], classes=classes)
+        display = cls(images[index], np.asarray(y)[index], proba[0], labels=classes)
         return display.plot(ax=ax, im_kw=im_kw, bar_kw=bar_kw, title=title)
 
     @classmethod
@@ -227,8 +227,8 @@ class DigitPredictionDisplay:
         image,
         y_true,
         y_proba,
-        classes=None,
         *,
+        labels=None,
         image_shape=None,
         ax=None,
         im_kw=None,
@@ -245,7 +245,7 @@ class DigitPredictionDisplay:
             True label.
         y_proba : array-like of shape (n_classes,)
             Predicted probability of each class.
-        classes : array-like of shape (n_classes,), default=None
+        labels : array-like of shape (n_classes,), default=None
             Class labels in the order of ``y_proba``; ``None`` means ``0..n-1``.
         image_shape : tuple (height, width), default=None
             How to fold a non-square flat ``image``.
@@ -266,5 +266,5 @@ class DigitPredictionDisplay:
         image = np.asarray(image)
         if image.ndim == 1 or image_shape is not None:
             image = as_images(image.reshape(1, -1), image_shape)[0]
-        display = cls(image, y_true, y_proba, classes=classes)
+        display = cls(image, y_true, y_proba, labels=labels)
         return display.plot(ax=ax, im_kw=im_kw, bar_kw=bar_kw, title=title)

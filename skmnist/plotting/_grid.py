@@ -29,7 +29,7 @@ class PredictionGridDisplay:
         True labels.
     y_proba : ndarray of shape (n_images, n_classes)
         Predicted probabilities.
-    classes : ndarray of shape (n_classes,), default=None
+    labels : ndarray of shape (n_classes,), default=None
         Class labels in the order of ``y_proba``'s columns.
     indices : ndarray of shape (n_images,), default=None
         Position of each image in the data set, shown above it.
@@ -60,11 +60,11 @@ class PredictionGridDisplay:
     (2, 3, 2)
     """
 
-    def __init__(self, images, y_true, y_proba, *, classes=None, indices=None):
+    def __init__(self, images, y_true, y_proba, *, labels=None, indices=None):
         self.images = images
         self.y_true = y_true
         self.y_proba = y_proba
-        self.classes = classes
+        self.labels = labels
         self.indices = indices
 
     def plot(self, *, n_cols=3, ax=None, im_kw=None, bar_kw=None, title=None):
@@ -123,7 +123,7 @@ class PredictionGridDisplay:
                 images[cell],
                 y_true[cell],
                 np.asarray(self.y_proba)[cell],
-                classes=self.classes,
+                labels=self.labels,
             ).plot(ax=pair, im_kw=im_kw, bar_kw=bar_kw, title=label)
         if n_images == 0:
             axes.flat[0].text(
@@ -219,7 +219,7 @@ class PredictionGridDisplay:
             indices = np.arange(min(n_cells, len(y)))
             proba, classes = _probabilities(estimator, X[indices])
         display = cls(
-            images[indices], y[indices], proba, classes=classes, indices=indices
+            images[indices], y[indices], proba, labels=classes, indices=indices
         )
         return display.plot(
             n_cols=n_cols, ax=ax, im_kw=im_kw, bar_kw=bar_kw, title=title
@@ -231,8 +231,8 @@ class PredictionGridDisplay:
         images,
         y_true,
         y_proba,
-        classes=None,
         *,
+        labels=None,
         n_rows=5,
         n_cols=3,
         misclassified_only=False,
@@ -252,7 +252,7 @@ class PredictionGridDisplay:
             True labels.
         y_proba : array-like of shape (n_samples, n_classes)
             Predicted probabilities.
-        classes : array-like of shape (n_classes,), default=None
+        labels : array-like of shape (n_classes,), default=None
             Class labels in the order of ``y_proba``'s columns.
         n_rows : int, default=5
             Rows of the grid (the tutorial's); fewer when fewer images qualify.
@@ -286,13 +286,13 @@ class PredictionGridDisplay:
                 "images, y_true and y_proba must have the same number of samples; "
                 f"got {len(images)}, {len(y_true)} and {len(y_proba)}."
             )
-        labels = np.arange(y_proba.shape[1]) if classes is None else np.asarray(classes)
+        columns = np.arange(y_proba.shape[1]) if labels is None else np.asarray(labels)
         keep = np.arange(len(y_true))
         if misclassified_only:
-            keep = np.flatnonzero(labels[np.argmax(y_proba, axis=1)] != y_true)
+            keep = np.flatnonzero(columns[np.argmax(y_proba, axis=1)] != y_true)
         keep = keep[: n_rows * n_cols]
         display = cls(
-            images[keep], y_true[keep], y_proba[keep], classes=classes, indices=keep
+            images[keep], y_true[keep], y_proba[keep], labels=labels, indices=keep
         )
         return display.plot(
             n_cols=n_cols, ax=ax, im_kw=im_kw, bar_kw=bar_kw, title=title

@@ -27,7 +27,7 @@ def _save(fig, path, dpi):
 
 
 def _best_with_proba(estimators, predictions, X_test, y_test, result):
-    """The best model that has ``predict_proba``, by ``ComparisonResult.best_``.
+    """The best model that has ``predict_proba``, by ``ComparisonResult.best``.
 
     The rows of ``result`` rank the models when it has them; otherwise rows
     are measured here on the test images. Either way the rule is the table's:
@@ -57,11 +57,11 @@ def _best_with_proba(estimators, predictions, X_test, y_test, result):
                     "accuracy": float(np.mean(predictions[name] == y_test)),
                 }
             )
-    return ComparisonResult(rows).best_["model"]
+    return ComparisonResult(rows).best["model"]
 
 
 def _best_label(name, result):
-    best = getattr(result, "best_", None)
+    best = getattr(result, "best", None)
     if best is None or best["model"] == name:
         return "Best model"
     return "Best model with predict_proba"  # the best overall has none
@@ -107,7 +107,7 @@ def save_report_figures(
     Writes into ``out_dir``: ``loss_curves.png`` (training and validation
     curves of each estimator that keeps a per-epoch history),
     ``predictions.png`` (the tutorial's 5x3 grid of the first 15 test images
-    for the best estimator with ``predict_proba``: ``result.best_`` when
+    for the best estimator with ``predict_proba``: ``result.best`` when
     ``result`` ranks it, else by the same rule, highest test accuracy, ties
     to the lower log loss),
     ``misclassified.png`` (the same for its first 15 mistakes),
@@ -130,7 +130,7 @@ def save_report_figures(
         True test labels.
     result : ComparisonResult, default=None
         The comparison of these estimators: drawn as ``comparison.png``, and
-        its ``best_`` row chooses the model of the prediction grids.
+        its ``best`` row chooses the model of the prediction grids.
     image_shape : tuple (height, width), default=None
         How to fold non-square flat samples into images.
     dpi : int, default=100
