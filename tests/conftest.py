@@ -1,6 +1,7 @@
 import hashlib
 import http.server
 import os
+import tempfile
 import threading
 
 import matplotlib
@@ -11,6 +12,12 @@ from sklearn.model_selection import train_test_split
 
 matplotlib.use("Agg")  # headless: tests draw, never show
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Compiled programs shared by the test processes (xdist workers, the CLI and
+# fresh-process tests) and kept between runs, never in the user's data home.
+os.environ.setdefault(
+    "SKMNIST_COMPILATION_CACHE",
+    os.path.join(tempfile.gettempdir(), "skmnist-tests-jax-cache"),
+)
 
 
 @pytest.fixture(scope="session")

@@ -102,7 +102,12 @@ def import_keras():
             from ._threads import configure_xla_threads
 
             configure_xla_threads()  # read when JAX starts its CPU client
+            import jax
             import keras
+
+            from ._compile_cache import configure
+
+            configure(jax)  # before the first program is compiled
         else:
             keras = _import_tensorflow_keras()
     try:  # absl's Python logger repeats warnings Keras already gives

@@ -23,6 +23,7 @@ from urllib.request import urlopen
 
 import numpy as np
 
+from .._utils import _paths
 from .._utils._io import atomic_open, usual_file_mode
 from ._idx import check_mnist_arrays
 
@@ -70,9 +71,7 @@ def get_data_home(data_home=None):
     ``data_home`` wins; else the ``SKMNIST_DATA`` environment variable; else
     ``~/skmnist_data``.
     """
-    if data_home is None:
-        data_home = os.environ.get("SKMNIST_DATA", os.path.join("~", "skmnist_data"))
-    return os.path.abspath(os.path.expanduser(os.fspath(data_home)))
+    return _paths.data_home(data_home)
 
 
 def cached_full_mnist(data_home):
