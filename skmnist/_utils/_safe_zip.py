@@ -62,12 +62,14 @@ class Budget:
         self.left = MAX_TOTAL_BYTES if total is None else total
 
 
-def read_zip(source, where, error, *, budget=None, json_names=()):
+def read_zip(source, where, error, *, budget=None, json_names=(), stored=()):
     """Return ``{name: bytes}`` for every entry of the zip ``source``.
 
     ``source`` holds the archive's bytes. Entries named in ``json_names`` (or ending
     in ``.json``) are capped at :data:`MAX_JSON_BYTES`, others at
     :data:`MAX_ENTRY_BYTES`, all together at what ``budget`` has left.
+    Entries whose names end with one of ``stored`` must be stored, not
+    compressed (they then cannot inflate past the archive's own bytes).
     Encrypted, duplicated, oddly compressed, corrupt or truncated entries
     raise ``error`` naming ``where/entry``.
     """
@@ -89,6 +91,11 @@ def read_zip(source, where, error, *, budget=None, json_names=()):
             for info in infos:
                 entry = f"/{info.filename}"
                 is_json = info.filename in json_names or info.filename.endswith(".json")
+                if info.filename.endswith(tuple(stored)) and info.compress_type:
+                    raise error(
+                        f"{where}/{info.filename} is compressed; skmnist stores "
+                        "it uncompressed."
+                    )
                 entries[info.filename] = _read_entry(
                     archive,
                     info,

@@ -5,20 +5,22 @@
 * ``manifest.json``: the file format, what the archive holds and the versions
   of skmnist, Keras, TensorFlow, scikit-learn, skops and NumPy that wrote it;
 * for each ``KerasLogistic`` / ``KerasMLP`` / ``KerasCNN``: ``estimator.json``
-  (class name, parameters, fitted attributes; arrays as lists with their
-  dtype) and
-  ``model.keras``, the Keras model in its native format;
+  (class name, parameters, fitted attributes, the settings its network was
+  built with) and ``weights.safetensors``, the network's weights and its
+  optimizer's state in the `safetensors <https://huggingface.co/docs/safetensors>`_
+  format (a bounded header of names, dtypes and shapes, then raw numbers);
 * for scikit-learn parts (the baseline, a ``Pipeline``'s other steps):
   ``sklearn.skops``, written by :func:`skops.io.dumps`;
 * a SHA-256 of the archive in its zip comment, so a damaged file is refused
   before anything in it is read.
 
-:func:`load` reads that file back without ever unpickling: the estimator class
-comes from an allow-list (``KerasLogistic``, ``KerasMLP``, ``KerasCNN``), each
-parameter is re-validated, each fitted attribute is checked against an
-allow-list of names and types, every class named in the Keras config must be
-one skmnist builds, Keras loads with ``safe_mode=True``, and skops loads with
-an explicit list of trusted types. Anything else raises :class:`UntrustedModelError`.
+:func:`load` reads that file back without unpickling and without reading any
+network description from it: the estimator class comes from an allow-list,
+each parameter is re-validated, each fitted attribute is checked against an
+allow-list of names and types, the network the parameters describe is bounded
+and then built by skmnist's own builders, and every weight is checked against
+the built network's variables before it is read. skops loads with an explicit
+list of trusted types. Anything else raises :class:`UntrustedModelError`.
 
 When to use which:
 
@@ -32,19 +34,12 @@ When to use which:
 
 The checksum only detects damage; someone crafting a file can recompute it,
 which is why every part is also checked against the allow-lists above.
-
-Files saved while ``learning_rate`` was the step size (a float; it is now
-``learning_rate_init``, and ``learning_rate`` the schedule, as in
-``MLPClassifier``) load silently with that value as ``learning_rate_init``
-and the optimizer settings they were trained with (no sgd momentum, Keras'
-Adam epsilon of 1e-7).
 """
 
 import copy
 import hashlib
 import io
 import json
-import os
 import warnings
 import zipfile
 from pathlib import Path
@@ -52,22 +47,18 @@ from pathlib import Path
 from sklearn.pipeline import Pipeline
 
 from .._utils import _safe_zip
+from .._utils._files import check_regular_file, read_bounded
 from .._utils._io import library_versions, write_bytes_atomic
-from ..exceptions import ModelVersionWarning
-from ._keras_state import (
-    UntrustedModelError,
-    _is_keras_classifier,
-    _pack_keras,
-    _parse_json,
-    _unpack_keras,
-)
+from ..exceptions import ModelVersionWarning, UntrustedModelError
+from ._keras_state import _is_keras_classifier, _pack_keras, _unpack_keras
 
 __all__ = ["ModelVersionWarning", "UntrustedModelError", "load", "save"]
 
 _FORMAT = "skmnist-model"
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2
 _TRAILER = b"skmnist-sha256:"  # zip comment: this prefix, then 64 hex digits
 _VERSIONED = ("skmnist", "keras", "tensorflow", "scikit-learn", "skops", "numpy")
+_KERAS_FILES = ("estimator.json", "weights.safetensors")
 # skops trusts scikit-learn, NumPy and SciPy types itself, but not the private
 # classes of a fitted MLPClassifier's optimizer state: plain holders of NumPy
 # arrays and floats, rebuilt without running code, needed for partial_fit.
@@ -86,7 +77,8 @@ def save(estimator, path):
     estimator : KerasLogistic, KerasMLP, KerasCNN, Pipeline or sklearn estimator
         A fitted ``KerasLogistic``, ``KerasMLP`` or ``KerasCNN``, the baseline from
         :func:`~skmnist.make_baseline`, or a ``Pipeline`` whose steps are
-        scikit-learn transformers, ``PixelScaler`` and skmnist classifiers.
+        scikit-learn transformers, ``PixelScaler`` and skmnist classifiers,
+        ending in a classifier (something with ``predict``).
         Keras ``callbacks`` are not saved (the loaded model has none), nor
         scikit-learn callbacks set with ``set_callbacks``.
     path : str or path-like
@@ -101,7 +93,8 @@ def save(estimator, path):
     Raises
     ------
     TypeError
-        If the estimator holds something :func:`load` would refuse.
+        If the estimator holds something :func:`load` would refuse, or cannot
+        predict (a ``Pipeline`` ending in a transformer).
     ValueError
         If the model is larger than :func:`load` accepts (the limits that
         bound what a crafted file can allocate); nothing is written.
@@ -123,53 +116,26 @@ def save(estimator, path):
     >>> bool(np.array_equal(same.predict_proba(X), clf.predict_proba(X)))
     True
     """
-    path = Path(path)
+    from sklearn.utils.validation import check_is_fitted
+
+    if not hasattr(estimator, "predict"):
+        raise TypeError(
+            f"skmnist.save writes models that predict; {type(estimator).__name__} "
+            "has no predict method (a Pipeline must end in a classifier)."
+        )
+    check_is_fitted(estimator)
     manifest, entries = _pack(estimator)
     manifest.update(
         format=_FORMAT, format_version=_FORMAT_VERSION, versions=_library_versions()
     )
     data = _archive_bytes(manifest, entries)
-    _check_loadable(data, manifest)
-    write_bytes_atomic(path, data)
-    return path
-
-
-def _check_loadable(data, manifest):
-    """Refuse to write a file that :func:`load` would refuse for its size.
-
-    ``load`` bounds what a file may make it allocate (:mod:`skmnist._utils._safe_zip`,
-    :mod:`skmnist.persistence._keras_checks`). A model past those bounds, e.g. hidden
-    layers of thousands of units, would be written and then never load; the
-    same checks run here first, so nothing is written.
-    """
-    from ._keras_checks import _check_keras_archive
-
-    try:
-        _check_file_size(len(data), "the model file to write")
-        budget = _safe_zip.Budget()
-        _, entries = _read_archive(data, budget=budget)
-        prefixes = (
-            [""]
-            if manifest["kind"] == "keras"
-            else [f"steps/{i}/" for i in manifest.get("keras_steps", [])]
-        )
-        for prefix in prefixes:
-            where = f"{prefix}model.keras"
-            _check_keras_archive(entries[where], where, budget)
-    except UntrustedModelError as error:
+    if len(data) > _safe_zip.MAX_FILE_BYTES:
         raise ValueError(
-            "This model is too large for skmnist.load, which bounds what a model "
-            f"file may make it allocate: {error} Nothing was written."
-        ) from None
-
-
-def _check_file_size(n_bytes, name):
-    """The first of load's limits, which save runs too (``_check_loadable``)."""
-    if n_bytes > _safe_zip.MAX_FILE_BYTES:
-        raise UntrustedModelError(
-            f"{name} is {n_bytes} bytes, over the limit of "
-            f"{_safe_zip.MAX_FILE_BYTES} bytes for a model file."
+            f"This model is too large for skmnist.load: the file would be "
+            f"{len(data)} bytes, over the limit of {_safe_zip.MAX_FILE_BYTES}. "
+            "Nothing was written."
         )
+    return write_bytes_atomic(Path(path), data)
 
 
 def load(path):
@@ -178,7 +144,8 @@ def load(path):
     Parameters
     ----------
     path : str or path-like
-        A file written by :func:`save`.
+        A file written by :func:`save`: a regular file (devices, FIFOs and
+        sockets are refused before anything is read).
 
     Returns
     -------
@@ -188,9 +155,12 @@ def load(path):
     Raises
     ------
     UntrustedModelError
-        A ``ValueError``: the file is damaged (checksum, truncated archive),
-        was altered, or names a class, attribute or type outside the
-        allow-lists (e.g. a Keras ``Lambda`` layer, an untrusted skops type).
+        A ``ValueError``: the path is not a regular file, or the file is too
+        large, damaged (checksum, truncated archive), was altered, was written
+        in another save format (skmnist 0.1's format 1), names a class,
+        attribute, parameter or type outside the allow-lists (e.g. an
+        untrusted skops type), holds weights that do not fit the network its
+        parameters describe, or holds a model that cannot predict.
 
     Warns
     -----
@@ -212,15 +182,23 @@ def load(path):
     ...     skmnist.load(path).predict(X[:3] * 15)
     array([0, 1, 2])
     """
-    path = Path(path)
-    _check_file_size(os.stat(path).st_size, path.name)
-    budget = _safe_zip.Budget()
-    manifest, entries = _read_archive(path.read_bytes(), budget=budget)
+    info = check_regular_file(path, what="model file", error=UntrustedModelError)
+    if info.st_size > _safe_zip.MAX_FILE_BYTES:  # a first answer, before reading
+        raise UntrustedModelError(
+            f"The model file {str(path)!r} is {info.st_size} bytes, over the limit "
+            f"of {_safe_zip.MAX_FILE_BYTES} bytes."
+        )
+    data = read_bounded(
+        path, _safe_zip.MAX_FILE_BYTES, what="model file", error=UntrustedModelError
+    )
+    budget = _safe_zip.Budget()  # shared by the archives nested inside
+    manifest, entries = _read_archive(data, budget)
     _warn_versions(manifest)
     kind = manifest["kind"]
     if kind == "keras":
-        return _unpack_keras(entries, "", budget)
-    estimator = _skops_loads(entries.pop("sklearn.skops"), budget)
+        estimator = _unpack_keras(entries, "")
+    else:
+        estimator = _skops_loads(entries.pop("sklearn.skops"), budget)
     if kind == "pipeline":
         if type(estimator) is not Pipeline:
             raise UntrustedModelError(
@@ -239,22 +217,46 @@ def load(path):
             ):
                 raise UntrustedModelError(
                     f"Pipeline step {index} should be a placeholder for a Keras "
-                    f"classifier; the skops part has {step!r}."
+                    f"classifier; the skops part has {str(step)[:200]}."
                 )
-            steps[index] = (step[0], _unpack_keras(entries, f"steps/{index}/", budget))
+            steps[index] = (step[0], _unpack_keras(entries, f"steps/{index}/"))
+    _check_can_predict(estimator)
     return estimator
+
+
+def _check_can_predict(estimator):
+    """Refuse a model that loads but could not predict (issue 29)."""
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    try:
+        if not hasattr(estimator, "predict"):
+            raise TypeError("it has no predict method")
+        check_is_fitted(estimator)
+    except (NotFittedError, TypeError) as exc:
+        raise UntrustedModelError(
+            f"The saved {type(estimator).__name__} cannot predict ({exc}); "
+            "skmnist.save writes fitted models ending in a classifier."
+        ) from exc
 
 
 # -- the archive ---------------------------------------------------------------
 
 
 def _archive_bytes(manifest, entries):
-    """Zip ``manifest`` and ``entries`` and seal the result with its SHA-256."""
+    """Zip ``manifest`` and ``entries`` and seal the result with its SHA-256.
+
+    The weights are stored, not deflated: raw floats barely compress, and a
+    stored entry cannot inflate past the bytes the file holds.
+    """
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("manifest.json", json.dumps(manifest, indent=1))
         for name, data in entries.items():
-            archive.writestr(name, data)
+            stored = name.endswith(".safetensors")
+            archive.writestr(
+                name, data, zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+            )
         archive.comment = _TRAILER + b"0" * 64
     data = buffer.getvalue()[:-64]
     return data + hashlib.sha256(data).hexdigest().encode()
@@ -264,7 +266,8 @@ def _read_archive(data, budget=None):
     """Check an archive's seal and layout; return its manifest and entries.
 
     Every entry is inflated within the limits of :mod:`skmnist._utils._safe_zip`,
-    charged to ``budget`` (shared with the archives nested inside).
+    charged to one budget (shared with the archives nested inside); the
+    weights must be stored, never inflated.
     """
     seal = data[-64:]
     if data[-64 - len(_TRAILER) : -64] != _TRAILER:
@@ -277,15 +280,19 @@ def _read_archive(data, budget=None):
             "Checksum mismatch: the model file was damaged or modified after "
             "skmnist.save wrote it."
         )
-    entries = _safe_zip.read_zip(data, "model file", UntrustedModelError, budget=budget)
+    entries = _safe_zip.read_zip(
+        data, "model file", UntrustedModelError, budget=budget, stored=(".safetensors",)
+    )
     if "manifest.json" not in entries:
         raise UntrustedModelError("The archive has no manifest.json.")
-    manifest = _parse_json(entries.pop("manifest.json"), "manifest.json")
+    manifest = _safe_zip.parse_json(
+        entries.pop("manifest.json"), "manifest.json", UntrustedModelError
+    )
     expected = _expected_entries(manifest)
     if set(entries) != expected:
         raise UntrustedModelError(
-            f"Unexpected archive entries: found {sorted(entries)}, the manifest "
-            f"describes {sorted(expected)}."
+            f"Unexpected archive entries: found {sorted(entries)[:20]}, the "
+            f"manifest describes {sorted(expected)}."
         )
     return manifest, entries
 
@@ -293,15 +300,25 @@ def _read_archive(data, budget=None):
 def _expected_entries(manifest):
     if not (isinstance(manifest, dict) and manifest.get("format") == _FORMAT):
         raise UntrustedModelError("manifest.json does not describe an skmnist model.")
-    if manifest.get("format_version") != _FORMAT_VERSION:
+    version = manifest.get("format_version")
+    if version == 1:
+        versions = manifest.get("versions")
+        writer = versions.get("skmnist") if isinstance(versions, dict) else None
         raise UntrustedModelError(
-            f"Unsupported format_version {manifest.get('format_version')!r}; "
-            f"this skmnist reads version {_FORMAT_VERSION}."
+            f"This file was written by skmnist {str(writer)[:40]} in save format 1 "
+            "(a Keras model.keras inside), which skmnist "
+            f"{_library_versions()['skmnist']} no longer reads: it reads format "
+            f"{_FORMAT_VERSION}. Fit the model again and save it with this version "
+            "(format 1 was never released, so it is not migrated)."
+        )
+    if version != _FORMAT_VERSION:
+        raise UntrustedModelError(
+            f"Unsupported format_version {str(version)[:40]}; this skmnist reads "
+            f"version {_FORMAT_VERSION}."
         )
     kind, steps = manifest.get("kind"), manifest.get("keras_steps", [])
-    keras_files = {"estimator.json", "model.keras"}
     if kind == "keras":
-        return keras_files
+        return set(_KERAS_FILES)
     if kind == "sklearn":
         return {"sklearn.skops"}
     if (
@@ -311,10 +328,11 @@ def _expected_entries(manifest):
         and all(type(i) is int and 0 <= i < 1000 for i in steps)
     ):
         return {"sklearn.skops"} | {
-            f"steps/{i}/{name}" for i in steps for name in keras_files
+            f"steps/{i}/{name}" for i in steps for name in _KERAS_FILES
         }
     raise UntrustedModelError(
-        f"manifest.json has an invalid kind {kind!r} or keras_steps {steps!r}."
+        f"manifest.json has an invalid kind {str(kind)[:40]!r} or keras_steps "
+        f"{str(steps)[:80]}."
     )
 
 
@@ -330,9 +348,9 @@ def _warn_versions(manifest):
     for library in libraries:
         if saved.get(library) != running[library]:
             warnings.warn(
-                f"This model was saved with {library} {saved.get(library)} and is "
-                f"loaded with {library} {running[library]}; check its predictions "
-                "before relying on them.",
+                f"This model was saved with {library} {str(saved.get(library))[:40]} "
+                f"and is loaded with {library} {running[library]}; check its "
+                "predictions before relying on them.",
                 ModelVersionWarning,
                 stacklevel=3,
             )
@@ -414,7 +432,7 @@ def _check_skops_entries(data, where, budget):
         data, where, UntrustedModelError, budget=budget
     ).items():
         if name.endswith(".json"):
-            _parse_json(content, f"{where}/{name}")
+            _safe_zip.parse_json(content, f"{where}/{name}", UntrustedModelError)
         elif name.endswith(".npy"):
             _safe_zip.npy_header(
                 io.BytesIO(content),
@@ -427,7 +445,7 @@ def _check_skops_entries(data, where, budget):
             _check_skops_entries(content, f"{where}/{name}", budget)
 
 
-def _skops_loads(data, budget=None):
+def _skops_loads(data, budget):
     import skops.io
 
     # skops reads a zip of schema.json and .npy arrays: check every entry within
