@@ -104,7 +104,10 @@ def _pack_keras(estimator, prefix):
         "class": type(estimator).__name__,
         "params": _encode(params),
         "attributes": attributes,
-        "network": _encode(_network_settings(estimator.model_)),
+        "network": {
+            key: _encode(value)
+            for key, value in _network_settings(estimator.model_).items()
+        },
     }
     from .._engine._keras import import_keras
 
@@ -196,7 +199,10 @@ def _unpack_keras(entries, prefix):
     except (TypeError, ValueError) as exc:
         raise _fail(f"{where}: invalid saved parameters: {exc}") from exc
     vars(estimator).update(_check_attributes(document["attributes"], estimator))
-    network = _check_network(_decode(document["network"]), estimator.n_features_in_)
+    network = document["network"]
+    if isinstance(network, dict):
+        network = {key: _decode(value) for key, value in network.items()}
+    network = _check_network(network, estimator.n_features_in_)
     try:
         _check_size(estimator)
     except ValueError as exc:
