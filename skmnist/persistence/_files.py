@@ -446,11 +446,12 @@ def _check_skops_entries(data, where, budget):
 
 
 def _skops_loads(data, budget):
+    # skops reads a zip of schema.json and .npy arrays: check every entry within
+    # the limits first, so that skops never inflates or allocates past them
+    # (and is not even imported for a crafted file).
+    _check_skops_entries(data, "sklearn.skops", budget)
     import skops.io
 
-    # skops reads a zip of schema.json and .npy arrays: check every entry within
-    # the limits first, so that skops never inflates or allocates past them.
-    _check_skops_entries(data, "sklearn.skops", budget)
     try:
         untrusted = set(skops.io.get_untrusted_types(data=data)) - set(SKOPS_TRUSTED)
         if untrusted:

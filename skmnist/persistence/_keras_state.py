@@ -239,16 +239,17 @@ def _rebuild(estimator, network, data, header, where):
         for name, v in variables.items()
     }
     if header != expected:
-        missing = sorted(set(expected) - set(header))
-        extra = sorted(set(header) - set(expected))
-        wrong = [
-            f"{name} is {header[name]}, the network needs {expected[name]}"
-            for name in sorted(set(header) & set(expected))
-            if header[name] != expected[name]
+        problems = [f"missing {name}" for name in expected if name not in header]
+        problems += [f"unexpected {name}" for name in header if name not in expected]
+        problems += [
+            f"{name} is {header[name][1]} {header[name][0]}, the network needs "
+            f"{expected[name][1]} {expected[name][0]}"
+            for name in expected
+            if name in header and header[name] != expected[name]
         ]
         raise _fail(
             f"{where} does not fit the network built from the saved parameters: "
-            f"missing {missing[:5]}, unexpected {extra[:5]}, {wrong[:5]}."
+            f"{'; '.join(problems[:5])}."
         )
     try:
         arrays = safetensors.numpy.load(data)
