@@ -637,6 +637,8 @@ def test_every_crafted_model_file_is_refused_within_a_memory_bound(
         # Python, NumPy and scikit-learn alone take ~150 MB here.
         assert not keras and peak <= 160, (name, peak)
     for name, _, peak, *_ in results[len(early) :]:
-        # skops' trusted-type list imports all of scikit-learn (+40 MB); the
-        # tensors are checked against the network Keras builds (+300 MB).
-        assert peak <= 600, (name, peak)
+        # skops' trusted-type list imports all of scikit-learn (+35 MB); the
+        # tensors are checked against the network Keras builds, which costs
+        # importing Keras as any load does (+250 MB on JAX, +640 MB on
+        # TensorFlow), and nothing the file declares.
+        assert peak <= 1000, (name, peak)

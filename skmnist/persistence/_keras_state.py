@@ -113,9 +113,13 @@ def _pack_keras(estimator, prefix):
 
     to_numpy = import_keras().ops.convert_to_numpy
     tensors = {}
-    for name, variable in _variables(estimator.model_).items():
-        array = np.asarray(to_numpy(variable))
-        tensors[name] = array.astype(np.int64) if array.dtype.kind in "iu" else array
+    with warnings.catch_warnings():
+        # TensorFlow's tensors lack numpy 2's __array__(copy=...): harmless.
+        warnings.filterwarnings("ignore", "__array__ impl", DeprecationWarning)
+        for name, variable in _variables(estimator.model_).items():
+            array = np.asarray(to_numpy(variable))
+            integer = array.dtype.kind in "iu"
+            tensors[name] = array.astype(np.int64) if integer else array
     return {
         f"{prefix}estimator.json": json.dumps(document).encode(),
         f"{prefix}weights.safetensors": safetensors.numpy.save(tensors),
