@@ -1,7 +1,7 @@
 """Reading untrusted archives, JSON and ``.npy`` headers within fixed bounds.
 
-Private helper of :mod:`skmnist.persistence` (model files, whose inner
-``model.keras`` and ``sklearn.skops`` are zip archives too) and of
+Private helper of :mod:`skmnist.persistence` (model files, whose
+``sklearn.skops`` part is a zip archive too) and of
 :mod:`skmnist.datasets._idx` (``.npz`` data files). Nothing here trusts a size that a
 file declares: every zip entry is inflated in chunks and abandoned as soon as
 it passes its cap, so a deflate bomb costs at most the cap, whatever its
