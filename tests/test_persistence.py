@@ -457,7 +457,7 @@ def test_estimator_class_outside_allow_list_is_refused(saved, class_name):
             "unexpected JSON object",
         ),
         (lambda d: d["params"]["__dict__"].append(["__init__", "x"]), "parameters"),
-        (lambda d: d["params"]["__dict__"].append(["solver", "exec"]), "parameters"),
+        (lambda d: d["params"]["__dict__"].append(["solver", "exec"]), "solver"),
         (lambda d: d["params"]["__dict__"].append(["callbacks", ["x"]]), "callbacks"),
         (lambda d: d["params"]["__dict__"].append(["alpha", -1.0]), "alpha"),
     ],
@@ -624,4 +624,4 @@ def test_the_weight_count_is_the_built_networks(fitted):
     for name in ("logistic", "mlp_standard", "cnn", "binary_str"):
         estimator = fitted[name]
         built = sum(int(np.prod(w.shape)) for w in estimator.model_.trainable_weights)
-        assert _keras_state._n_weights(estimator) == built, name
+        assert _keras_state._check_size(estimator) == built, name
