@@ -148,8 +148,8 @@ def _variables(model):
 
 def _file_dtype(dtype):
     """How a variable is stored: integers (step counts) as I64, floats as F32."""
-    kind = np.dtype(dtype).kind
-    return "I64" if kind in "iu" else "F32" if np.dtype(dtype) == np.float32 else kind
+    dtype = np.dtype(dtype)
+    return "I64" if dtype.kind in "iu" else "F32" if dtype == np.float32 else dtype.name
 
 
 # -- loading -----------------------------------------------------------------------
