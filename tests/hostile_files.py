@@ -1,11 +1,10 @@
-"""Crafted model and data files, built the way an attacker would (issue 15).
+"""Crafted model and data files, built the way an attacker would (issues 15, 27).
 
 Each builder takes the bytes of a valid ``.skmnist`` file holding one Keras
 classifier (or a path for data files) and returns a hostile variant, re-sealed
 with a correct checksum so that the checks behind it are what refuses it. Sizes
-are parameters: the tests make small bombs, ``benchmarks``-style measurements
-the full-size ones of the issue. Nothing here imports skmnist, so the same
-files can be fed to older versions.
+are parameters: the tests make small bombs. Nothing here imports skmnist, so
+the same files can be fed to other versions.
 """
 
 import gzip
@@ -18,6 +17,7 @@ import zipfile
 import numpy as np
 
 TRAILER = b"skmnist-sha256:"
+WEIGHTS = "weights.safetensors"
 
 
 def entries_of(archive_bytes):
@@ -25,13 +25,14 @@ def entries_of(archive_bytes):
         return {name: archive.read(name) for name in archive.namelist()}
 
 
-def seal(entries):
-    """Zip ``entries`` (deflated) as skmnist.save does, with a valid checksum."""
+def seal(entries, compress_weights=False):
+    """Zip ``entries`` as skmnist.save does (weights stored), with a valid checksum."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in entries.items():
             info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
+            stored = name.endswith(".safetensors") and not compress_weights
+            info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
             archive.writestr(info, data)
         archive.comment = TRAILER + b"0" * 64
     data = buffer.getvalue()[:-64]
@@ -46,44 +47,42 @@ def _edit_estimator(model, edit):
     return seal(entries)
 
 
-def _edit_keras(model, name, content):
+def set_param(model, name, value):
+    """Parameter ``name`` set to ``value`` (JSON as skmnist writes it)."""
+
+    def edit(document):
+        pairs = document["params"]["__dict__"]
+        document["params"]["__dict__"] = [p for p in pairs if p[0] != name]
+        document["params"]["__dict__"].append([name, value])
+
+    return _edit_estimator(model, edit)
+
+
+# -- estimator.json ------------------------------------------------------------
+
+
+def estimator_bomb(model, pad_bytes):
+    """estimator.json padded with ``pad_bytes`` spaces, deflated (a zip bomb)."""
     entries = entries_of(model)
-    inner = entries_of(entries["model.keras"])
-    inner[name] = content
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        for key, data in inner.items():
-            archive.writestr(key, data)
-    entries["model.keras"] = buffer.getvalue()
-    return seal(entries)
-
-
-def config_bomb(model, pad_bytes):
-    """Inner config.json padded with ``pad_bytes`` spaces, deflated twice."""
-    inner = entries_of(entries_of(model)["model.keras"])
-    config = inner.pop("config.json")
+    document = entries.pop("estimator.json")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for key, data in inner.items():
-            archive.writestr(key, data)
-        with archive.open("config.json", "w", force_zip64=True) as member:
-            member.write(config[:1])
+        for key, data in entries.items():
+            archive.writestr(key, data, zipfile.ZIP_STORED)
+        with archive.open("estimator.json", "w", force_zip64=True) as member:
+            member.write(document[:1])
             chunk = b" " * (1 << 24)
             for start in range(0, pad_bytes, len(chunk)):
                 member.write(chunk[: pad_bytes - start])
-            member.write(config[1:])
-    entries = entries_of(model)
-    entries["model.keras"] = buffer.getvalue()
-    return seal(entries)
+            member.write(document[1:])
+        archive.comment = TRAILER + b"0" * 64
+    data = buffer.getvalue()[:-64]
+    return data + hashlib.sha256(data).hexdigest().encode()
 
 
 def units_bomb(model, units=500_000):
-    """The output Dense layer declares ``units`` units."""
-    config = json.loads(entries_of(entries_of(model)["model.keras"])["config.json"])
-    for layer in config["config"]["layers"]:
-        if layer["class_name"] == "Dense":
-            layer["config"]["units"] = units
-    return _edit_keras(model, "config.json", json.dumps(config).encode())
+    """A KerasMLP file whose hidden layer declares ``units`` units."""
+    return set_param(model, "hidden_layer_sizes", {"__tuple__": [units]})
 
 
 def classes_dtype(model, dtype="<U20000000"):
@@ -144,6 +143,71 @@ def corrupt_deflate(model, entry="estimator.json"):
     data[start] = 0xFF  # BFINAL=1, BTYPE=11: "invalid block type"
     body = bytes(data[:-64])
     return body + hashlib.sha256(body).hexdigest().encode()
+
+
+# -- weights.safetensors ----------------------------------------------------------
+
+
+def split_safetensors(data):
+    """``(header, body)`` of a safetensors file: its JSON header and the bytes after."""
+    size = int.from_bytes(data[:8], "little")
+    return json.loads(data[8 : 8 + size]), data[8 + size :]
+
+
+def join_safetensors(header, body, size=None):
+    """A safetensors file from ``header`` and ``body``; ``size`` may lie."""
+    text = json.dumps(header).encode()
+    return (len(text) if size is None else size).to_bytes(8, "little") + text + body
+
+
+def with_weights(model, weights, compress=False):
+    """``model`` whose weights entry is replaced by the bytes ``weights``."""
+    entries = entries_of(model)
+    entries[WEIGHTS] = weights
+    return seal(entries, compress_weights=compress)
+
+
+def edit_header(model, edit):
+    """``edit(header)`` applied to the weights' header; the data stays."""
+    header, body = split_safetensors(entries_of(model)[WEIGHTS])
+    edit(header)
+    return with_weights(model, join_safetensors(header, body))
+
+
+def edit_tensors(model, edit):
+    """``edit(arrays)`` on the weights as NumPy arrays, re-encoded validly."""
+    import safetensors.numpy
+
+    arrays = dict(safetensors.numpy.load(entries_of(model)[WEIGHTS]))
+    edit(arrays)
+    return with_weights(model, safetensors.numpy.save(arrays))
+
+
+def header_length_bomb(model, size=1 << 62):
+    """The weights' first 8 bytes declare a header of ``size`` bytes."""
+    header, body = split_safetensors(entries_of(model)[WEIGHTS])
+    return with_weights(model, join_safetensors(header, body, size=size))
+
+
+def huge_shape(model, shape=(10**6, 10**6)):
+    """The first tensor declares ``shape``; its byte range stays as it was."""
+
+    def edit(header):
+        name = next(name for name in header if name != "__metadata__")
+        header[name]["shape"] = list(shape)
+
+    return edit_header(model, edit)
+
+
+def truncated_weights(model, keep=-4):
+    header, body = split_safetensors(entries_of(model)[WEIGHTS])
+    return with_weights(model, join_safetensors(header, body[:keep]))
+
+
+def compressed_weights(model, pad_bytes=0):
+    """The weights deflated in the archive, ``pad_bytes`` zeros appended: a
+    zip bomb if the reader inflated it."""
+    return with_weights(model, entries_of(model)[WEIGHTS] + bytes(pad_bytes), True)
 
 
 # -- data files --------------------------------------------------------------

@@ -1,20 +1,21 @@
-"""Crafted KerasCNN files (issue 20): each size is checked before Keras builds.
+"""Crafted KerasCNN files (issues 20, 27): each size is checked before Keras builds.
 
-The CNN brings layers whose config decides what Keras allocates (filters,
-kernel and pooling sizes, reshapes): the checks follow the chain of layers
-from the declared input width, so none of them can be lied about.
+A saved KerasCNN holds no layer description: its network is rebuilt from the
+parameters (filters, kernel size, dense units) and the fitted image shape, so
+those are what a crafted file can change, and each is validated and bounded
+before anything is built.
 """
 
-import json
 import warnings
 
 import hostile_files as hostile
+import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 import skmnist
 from skmnist.exceptions import UntrustedModelError
-from skmnist.persistence import _keras_checks
+from skmnist.persistence import _keras_state
 
 
 @pytest.fixture(scope="module")
@@ -30,21 +31,6 @@ def cnn_bytes(small_digits, tmp_path_factory):
     return skmnist.save(clf, path).read_bytes()
 
 
-def _config(data):
-    inner = hostile.entries_of(hostile.entries_of(data)["model.keras"])
-    return json.loads(inner["config.json"])
-
-
-def _with_config(data, edit):
-    config = _config(data)
-    edit(config["config"]["layers"])
-    return hostile._edit_keras(data, "config.json", json.dumps(config).encode())
-
-
-def _layer(layers, class_name, index=0):
-    return [layer for layer in layers if layer["class_name"] == class_name][index]
-
-
 def _refused(tmp_path, data, match):
     path = tmp_path / "hostile.skmnist"
     path.write_bytes(data)
@@ -52,17 +38,12 @@ def _refused(tmp_path, data, match):
         skmnist.load(path)
 
 
-def _set(class_name, key, value, index=0):
-    def edit(layers):
-        _layer(layers, class_name, index)["config"][key] = value
+@pytest.fixture
+def never_built(monkeypatch):
+    def explode(*args, **kwargs):
+        raise AssertionError("Keras was asked to build a refused network")
 
-    return edit
-
-
-def _rewire(layers):
-    # The Flatten reads the first convolution's output, skipping its pooling.
-    node = _layer(layers, "Flatten")["inbound_nodes"][0]["args"][0]
-    node["config"]["keras_history"][0] = _layer(layers, "Conv2D")["name"]
+    monkeypatch.setattr(_keras_state, "_rebuild", explode)
 
 
 def test_valid_cnn_file_loads(cnn_bytes, tmp_path):
@@ -72,64 +53,50 @@ def test_valid_cnn_file_loads(cnn_bytes, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "edit, match",
+    "name, value, match",
     [
-        (_set("Conv2D", "filters", 10**6), "filters=1000000; allowed are integers"),
-        (_set("Conv2D", "filters", 0), "filters=0"),
-        (_set("Conv2D", "kernel_size", [99, 99]), r"kernel_size=\[99, 99\]"),
-        (_set("Conv2D", "strides", [0, 1]), "strides"),
-        (_set("Conv2D", "dilation_rate", [4, 4]), "dilation_rate"),
-        (_set("Conv2D", "groups", 2), "grouped convolution"),
-        (_set("Conv2D", "padding", "causal"), "padding=causal"),
-        (_set("Conv2D", "data_format", "channels_first"), "channels-last"),
-        (_set("MaxPooling2D", "pool_size", [1000, 1000]), "pool_size"),
-        (_set("Reshape", "target_shape", [64000, 1000, 1]), "reshapes"),
-        (_set("Reshape", "target_shape", [-1, 8, 1]), "reshapes"),
-        (_set("InputLayer", "batch_shape", [None, 8, 8, 1]), "declared input shape"),
-        (_rewire, "is not called once on the output of"),
+        ("filters", {"__tuple__": [10**6]}, "filters must be a non-empty sequence"),
+        ("filters", {"__tuple__": [0]}, "filters must be"),
+        ("filters", {"__tuple__": []}, "filters must be"),
+        ("filters", {"__tuple__": [1] * 100}, "100 hidden layers or convolution"),
+        ("kernel_size", 99, "kernel_size"),
+        ("kernel_size", 0, "kernel_size"),
+        ("dense_units", 0, "dense_units"),
+        ("dense_units", 10**9, r"a network of \d+ weights, over the limit"),
+        ("dropout", 1.5, "dropout"),
+        ("shift", -1, "shift"),
     ],
 )
-def test_cnn_sizes_are_checked_before_keras_builds(cnn_bytes, tmp_path, edit, match):
-    _refused(tmp_path, _with_config(cnn_bytes, edit), match)
+def test_cnn_parameters_are_checked_before_keras_builds(
+    cnn_bytes, tmp_path, never_built, name, value, match
+):
+    _refused(tmp_path, hostile.set_param(cnn_bytes, name, value), match)
 
 
-def test_huge_filters_never_reach_keras(cnn_bytes, tmp_path, monkeypatch):
-    # 1024 filters and 15x15 kernels pass the per-layer limits; the weights
-    # (15 x 15 x 1024 x 1024) do not pass the total, and Keras is never called.
-    from skmnist.persistence import _keras_state
-
-    def explode(*args, **kwargs):
-        raise AssertionError("Keras was asked to load a refused file")
-
-    monkeypatch.setattr(_keras_state, "_load_keras_model", explode)
-
-    def edit(layers):
-        for layer in layers:
-            if layer["class_name"] == "Conv2D":
-                layer["config"]["filters"] = 1024
-                layer["config"]["kernel_size"] = [15, 15]
-
-    _refused(tmp_path, _with_config(cnn_bytes, edit), r"may hold \d+ weights")
+def test_huge_filters_never_reach_keras(cnn_bytes, tmp_path, never_built):
+    # 1024 filters and 15x15 kernels pass the per-parameter limits; the
+    # weights (15 x 15 x 1024 x 1024 in the second block) do not.
+    data = hostile.set_param(cnn_bytes, "filters", {"__tuple__": [1024, 1024]})
+    data = hostile.set_param(data, "kernel_size", 15)
+    _refused(tmp_path, data, r"a network of 236\d{6} weights, over the limit")
 
 
-def test_feature_maps_are_bounded(cnn_bytes, tmp_path, monkeypatch):
-    monkeypatch.setattr(_keras_checks, "MAX_FEATURE_MAP", 200)
-    _refused(tmp_path, cnn_bytes, r"outputs 256 values per sample, over the limit")
-
-
-def test_image_shape_must_match_the_reshape(cnn_bytes, tmp_path):
+def test_image_shape_decides_the_network(cnn_bytes, tmp_path):
+    # The image shape is read from the fitted attribute only (no Reshape layer
+    # is read from the file): 4x16 images make another network, whose first
+    # Dense kernel no longer fits the saved one.
     def edit(document):
-        document["attributes"]["image_shape_"] = {"__tuple__": [4, 16]}
+        document["attributes"]["image_shape_"] = {"__tuple__": [2, 32]}
 
     _refused(
         tmp_path,
         hostile._edit_estimator(cnn_bytes, edit),
-        r"reads images of shape \[\(8, 8\)\]; the fitted attributes say \(4, 16\)",
+        r"model/hidden_0/kernel is F32 \(32, 8\), the network needs F32 \(64, 8\)",
     )
 
 
 @pytest.mark.parametrize("shape", [[8, 9], [8], [0, 64], [8.0, 8], [1, 2, 32]])
-def test_image_shape_attribute_is_checked(cnn_bytes, tmp_path, shape):
+def test_image_shape_attribute_is_checked(cnn_bytes, tmp_path, never_built, shape):
     def edit(document):
         document["attributes"]["image_shape_"] = {"__tuple__": shape}
 
@@ -137,4 +104,30 @@ def test_image_shape_attribute_is_checked(cnn_bytes, tmp_path, shape):
         tmp_path,
         hostile._edit_estimator(cnn_bytes, edit),
         r"wrong type or size: \['image_shape_'\]",
+    )
+
+
+def test_image_shape_attribute_is_required(cnn_bytes, tmp_path, never_built):
+    def edit(document):
+        del document["attributes"]["image_shape_"]
+
+    _refused(
+        tmp_path,
+        hostile._edit_estimator(cnn_bytes, edit),
+        r"missing \['image_shape_'\]",
+    )
+
+
+def test_cnn_kernel_of_another_shape_is_refused(cnn_bytes, tmp_path):
+    def edit(arrays):
+        kernel = arrays["model/conv_1/kernel"]  # (3, 3, 4, 8)
+        arrays["model/conv_1/kernel"] = np.ascontiguousarray(
+            kernel.transpose(0, 1, 3, 2)
+        )
+
+    _refused(
+        tmp_path,
+        hostile.edit_tensors(cnn_bytes, edit),
+        r"model/conv_1/kernel is F32 \(3, 3, 8, 4\), the network needs "
+        r"F32 \(3, 3, 4, 8\)",
     )

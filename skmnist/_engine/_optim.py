@@ -245,25 +245,6 @@ def _plateau_stopping_class():
     return PlateauStopping
 
 
-def fix_legacy_params(params):
-    """Parameters saved before ``learning_rate`` became the schedule.
-
-    Files written by skmnist 0.1 store the step size as a float
-    ``learning_rate`` and trained with Keras' optimizer defaults; they load as
-    ``learning_rate_init`` with the values that describe their optimizer
-    (no momentum for sgd, Keras' epsilon for adam), silently: the meaning of
-    the file is unambiguous. Returns a new dict; others come back unchanged.
-    """
-    rate = params.get("learning_rate")
-    if not isinstance(rate, Real) or isinstance(rate, bool):
-        return params
-    fixed = dict(params, learning_rate="constant", learning_rate_init=rate)
-    fixed.setdefault("momentum", 0.0)
-    fixed.setdefault("nesterovs_momentum", False)
-    fixed.setdefault("epsilon", 1e-7)
-    return fixed
-
-
 class KerasNamesMixin:
     """Keras' names refused with advice; the checks across parameters.
 

@@ -1,7 +1,7 @@
 """Reading untrusted archives, JSON and ``.npy`` headers within fixed bounds.
 
-Private helper of :mod:`skmnist.persistence` (model files, whose inner
-``model.keras`` and ``sklearn.skops`` are zip archives too) and of
+Private helper of :mod:`skmnist.persistence` (model files, whose
+``sklearn.skops`` part is a zip archive too) and of
 :mod:`skmnist.datasets._idx` (``.npz`` data files). Nothing here trusts a size that a
 file declares: every zip entry is inflated in chunks and abandoned as soon as
 it passes its cap, so a deflate bomb costs at most the cap, whatever its
@@ -62,12 +62,14 @@ class Budget:
         self.left = MAX_TOTAL_BYTES if total is None else total
 
 
-def read_zip(source, where, error, *, budget=None, json_names=()):
+def read_zip(source, where, error, *, budget=None, json_names=(), stored=()):
     """Return ``{name: bytes}`` for every entry of the zip ``source``.
 
     ``source`` holds the archive's bytes. Entries named in ``json_names`` (or ending
     in ``.json``) are capped at :data:`MAX_JSON_BYTES`, others at
     :data:`MAX_ENTRY_BYTES`, all together at what ``budget`` has left.
+    Entries whose names end with one of ``stored`` must be stored, not
+    compressed (they then cannot inflate past the archive's own bytes).
     Encrypted, duplicated, oddly compressed, corrupt or truncated entries
     raise ``error`` naming ``where/entry``.
     """
@@ -89,6 +91,11 @@ def read_zip(source, where, error, *, budget=None, json_names=()):
             for info in infos:
                 entry = f"/{info.filename}"
                 is_json = info.filename in json_names or info.filename.endswith(".json")
+                if info.filename.endswith(tuple(stored)) and info.compress_type:
+                    raise error(
+                        f"{where}/{info.filename} is compressed; skmnist stores "
+                        "it uncompressed."
+                    )
                 entries[info.filename] = _read_entry(
                     archive,
                     info,

@@ -13,8 +13,10 @@ from numbers import Integral, Real
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._engine._builders import build_cnn
-from ..persistence._keras_checks import MAX_FILTERS, MAX_KERNEL_SIZE
 from ._base import BaseKerasClassifier
+
+MAX_FILTERS = 1024  # filters of one Conv2D layer
+MAX_KERNEL_SIZE = 15  # side of a convolution kernel
 
 
 def _image_shape(image_shape, n_features, stack_shape):

@@ -4,8 +4,8 @@
 and ``container``) the nodes that compute a chain of Keras layers at inference
 time, and :func:`add_classifier_head` the probabilities and labels that
 ``predict_proba`` and ``predict`` return. Only the layers and activations
-skmnist's builders use (and a few neighbours) are known; any other one is
-refused by name rather than guessed at.
+skmnist's builders (:mod:`skmnist._engine._builders`) use are known; any
+other one is refused by name rather than guessed at.
 
 Why not a converter: Keras' ``model.export(format="onnx")`` needs tf2onnx,
 which imports TensorFlow, on the TensorFlow backend and jax2onnx (32 more
@@ -16,43 +16,20 @@ The few operators below are exact and need only ``onnx``.
 
 import numpy as np
 
-# Layers that are the identity at inference: dropout and noise, and the
-# training-time augmentation layers (Keras runs them only with training=True).
-_INFERENCE_IDENTITY = frozenset(
-    {
-        "Dropout",
-        "SpatialDropout1D",
-        "SpatialDropout2D",
-        "GaussianNoise",
-        "GaussianDropout",
-        "AlphaDropout",
-        "RandomTranslation",
-        "RandomRotation",
-        "RandomZoom",
-        "RandomFlip",
-    }
-)
-
-SUPPORTED_LAYERS = tuple(
-    sorted(
-        {
-            "InputLayer",
-            "Rescaling",
-            "Normalization",
-            "Dense",
-            "Activation",
-            "ReLU",
-            "Reshape",
-            "Flatten",
-            "Conv2D",
-            "MaxPooling2D",
-            "AveragePooling2D",
-            "GlobalAveragePooling2D",
-            "GlobalMaxPooling2D",
-            "BatchNormalization",
-            *_INFERENCE_IDENTITY,
-        }
-    )
+# The layers skmnist's builders make. Dropout and the training-time shifts are
+# the identity at inference (Keras runs them only with training=True).
+_INFERENCE_IDENTITY = frozenset({"InputLayer", "Dropout", "RandomTranslation"})
+SUPPORTED_LAYERS = (
+    "Conv2D",
+    "Dense",
+    "Dropout",
+    "Flatten",
+    "InputLayer",
+    "MaxPooling2D",
+    "Normalization",
+    "RandomTranslation",
+    "Rescaling",
+    "Reshape",
 )
 
 SUPPORTED_ACTIVATIONS = ("elu", "gelu", "linear", "relu", "selu", "sigmoid", "tanh")
@@ -182,42 +159,16 @@ def _conv2d(graph, x, layer):
     return _activation(graph, _nhwc(graph, y), layer.activation, layer)
 
 
-def _pooling(graph, x, layer, op_type):
+def _max_pooling(graph, x, layer):
     _channels_last(layer)
-    attributes = dict(kernel_shape=list(layer.pool_size), strides=list(layer.strides))
-    if op_type == "AveragePool" and layer.padding == "same":
-        # Keras averages over the pixels inside the image only.
-        attributes["count_include_pad"] = 0
-    y = graph.node(op_type, [_nchw(graph, x)], **attributes, **_padding(layer))
+    y = graph.node(
+        "MaxPool",
+        [_nchw(graph, x)],
+        kernel_shape=list(layer.pool_size),
+        strides=list(layer.strides),
+        **_padding(layer),
+    )
     return _nhwc(graph, y)
-
-
-def _global_pooling(graph, x, layer, op_type):
-    _channels_last(layer)
-    if getattr(layer, "keepdims", False):
-        raise _refuse(layer, "keepdims=True is not supported")
-    y = graph.node(op_type, [_nchw(graph, x)])
-    return graph.node("Flatten", [y], axis=1)
-
-
-def _batch_normalization(graph, x, layer, rank):
-    axis = layer.axis if layer.axis >= 0 else rank + layer.axis
-    if axis != rank - 1:
-        raise _refuse(layer, "only normalisation over the last axis is supported")
-    gamma, beta, mean, variance = _batch_normalization_weights(layer)
-    # As Keras: (x - mean) / sqrt(variance + epsilon) * gamma + beta.
-    scale = gamma / np.sqrt(variance + np.float32(layer.epsilon))
-    x = graph.node("Mul", [x, graph.constant("bn_scale", scale)])
-    return graph.node("Add", [x, graph.constant("bn_shift", beta - mean * scale)])
-
-
-def _batch_normalization_weights(layer):
-    mean = np.asarray(layer.moving_mean, dtype=np.float32)
-    variance = np.asarray(layer.moving_variance, dtype=np.float32)
-    ones, zeros = np.ones_like(mean), np.zeros_like(mean)
-    gamma = np.asarray(layer.gamma, dtype=np.float32) if layer.scale else ones
-    beta = np.asarray(layer.beta, dtype=np.float32) if layer.center else zeros
-    return gamma, beta, mean, variance
 
 
 def _rescaling(graph, x, layer, rank):
@@ -261,22 +212,14 @@ def _reshape(graph, x, layer):
 def _layer(graph, x, layer, rank):
     """Add ``layer``'s inference computation; return (output name, output rank)."""
     kind = type(layer).__name__
-    if kind == "InputLayer" or kind in _INFERENCE_IDENTITY:
+    if kind in _INFERENCE_IDENTITY:
         return x, rank
     if kind == "Dense":
         return _dense(graph, x, layer, rank), rank
-    if kind == "Activation":
-        return _activation(graph, x, layer.activation, layer), rank
-    if kind == "ReLU":
-        if layer.max_value is not None or layer.negative_slope or layer.threshold:
-            raise _refuse(layer, "only the plain ReLU() is supported")
-        return graph.node("Relu", [x]), rank
     if kind == "Rescaling":
         return _rescaling(graph, x, layer, rank), rank
     if kind == "Normalization":
         return _normalization(graph, x, layer, rank), rank
-    if kind == "BatchNormalization":
-        return _batch_normalization(graph, x, layer, rank), rank
     if kind == "Reshape":
         return _reshape(graph, x, layer)
     if kind == "Flatten":
@@ -291,13 +234,7 @@ def _layer(graph, x, layer, rank):
         raise _refuse(layer, f"it needs (n, h, w, c) images, not a {rank}-D input")
     if kind == "Conv2D":
         return _conv2d(graph, x, layer), rank
-    if kind == "MaxPooling2D":
-        return _pooling(graph, x, layer, "MaxPool"), rank
-    if kind == "AveragePooling2D":
-        return _pooling(graph, x, layer, "AveragePool"), rank
-    if kind == "GlobalAveragePooling2D":
-        return _global_pooling(graph, x, layer, "GlobalAveragePool"), 2
-    return _global_pooling(graph, x, layer, "GlobalMaxPool"), 2  # GlobalMaxPooling2D
+    return _max_pooling(graph, x, layer), rank  # MaxPooling2D
 
 
 def chain_of_layers(model):

@@ -1,56 +1,41 @@
-"""A fitted Keras classifier (KerasLogistic, KerasMLP, KerasCNN) as JSON and ``.keras``.
+"""A fitted Keras classifier as JSON and safetensors, rebuilt by skmnist's builders.
 
 Private helper of :mod:`skmnist.persistence`, which owns the archive and the
-scikit-learn parts; :mod:`skmnist.persistence._keras_checks` checks the ``.keras`` file.
-Everything read back is checked against allow-lists before
-anything is built from it: the class, the parameter names (re-validated), the
-fitted attribute names and types, and every class named in the Keras config.
+scikit-learn parts. A classifier is saved as ``estimator.json`` (class name,
+parameters, fitted attributes, the settings fit chose for its network) and
+``weights.safetensors`` (the network's weights and its optimizer's state, by
+name). Loading reads no network description from the file: it validates the
+parameters and attributes, bounds the network they describe, checks the
+safetensors header, builds the network with skmnist's own builders, checks
+every tensor's name, shape and dtype against the built variables, and only
+then reads the numbers into them.
 """
 
 import json
 import math
 import sys
-import tempfile
 import warnings
-from pathlib import Path
 
 import numpy as np
 
-from .._engine._keras import without_tensorflow
-from .._engine._optim import fix_legacy_params
 from .._utils import _safe_zip
-from ..exceptions import UntrustedModelError
-from ._keras_checks import _check_keras_archive
-
-# Fitted attributes a Keras classifier may carry; model_ is rebuilt, never
-# read from JSON (target_encoder_ was written by 0.1 files: ignored).
-_REQUIRED = (
-    "classes_",
-    "n_classes_",
-    "target_type_",
-    "n_features_in_",
-    "history_",
-    "n_iter_",
+from ..exceptions import UntrustedModelError as Untrusted
+from ._json_state import (
+    _ATTRIBUTES,
+    _check_attributes,
+    _check_network,
+    _decode,
+    _encode,
 )
-_OPTIONAL = (
-    "feature_names_in_",
-    "loss_curve_",
-    "best_epoch_",
-    "t_",  # files saved before it existed lack it
-    "_random_state",
-    "image_shape_",
-)
-_REBUILT = ("model_", "target_encoder_")
-_CLASS_NAMES = ("KerasLogistic", "KerasMLP", "KerasCNN")  # _keras_classes()
-_TARGET_TYPES = ("binary", "multiclass", "multilabel-indicator")
 
-# Checked in estimator.json before numpy allocates anything.
-MAX_CLASSES = 1 << 16
-MAX_LABEL_BYTES = 1024  # itemsize of a label dtype, e.g. "<U256"
-
-
-def _parse_json(data, name):
-    return _safe_zip.parse_json(data, name, UntrustedModelError)
+_CLASS_NAMES = ("KerasLogistic", "KerasMLP", "KerasCNN")
+_DTYPES = {"F32": np.float32, "I64": np.int64}  # what save writes
+# Checked before anything is built or allocated.
+MAX_LAYERS = 64  # hidden layers of a KerasMLP, convolution blocks of a KerasCNN
+# Weights of the network the parameters describe, counted before building it:
+# 64 MB of float32 (and at most three times that of optimizer state).
+MAX_WEIGHTS = 16_000_000
+_MAX_HEADER_BYTES = 1 << 20  # the safetensors header: ~100 bytes per tensor
 
 
 def _keras_classes():
@@ -60,17 +45,21 @@ def _keras_classes():
 
 
 def _is_keras_classifier(estimator):
-    # Importing skmnist.classifiers imports TensorFlow; if it is not imported
-    # yet, no Keras classifier can exist, and saving a baseline stays cheap.
+    # Without skmnist.classifiers imported no Keras classifier exists, and
+    # saving a baseline never imports Keras.
     if "skmnist.classifiers" not in sys.modules:
         return False
     return type(estimator) in _keras_classes().values()
 
 
-def _pack_keras(estimator, prefix):
-    from sklearn.utils.validation import check_is_fitted
+# -- saving ------------------------------------------------------------------------
 
-    check_is_fitted(estimator)
+
+def _pack_keras(estimator, prefix):
+    import safetensors.numpy
+
+    from .._engine._keras import import_keras
+
     params = estimator.get_params(deep=False)
     if params["callbacks"]:
         warnings.warn(
@@ -83,282 +72,255 @@ def _pack_keras(estimator, prefix):
         params["random_state"] = estimator._random_state  # the seed it drew
     attributes = {}
     for name, value in vars(estimator).items():
-        if name in params or name in _REBUILT:
+        if name in params or name == "model_":
             continue
-        if name not in _REQUIRED + _OPTIONAL:
+        if name not in _ATTRIBUTES:
             raise TypeError(
                 f"Cannot save the fitted attribute {name!r}: it is not "
                 "in skmnist.persistence's allow-list."
             )
         attributes[name] = _encode(value)
+    try:
+        _check_size(estimator)
+    except ValueError as exc:
+        raise ValueError(
+            "This model is too large for skmnist.load, which bounds what a model "
+            f"file may make it allocate: {exc} Nothing was written."
+        ) from None
+    network = _network_settings(estimator.model_)
     document = {
         "class": type(estimator).__name__,
         "params": _encode(params),
         "attributes": attributes,
+        "network": {key: _encode(value) for key, value in network.items()},
     }
-    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
-        # TensorFlow's tensors still lack numpy 2's __array__(copy=...) keyword;
-        # Keras' saver trips on that, harmlessly, for every weight.
-        warnings.filterwarnings(
-            "ignore", "__array__ implementation", DeprecationWarning
-        )
-        with without_tensorflow():  # Keras' saver would import it on JAX
-            estimator.model_.save(Path(tmp, "model.keras"))
-        model = Path(tmp, "model.keras").read_bytes()
+    to_numpy, tensors = import_keras().ops.convert_to_numpy, {}
+    with warnings.catch_warnings():
+        # TensorFlow's tensors lack numpy 2's __array__(copy=...): harmless.
+        warnings.filterwarnings("ignore", "__array__ impl", DeprecationWarning)
+        for name, variable in _variables(estimator.model_).items():
+            array = np.asarray(to_numpy(variable))
+            tensors[name] = array.astype(_DTYPES[_file_dtype(array.dtype)])
     return {
         f"{prefix}estimator.json": json.dumps(document).encode(),
-        f"{prefix}model.keras": model,
+        f"{prefix}weights.safetensors": safetensors.numpy.save(tensors),
     }
 
 
-def _unpack_keras(entries, prefix, budget=None):
-    document = _parse_json(
-        entries[f"{prefix}estimator.json"], f"{prefix}estimator.json"
-    )
+def _network_settings(model):
+    """The builder arguments fit chose from its data, read from the network.
+
+    The scaling is a constant of its layer (``Rescaling`` or ``Normalization``)
+    today, so it is saved here; a scaling held in variables travels with the
+    weights instead.
+    """
+    settings = {"l2": 0.0}
+    for layer in model.layers:
+        if getattr(layer, "kernel_regularizer", None) is not None:
+            settings["l2"] = float(layer.kernel_regularizer.l2)
+        if type(layer).__name__ == "Rescaling" and np.ndim(layer.scale) == 0:
+            settings["input_scale"] = float(layer.scale)
+        if type(layer).__name__ == "Normalization" and layer.input_mean is not None:
+            for key in ("input_mean", "input_variance"):
+                settings[key] = np.asarray(getattr(layer, key), np.float32).ravel()
+    return settings
+
+
+def _variables(model):
+    """Every variable a saved network holds, by its name in the file.
+
+    The network's weights (trainable or not) under their Keras paths, and the
+    optimizer's state (step count, learning rate, Adam's moments, SGD's
+    momentum), so that ``partial_fit`` and ``warm_start`` continue where
+    training stopped. Seed-generator states are left out: a loaded model
+    draws dropout masks afresh.
+    """
+    optimizer = model.optimizer
+    if not optimizer.built:
+        optimizer.build(model.trainable_variables)
+    named = [(f"model/{v.path}", v) for v in model.weights]
+    # Optimizer paths start with its numbered name ("adam_3/"): drop it.
+    named += [(f"optimizer/{v.path.split('/', 1)[-1]}", v) for v in optimizer.variables]
+    if len(dict(named)) != len(named):
+        raise TypeError("Cannot save a network whose variables share names.")
+    return dict(named)
+
+
+def _file_dtype(dtype):
+    """How a variable is stored: integers (step counts) as I64, floats as F32."""
+    dtype = np.dtype(dtype)
+    return "I64" if dtype.kind in "iu" else "F32" if dtype == np.float32 else dtype.name
+
+
+# -- loading -----------------------------------------------------------------------
+
+
+def _unpack_keras(entries, prefix):
+    where = f"{prefix}estimator.json"
+    document = _safe_zip.parse_json(entries[where], where, Untrusted)
     if not (
         isinstance(document, dict)
-        and set(document) == {"class", "params", "attributes"}
+        and set(document) == {"class", "params", "attributes", "network"}
     ):
-        raise UntrustedModelError(
-            "estimator.json must hold exactly 'class', 'params' and 'attributes'."
+        raise Untrusted(
+            f"{where} must hold exactly 'class', 'params', 'attributes' and 'network'."
         )
     if document["class"] not in _CLASS_NAMES:
-        raise UntrustedModelError(
-            f"estimator.json names the class {document['class']!r}; only "
+        raise Untrusted(
+            f"{where} names the class {str(document['class'])[:80]!r}; only "
             f"{sorted(_CLASS_NAMES)} are loaded."
         )
-    params = _decode(document["params"])
-    if isinstance(params, dict):
-        # Saved when learning_rate was the step size: now learning_rate_init.
-        params = fix_legacy_params(params)
-    attributes = _check_attributes(document["attributes"])
-    where = f"{prefix}model.keras"
-    # Everything in the file is checked before TensorFlow is imported: a
-    # crafted file is refused in a fraction of a second and ~150 MB.
-    _check_keras_archive(entries[where], where, budget)
     estimator = _keras_classes()[document["class"]]()
-    allowed = set(estimator.get_params(deep=False))
-    if (
-        not isinstance(params, dict)
-        or not set(params) <= allowed
-        or params.get("callbacks") is not None
-    ):
-        raise UntrustedModelError(
-            f"estimator.json sets parameters outside {sorted(allowed)}, or "
-            "callbacks (never saved)."
-        )
+    allowed = estimator.get_params(deep=False)
     try:
+        params = _decode(document["params"])
+        if not isinstance(params, dict) or not set(params) <= set(allowed):
+            raise ValueError(f"it sets parameters outside {sorted(allowed)}")
+        if params.get("callbacks") is not None:
+            raise ValueError("it sets callbacks, which are never saved")
         estimator.set_params(**params)._validate_params()
-    except ValueError as exc:
-        raise UntrustedModelError(f"Invalid saved parameters: {exc}") from exc
-    vars(estimator).update(attributes)
-    estimator.model_ = _load_keras_model(entries[where], where)
-    _check_model_shape(estimator)
+        vars(estimator).update(_check_attributes(document["attributes"], estimator))
+        network = _check_network(document["network"], estimator.n_features_in_)
+        _check_size(estimator)
+    except (TypeError, ValueError) as exc:
+        raise Untrusted(f"{where}: {exc}") from exc
+    # Everything above runs before Keras is imported: a crafted file is
+    # refused in a fraction of a second and little memory.
+    where = f"{prefix}weights.safetensors"
+    header = _read_header(entries[where], where)
+    estimator.model_ = _rebuild(estimator, network, entries[where], header, where)
     return estimator
 
 
-def _check_attributes(encoded):
-    if not isinstance(encoded, dict):
-        raise UntrustedModelError("'attributes' must be a JSON object.")
-    unknown = set(encoded) - set(_REQUIRED + _OPTIONAL)
-    missing = set(_REQUIRED) - set(encoded)
-    if unknown or missing:
-        raise UntrustedModelError(
-            f"Fitted attributes outside the allow-list {sorted(unknown)} or "
-            f"missing {sorted(missing)}."
-        )
-    attrs = {name: _decode(value) for name, value in encoded.items()}
-    checks = {
-        "classes_": _is_label_array(attrs["classes_"]),
-        "n_classes_": _is_count(attrs["n_classes_"], 1),
-        "target_type_": attrs["target_type_"] in _TARGET_TYPES,
-        "n_features_in_": _is_count(attrs["n_features_in_"], 1),
-        "history_": isinstance(attrs["history_"], dict)
-        and all(
-            isinstance(k, str) and _is_floats(v) for k, v in attrs["history_"].items()
-        ),
-        "n_iter_": _is_count(attrs["n_iter_"], 0),
-        "feature_names_in_": _is_label_array(attrs.get("feature_names_in_"), str)
-        and len(attrs["feature_names_in_"]) == attrs["n_features_in_"],
-        "loss_curve_": _is_floats(attrs.get("loss_curve_")),
-        "best_epoch_": _is_count(attrs.get("best_epoch_"), 0),
-        "t_": _is_count(attrs.get("t_"), 0),
-        "_random_state": attrs.get("_random_state") is None
-        or _is_count(attrs["_random_state"], -(2**63)),
-        # (height, width) whose pixels are the features: the model's Reshape
-        # must agree, which _check_model_shape sees after Keras loads it.
-        "image_shape_": isinstance(attrs.get("image_shape_"), tuple)
-        and len(attrs["image_shape_"]) == 2
-        and all(_is_count(side, 1) for side in attrs["image_shape_"])
-        and attrs["image_shape_"][0] * attrs["image_shape_"][1]
-        == attrs["n_features_in_"],
+def _rebuild(estimator, network, data, header, where):
+    """The network built from the parameters, holding the file's weights."""
+    import safetensors.numpy
+
+    from .._engine import _optim
+    from .._engine._builders import compile_model, output_units
+
+    model = estimator._build_network(
+        output_units(estimator.target_type_, estimator.n_classes_),
+        seed=getattr(estimator, "_random_state", None),
+        **network,
+    )
+    model = compile_model(
+        model,
+        estimator.target_type_,
+        optimizer=_optim.make_optimizer(estimator),
+        jit_compile=estimator.jit_compile,
+    )
+    variables = _variables(model)
+    expected = {
+        name: (tuple(int(d) for d in v.shape), _file_dtype(v.dtype))
+        for name, v in variables.items()
     }
-    bad = [name for name, ok in checks.items() if name in attrs and not ok]
-    if bad or len(attrs["classes_"]) != attrs["n_classes_"]:
-        raise UntrustedModelError(
-            f"estimator.json: fitted attributes of the wrong "
-            f"type or size: {bad or ['classes_', 'n_classes_']}."
-        )
-    _check_classes(attrs["classes_"])
-    return attrs
-
-
-def _check_classes(classes):
-    # scikit-learn's encoders need sorted, distinct, comparable labels (what
-    # np.unique returns at fit); anything else fails later, deep inside them.
-    if len(classes) > MAX_CLASSES:
-        raise UntrustedModelError(
-            f"estimator.json: {len(classes)} classes_, over the limit of {MAX_CLASSES}."
+    if header != expected:
+        problems = [f"missing {name}" for name in expected if name not in header]
+        problems += [f"unexpected {name}" for name in header if name not in expected]
+        problems += [
+            f"{name} is {header[name][1]} {header[name][0]}, the network needs "
+            f"{expected[name][1]} {expected[name][0]}"
+            for name in expected
+            if name in header and header[name] != expected[name]
+        ]
+        raise Untrusted(
+            f"{where} does not fit the network built from the saved parameters: "
+            f"{'; '.join(problems[:5])}."
         )
     try:
-        floats = classes.dtype.kind == "f" or (
-            classes.dtype == object and any(type(c) is float for c in classes)
+        arrays = safetensors.numpy.load(data)
+    except Exception as exc:  # SafetensorError, on what the checks above let by
+        raise Untrusted(f"{where}: unreadable tensors ({exc}).") from exc
+    for name, variable in variables.items():
+        value = arrays[name].astype(variable.dtype)
+        if not np.array_equal(value, arrays[name]):  # a step count past int32
+            raise Untrusted(f"{where}: {name} holds values out of range.")
+        variable.assign(value)
+    return model
+
+
+def _read_header(data, where):
+    """``{name: (shape, dtype)}`` from a safetensors header, checked.
+
+    The header's length is bounded, every dtype is one save writes, and the
+    tensors' byte ranges must tile the data exactly, each as long as its
+    shape and dtype make: a declared shape claims no more than the file holds.
+    """
+    size = int.from_bytes(data[:8], "little") if len(data) >= 8 else -1
+    if not 0 < size <= min(_MAX_HEADER_BYTES, len(data) - 8):
+        raise Untrusted(
+            f"{where}: a header of {size} bytes in a file of {len(data)}; "
+            f"safetensors headers here are at most {_MAX_HEADER_BYTES} bytes."
         )
-        if floats and any(math.isnan(c) for c in classes.tolist() if type(c) is float):
-            raise TypeError("NaN")
-        unique = np.unique(classes)
-    except TypeError as exc:  # mixed str and int, or NaN
-        raise UntrustedModelError(
-            f"estimator.json: classes_ {classes.tolist()[:10]} cannot be sorted "
-            f"({exc}); fitted labels are sorted and distinct."
-        ) from exc
-    if len(unique) != len(classes) or not all(
-        a == b for a, b in zip(unique.tolist(), classes.tolist())
-    ):
-        raise UntrustedModelError(
-            f"estimator.json: classes_ {classes.tolist()[:10]} are not sorted and "
-            "distinct, as fitted labels always are."
+    header = _safe_zip.parse_json(data[8 : 8 + size], where, Untrusted)
+    if not isinstance(header, dict):
+        raise Untrusted(f"{where}: the header is not a JSON object.")
+    tensors, spans = {}, []
+    for name, entry in header.items():
+        try:
+            shape, (begin, end) = entry["shape"], entry["data_offsets"]
+            itemsize = np.dtype(_DTYPES[entry["dtype"]]).itemsize
+            ok = (
+                len(entry) == 3
+                and isinstance(shape, list)
+                and len(shape) <= 4
+                and all(type(d) is int and d >= 0 for d in [*shape, begin, end])
+                and end - begin == math.prod(shape) * itemsize
+            )
+        except (TypeError, KeyError, ValueError):
+            ok = False
+        if not ok:
+            raise Untrusted(
+                f"{where}: tensor {name[:80]!r} is declared as {str(entry)[:120]}; "
+                "expected a dtype of F32 or I64, a shape of at most 4 dimensions "
+                "and a byte range as long as they make."
+            )
+        tensors[name] = (tuple(shape), entry["dtype"])
+        spans.append((begin, end))
+    covered = 0
+    for begin, end in sorted(spans):
+        covered = end if begin == covered else -1
+    if covered != len(data) - 8 - size:
+        raise Untrusted(
+            f"{where}: the tensors' byte ranges do not cover its "
+            f"{len(data) - 8 - size} bytes of data exactly (truncated, padded "
+            "or overlapping)."
         )
+    return tensors
 
 
-def _is_count(value, low):
-    return type(value) is int and value >= low
+def _check_size(estimator):
+    """Refuse (``ValueError``) a network larger than :func:`load` builds.
 
-
-def _is_floats(value):
-    return isinstance(value, list) and all(type(v) in (int, float) for v in value)
-
-
-def _is_label_array(value, kind=(str, int, float, bool)):
-    return (
-        isinstance(value, np.ndarray)
-        and value.ndim == 1
-        and (value.dtype != object or all(isinstance(v, kind) for v in value))
-        and (kind is not str or value.dtype.kind in "OU")
-    )
-
-
-def _check_model_shape(estimator):
+    The weights are counted from the parameters as
+    :mod:`skmnist._engine._builders` makes them: kernels and biases of each
+    ``Conv2D`` (``"same"`` padding, each followed by a 2x2 pooling that halves
+    the image, rounding up) and each ``Dense`` layer.
+    """
     from .._engine._builders import output_units
 
-    model = estimator.model_
-    expected = (
-        estimator.n_features_in_,
-        output_units(estimator.target_type_, estimator.n_classes_),
-    )
-    found = (model.input_shape[-1], model.output_shape[-1])
-    if len(model.inputs) != 1 or found != expected:
-        raise UntrustedModelError(
-            f"The Keras model maps {found[0]} features to {found[1]} outputs; the "
-            f"fitted attributes need {expected[0]} to {expected[1]}."
+    count, widths = 0, [estimator.n_features_in_]
+    if hasattr(estimator, "_filters"):  # KerasCNN
+        (height, width), channels = estimator.image_shape_, 1
+        side, layers = int(estimator.kernel_size), estimator._filters()
+        for filters in layers:
+            count += side * side * channels * filters + filters
+            height, width, channels = -(-height // 2), -(-width // 2), filters
+        widths = [height * width * channels]
+        hidden = () if estimator.dense_units is None else (estimator.dense_units,)
+    else:
+        layers = hidden = estimator._hidden_layers()
+    if len(layers) > MAX_LAYERS:
+        raise ValueError(
+            f"the parameters describe {len(layers)} hidden layers or convolution "
+            f"blocks, over the limit of {MAX_LAYERS}."
         )
-    image_shape = getattr(estimator, "image_shape_", None)
-    reshapes = [
-        tuple(layer.target_shape[:2])
-        for layer in model.layers
-        if type(layer).__name__ == "Reshape"
-    ]
-    if (image_shape is not None or reshapes) and reshapes != [image_shape]:
-        raise UntrustedModelError(
-            f"The Keras model reads images of shape {reshapes}; the fitted "
-            f"attributes say {image_shape}."
+    widths += [*hidden, output_units(estimator.target_type_, estimator.n_classes_)]
+    count += sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+    if count > MAX_WEIGHTS:
+        raise ValueError(
+            f"the parameters describe a network of {count} weights, over the "
+            f"limit of {MAX_WEIGHTS}."
         )
-
-
-def _load_keras_model(data, where):
-    from .._engine._keras import import_keras
-
-    keras = import_keras()
-    with tempfile.TemporaryDirectory() as tmp, without_tensorflow():
-        Path(tmp, "model.keras").write_bytes(data)
-        try:
-            return keras.saving.load_model(
-                Path(tmp, "model.keras"), compile=True, safe_mode=True
-            )
-        except Exception as exc:  # Keras raises ValueError, TypeError, KeyError...
-            raise UntrustedModelError(
-                f"{where}: Keras refused the model (safe_mode=True): {exc}"
-            ) from exc
-
-
-# -- JSON encoding of parameters and attributes -----------------------------------
-
-
-def _encode(value):
-    if isinstance(value, np.ndarray):
-        if value.dtype.kind not in "biufUO":
-            raise TypeError(f"Cannot save an array of dtype {value.dtype}.")
-        return {
-            "__ndarray__": value.tolist(),
-            "dtype": value.dtype.str if value.dtype != object else "object",
-        }
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, tuple):
-        return {"__tuple__": [_encode(v) for v in value]}
-    if isinstance(value, list):
-        return [_encode(v) for v in value]
-    if isinstance(value, dict):
-        return {"__dict__": [[_encode(k), _encode(v)] for k, v in value.items()]}
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    raise TypeError(f"Cannot save a value of type {type(value).__name__}.")
-
-
-def _decode(value):
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    if not isinstance(value, dict):
-        return value
-    if set(value) == {"__tuple__"} and isinstance(value["__tuple__"], list):
-        return tuple(_decode(v) for v in value["__tuple__"])
-    if (
-        set(value) == {"__dict__"}
-        and isinstance(value["__dict__"], list)
-        and all(isinstance(p, list) and len(p) == 2 for p in value["__dict__"])
-    ):
-        return {_hashable(_decode(k)): _decode(v) for k, v in value["__dict__"]}
-    if set(value) == {"__ndarray__", "dtype"}:
-        return _decode_array(value["__ndarray__"], value["dtype"])
-    raise UntrustedModelError(
-        f"estimator.json: unexpected JSON object with keys {sorted(value)}."
-    )
-
-
-def _hashable(key):
-    if isinstance(key, (list, dict)):
-        raise UntrustedModelError(f"Unexpected dictionary key {key!r}.")
-    return key
-
-
-def _decode_array(items, dtype):
-    try:
-        if not isinstance(dtype, str) or len(dtype) > 16:
-            raise ValueError(f"dtype {str(dtype)[:40]!r}")
-        dtype = np.dtype(dtype)
-        if dtype.itemsize > MAX_LABEL_BYTES:
-            raise ValueError(
-                f"dtype {dtype.str} of {dtype.itemsize} bytes per "
-                f"item, over the limit of {MAX_LABEL_BYTES}"
-            )
-        if dtype.kind not in "biufUO" or not isinstance(items, list):
-            raise ValueError(f"dtype {dtype} or data of type {type(items).__name__}")
-        if dtype.kind == "O" and not all(
-            type(v) in (str, int, float, bool) for v in items
-        ):
-            raise ValueError("an object array holding non-scalar values")
-        return np.array(items, dtype=dtype)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise UntrustedModelError(
-            f"estimator.json: invalid saved array: {exc}"
-        ) from exc
+    return count
