@@ -181,14 +181,15 @@ def display_inputs():
     ]
     # plot() draws n_cols=3 pairs per row unless told otherwise.
     grid = dict(n_rows=1, n_cols=3)
+    labels = {"labels": classifier.classes_}
     return {
         "DigitPredictionDisplay": {
             "from_estimator": ((classifier, X, y), {}),
-            "from_predictions": ((X[0], y[0], proba[0], classifier.classes_), {}),
+            "from_predictions": ((X[0], y[0], proba[0]), labels),
         },
         "PredictionGridDisplay": {
             "from_estimator": ((classifier, X[:3], y[:3]), grid),
-            "from_predictions": ((X[:3], y[:3], proba, classifier.classes_), grid),
+            "from_predictions": ((X[:3], y[:3], proba), {**labels, **grid}),
         },
         "LossCurveDisplay": {"from_estimator": ((mlp,), {})},
         "ComparisonDisplay": {
