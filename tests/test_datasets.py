@@ -647,7 +647,7 @@ class _HangingHandler(http.server.BaseHTTPRequestHandler):
 def _start_hanging_download(url, data_home):
     """A separate process downloading forever; returns it once its .part exists."""
     script = (
-        "import sys; from skmnist import _sources\n"
+        "import sys; from skmnist.datasets import _sources\n"
         f"remote = _sources.RemoteFile(url={url!r}, sha256='0' * 64, "
         "filename='mnist.npz')\n"
         f"_sources.fetch_remote(remote, {str(data_home)!r})\n"

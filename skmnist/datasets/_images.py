@@ -13,12 +13,31 @@ from pathlib import Path
 
 import numpy as np
 
+from .._utils import _safe_zip
+from .._utils._files import open_regular_file
+
 SIDE = 28  # MNIST images are SIDE x SIDE pixels
 BOX = 20  # the digit is scaled to fit BOX x BOX, as in MNIST
 CENTRE = 14.0  # row and column of the centre of mass of MNIST digits
 INK = 0.1  # pixels above INK x the darkest ink count when cropping the digit
-MAX_VALUES = 10**8  # most values read from one .npy / .npz file (800 MB as float64)
+# Most images read at once, from all files together: all of MNIST (70,000).
+# Predicting a larger set is a job for --source; this keeps a crafted array of
+# 1e8 values (97 KB deflated) from costing gigabytes. As float64 the largest
+# accepted array is 439 MB, converted to uint8 in blocks of _BLOCK_ROWS rows.
+MAX_IMAGES = 70_000
+MAX_VALUES = MAX_IMAGES * SIDE * SIDE  # most values in one .npy / .npz array
+_BLOCK_ROWS = 4096
 ARRAY_SUFFIXES = (".npy", ".npz")
+# Pictures: at most 8192 x 8192 decoded pixels (a 50-megapixel phone photo is
+# 8160 x 6120), so about 0.5 GB at the worst (RGBA: 4 bytes a pixel, twice).
+# JPEGs are decoded at 1/2, 1/4 or 1/8 scale when that leaves WORK_SIDE pixels
+# a side; any picture is shrunk to WORK_SIDE before becoming floats, which is
+# ample for a digit that ends up 20 pixels tall.
+MAX_PICTURE_PIXELS = 1 << 26
+WORK_SIDE = 1024
+# The formats tried, in order; Pillow's other plugins (EPS runs Ghostscript)
+# are never used for a user's file.
+PICTURE_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP", "PPM", "AVIF")
 
 __all__ = ["mnist_like", "read_images"]
 
@@ -36,9 +55,16 @@ def read_images(paths):
           ``(n, 784)``; values 0-255 with 0 as background, as in MNIST
           (a float array whose values all lie in 0-1 is multiplied by 255).
           Taken as they are: no inversion, cropping or centring.
-        - any other file: a picture that Pillow reads (PNG, JPEG, BMP, GIF,
-          ...), made MNIST-like by :func:`mnist_like` after its EXIF rotation
-          is applied and transparent parts are laid on white.
+        - any other file: a picture in one of :data:`PICTURE_FORMATS` (PNG,
+          JPEG, BMP, GIF, TIFF, WebP, PPM, AVIF), made MNIST-like by
+          :func:`mnist_like` after its EXIF rotation is applied and
+          transparent parts are laid on white. A picture larger than
+          1024 pixels a side is first shrunk to that (JPEGs are decoded at
+          a reduced scale); one of more than 8192 x 8192 pixels is refused.
+
+        Only regular files are read (not devices, FIFOs or sockets), and at
+        most :data:`MAX_IMAGES` (70,000) images in all: array headers are
+        checked before their data is read.
 
     Returns
     -------
@@ -51,8 +77,8 @@ def read_images(paths):
     Raises
     ------
     ValueError
-        If a file cannot be read or holds no usable image; the message names
-        the file.
+        If a file cannot be read, is no regular file, holds no usable image
+        or more than the limits above; the message names the file.
 
     Examples
     --------
@@ -65,10 +91,17 @@ def read_images(paths):
     ((2, 784), ['two.npy[0]', 'two.npy[1]'])
     """
     rows, names = [], []
+    n_images = 0
     for path in paths:
         path = Path(path)
+        if n_images >= MAX_IMAGES:
+            raise ValueError(
+                f"{path}: more than {MAX_IMAGES:,} images in all; skmnist reads "
+                "at most that many at once"
+            )
         if path.suffix.lower() in ARRAY_SUFFIXES:
-            images = _read_array(path)
+            images = _read_array(path, MAX_IMAGES - n_images)
+            n_images += len(images)
             rows.append(images)
             if len(images) == 1:
                 names.append(str(path))
@@ -76,6 +109,7 @@ def read_images(paths):
                 names += [f"{path}[{i}]" for i in range(len(images))]
         else:
             rows.append(mnist_like(_read_picture(path)).reshape(1, -1))
+            n_images += 1
             names.append(str(path))
     if not rows:
         return np.zeros((0, SIDE * SIDE), np.uint8), []
@@ -169,26 +203,35 @@ def _frame(grey):
 
 
 def _read_picture(path):
-    """Grey levels of the picture at ``path`` (transparency laid on white)."""
-    from PIL import Image, ImageOps
+    """Grey levels of the picture at ``path`` (transparency laid on white).
+
+    Bounded before decoding: only :data:`PICTURE_FORMATS` are tried (Pillow's
+    other plugins include formats that run external programs), the size the
+    header declares is checked against Pillow's own limit and the pixels to
+    decode against :data:`MAX_PICTURE_PIXELS`, JPEGs are decoded at 1/2, 1/4
+    or 1/8 scale when that still leaves :data:`WORK_SIDE` pixels a side
+    (``draft``), and any larger picture is shrunk to that side before it
+    becomes an array of floats.
+    """
+    from PIL import Image
 
     try:
         with warnings.catch_warnings():
             # Pillow only warns between 89 and 179 megapixels; refuse them all.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as picture:
-                picture = ImageOps.exif_transpose(picture)
-                if picture.mode in ("RGBA", "LA", "PA") or (
-                    "transparency" in picture.info
-                ):
-                    rgba = picture.convert("RGBA")
-                    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                    picture = Image.alpha_composite(white, rgba)
-                if picture.mode in ("I", "F") or picture.mode.startswith("I;16"):
-                    return np.asarray(picture, dtype=np.float64)  # deep grey
-                return np.asarray(picture.convert("L"), dtype=np.float64)
+            with (
+                open_regular_file(path, what="picture") as handle,
+                Image.open(handle, formats=_picture_formats()) as picture,
+            ):
+                picture.draft("L", (WORK_SIDE, WORK_SIDE))  # JPEG only
+                _check_pixels(picture, path)
+                picture.load()
+                _check_pixels(picture, path)  # some plugins settle the size here
+                return _grey_levels(picture)
     except FileNotFoundError:
         raise ValueError(f"{path}: no such file") from None
+    except _PictureRefused as refused:
+        raise ValueError(str(refused)) from None
     except Exception as error:  # noqa: BLE001
         # Pillow's decoders raise many types (OSError, SyntaxError, struct.error,
         # DecompressionBombError, ...) on a bad file; all mean "not a picture".
@@ -197,34 +240,119 @@ def _read_picture(path):
         ) from None
 
 
-def _read_array(path):
-    """The images of a .npy / .npz file, checked, as rows of 784 uint8."""
+class _PictureRefused(Exception):
+    """A readable picture refused by skmnist's own limits; the message says why."""
+
+
+def _picture_formats():
+    from PIL import Image
+
+    Image.init()
+    return [name for name in PICTURE_FORMATS if name in Image.OPEN]
+
+
+def _check_pixels(picture, path):
+    width, height = picture.size
+    if width * height > MAX_PICTURE_PIXELS:
+        raise _PictureRefused(
+            f"{path}: a picture of {width} x {height} pixels "
+            f"({width * height:,}); skmnist decodes at most "
+            f"{MAX_PICTURE_PIXELS:,} pixels (8192 x 8192) of one picture"
+        )
+
+
+def _grey_levels(picture):
+    """Float grey levels of a loaded picture, at most WORK_SIDE pixels a side.
+
+    Large pictures are shrunk in the cheapest mode that keeps what matters
+    (alpha, or 16-bit depth) before anything else, so a picture of N pixels
+    costs at most about 8 N bytes (4 for the decoded pixels, 4 for Pillow's
+    premultiplied copy while resizing) whatever its mode.
+    """
+    from PIL import ExifTags, Image
+
+    orientation = picture.getexif().get(ExifTags.Base.Orientation, 1)
+    mode = picture.mode
+    if mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
+        kind = "RGBA"  # transparency is laid on white once small
+        image = picture if mode in ("RGBA", "LA") else picture.convert("RGBA")
+    elif mode in ("I", "F") or mode.startswith("I;16"):
+        kind = "F"  # deep grey: keep every level
+        image = picture if mode == "F" else picture.convert("F")
+    else:
+        kind = "L"
+        image = picture if mode == "L" else picture.convert("L")
+    if image is not picture:
+        picture.close()  # frees the decoded pixels; the converted copy remains
+    width, height = image.size
+    if max(width, height) > WORK_SIDE:
+        scale = WORK_SIDE / max(width, height)
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        image = image.resize(size, Image.Resampling.BOX)  # averages each area
+    if kind == "RGBA":
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(white, rgba).convert("L")
+    method = _exif_transpose_methods().get(orientation)
+    if method is not None:
+        image = image.transpose(method)
+    return np.asarray(image, dtype=np.float64)
+
+
+def _exif_transpose_methods():
+    from PIL import Image
+
+    # ImageOps.exif_transpose's table, applied here to the shrunk picture (the
+    # whole one would be copied).
+    return {
+        2: Image.Transpose.FLIP_LEFT_RIGHT,
+        3: Image.Transpose.ROTATE_180,
+        4: Image.Transpose.FLIP_TOP_BOTTOM,
+        5: Image.Transpose.TRANSPOSE,
+        6: Image.Transpose.ROTATE_270,
+        7: Image.Transpose.TRANSVERSE,
+        8: Image.Transpose.ROTATE_90,
+    }
+
+
+def _read_array(path, room):
+    """The images of a .npy / .npz file, checked, as rows of 784 uint8.
+
+    ``room`` is how many more images :func:`read_images` may take.
+    """
     try:
-        if path.suffix.lower() == ".npy":
-            with open(path, "rb") as handle:
-                array = _read_npy(handle, path)
-        else:
-            with zipfile.ZipFile(path) as archive:
-                members = [n for n in archive.namelist() if n.endswith(".npy")]
-                if len(members) != 1:
-                    keys = ", ".join(n[:-4] for n in members) or "none"
-                    raise ValueError(
-                        f"{path}: expected one array of images, found "
-                        f"{len(members)} ({keys}); save one with np.save or "
-                        "np.savez(file, images), or give an MNIST-format file to "
-                        "--source"
-                    )
-                with archive.open(members[0]) as handle:
-                    array = _read_npy(handle, path)
+        with open_regular_file(path, what="array file") as handle:
+            if path.suffix.lower() == ".npy":
+                array = _read_npy(handle, path, room)
+            else:
+                _safe_zip.check_directory(handle, str(path), ValueError)
+                with zipfile.ZipFile(handle) as archive:
+                    members = [n for n in archive.namelist() if n.endswith(".npy")]
+                    if len(members) != 1:
+                        keys = ", ".join(n[:-4] for n in members) or "none"
+                        raise ValueError(
+                            f"{path}: expected one array of images, found "
+                            f"{len(members)} ({keys}); save one with np.save or "
+                            "np.savez(file, images), or give an MNIST-format file "
+                            "to --source"
+                        )
+                    with archive.open(members[0]) as member:
+                        array = _read_npy(member, path, room)
     except FileNotFoundError:
         raise ValueError(f"{path}: no such file") from None
-    except (OSError, zipfile.BadZipFile, EOFError) as error:
+    except _safe_zip.ZIP_ERRORS as error:
+        if isinstance(error, ValueError) and str(error).startswith(str(path)):
+            raise
         raise ValueError(f"{path}: cannot read the array: {error}") from None
     return _as_rows(array, path)
 
 
-def _read_npy(handle, path):
-    """Read one .npy stream after checking its header against MAX_VALUES."""
+def _read_npy(handle, path, room):
+    """Read one .npy stream after checking its header against the limits.
+
+    numpy reads exactly the values the header declares (no more, whatever a
+    compressed member inflates to), so checking the header bounds the memory.
+    """
     from numpy.lib import format as npy
 
     try:
@@ -235,10 +363,21 @@ def _read_npy(handle, path):
             shape, _, dtype = npy.read_array_header_2_0(handle)
         else:
             raise ValueError(f".npy format version {version} is not supported")
-        if dtype.hasobject or dtype.kind not in "biuf":
+        if dtype.hasobject or dtype.kind not in "biuf" or dtype.itemsize > 8:
             raise ValueError(f"expected numbers, got dtype {dtype}")
-        if int(np.prod(shape, dtype=object)) > MAX_VALUES:
-            raise ValueError(f"shape {shape} holds more than {MAX_VALUES:,} values")
+        n_values = int(np.prod(shape, dtype=object))
+        if n_values > MAX_VALUES:
+            raise ValueError(
+                f"shape {shape} holds {n_values:,} values, more than the "
+                f"{MAX_VALUES:,} skmnist reads ({MAX_IMAGES:,} images of 784 "
+                "pixels)"
+            )
+        n_images = n_values // (SIDE * SIDE)
+        if n_images > room:
+            raise ValueError(
+                f"shape {shape} holds {n_images:,} images; with the files before "
+                f"it that is over the {MAX_IMAGES:,} images skmnist reads at once"
+            )
         handle.seek(0)
         return npy.read_array(handle, allow_pickle=False)
     except ValueError as error:
@@ -263,15 +402,24 @@ def _as_rows(array, path):
     if len(array) == 0:
         raise ValueError(f"{path}: holds no images (shape {array.shape})")
     floats = array.dtype.kind == "f"
-    array = array.astype(np.float64)
-    if not np.isfinite(array).all():
+    # Checked and converted in blocks of rows, in the array's own dtype: a
+    # float64 copy of the whole would cost eight times the uint8 result.
+    blocks = range(0, len(array), _BLOCK_ROWS)
+    if floats and not all(
+        np.isfinite(array[i : i + _BLOCK_ROWS]).all() for i in blocks
+    ):
         raise ValueError(f"{path}: holds NaN or infinite values")
-    low, high = array.min(), array.max()
+    low, high = float(array.min()), float(array.max())
+    scale = 1.0
     if floats and low >= 0 and high <= 1:
-        array = array * 255  # pixels scaled to 0-1, e.g. by PixelScaler
+        scale = 255.0  # pixels scaled to 0-1, e.g. by PixelScaler
     elif low < 0 or high > 255:
         raise ValueError(
             f"{path}: values {low:g} to {high:g}; expected 0-255 "
             "(0 = background), as in MNIST"
         )
-    return np.rint(array).astype(np.uint8)
+    rows = np.empty(array.shape, np.uint8)
+    for i in blocks:
+        block = array[i : i + _BLOCK_ROWS].astype(np.float64)
+        rows[i : i + _BLOCK_ROWS] = np.rint(block * scale if floats else block)
+    return rows
