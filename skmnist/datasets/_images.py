@@ -220,7 +220,7 @@ def _read_picture(path):
             # Pillow only warns between 89 and 179 megapixels; refuse them all.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with (
-                open_regular_file(path, what="picture") as handle,
+                open_regular_file(path, what=None, error=_PictureRefused) as handle,
                 Image.open(handle, formats=_picture_formats()) as picture,
             ):
                 picture.draft("L", (WORK_SIDE, WORK_SIDE))  # JPEG only
@@ -321,7 +321,7 @@ def _read_array(path, room):
     ``room`` is how many more images :func:`read_images` may take.
     """
     try:
-        with open_regular_file(path, what="array file") as handle:
+        with open_regular_file(path, what=None) as handle:
             if path.suffix.lower() == ".npy":
                 array = _read_npy(handle, path, room)
             else:
