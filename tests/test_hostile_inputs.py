@@ -351,6 +351,33 @@ def test_ctrl_c_at_several_moments_of_a_fit(tmp_path, moment):
     _stopped(outcome, tmp_path)
 
 
+def test_ctrl_c_during_a_threaded_search(tmp_path):
+    # tune --n-jobs 2 on JAX fits in threads; Python exiting while one was
+    # still in JAX's compiled code aborted the process (status -6).
+    _old_report(tmp_path)
+    outcome = hostile.run_skmnist(
+        [
+            "tune",
+            "--model",
+            "mlp",
+            "--param",
+            "alpha=1e-4,1e-2",
+            "--cv",
+            "2",
+            "--n-jobs",
+            "2",
+            *COMPARE[3:11],
+            "--out",
+            "report",
+        ],
+        timeout=300,
+        ceiling_mb=PICTURE_MB,
+        cwd=tmp_path,
+        interrupt_at="done, ",  # one fit has ended, others are running
+    )
+    _stopped(outcome, tmp_path)
+
+
 def test_ctrl_c_swallowed_by_a_library_callback_still_stops(tmp_path):
     # What JAX's garbage-collection callback did: the KeyboardInterrupt raised
     # inside it was reported as "Exception ignored" and lost; the run went on

@@ -21,6 +21,7 @@ import contextlib
 import signal
 import sys
 import threading
+import time
 
 from .._utils import _stop
 from ..exceptions import UsageError
@@ -134,10 +135,33 @@ def main(argv=None):
         return 2
     except KeyboardInterrupt as interrupt:
         signum = getattr(interrupt, "signum", signal.SIGINT)
+        _wait_for_search_threads()
         _say(err, f"{_how(signum)}; nothing was written.")
         return 128 + signum
     finally:
         _stop.clear()
+
+
+# How long a stopped command waits for the fits still running in threads.
+_THREADS_WAIT_SECONDS = 60
+
+
+def _wait_for_search_threads():
+    """Let the threads of a threaded search end their fits before Python exits.
+
+    After Ctrl-C, joblib's threading backend (``tune --n-jobs`` on JAX) lets
+    each thread finish its current task, which the recorded stop ends at its
+    next epoch. Python exiting while one is still inside JAX's compiled code
+    aborts the process ("FATAL: exception not rethrown", status -6).
+    """
+    pool = sys.modules.get("multiprocessing.pool")
+    if pool is None:
+        return
+    deadline = time.monotonic() + _THREADS_WAIT_SECONDS
+    for thread in threading.enumerate():
+        # A running ThreadPool worker; Thread drops _target when run ends.
+        if getattr(thread, "_target", None) is pool.worker:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def _how(signum):
