@@ -184,6 +184,7 @@ def test_a_data_home_that_is_a_file_is_named(tmp_path):
         ["download", "--data-home", home], timeout=60, ceiling_mb=DEVICE_MB
     )
     _one_line(outcome, str(home), "is not a folder")
+    assert outcome.peak_mb < DEVICE_MB, outcome
     outcome = hostile.run_skmnist(
         [],
         script=_script(f"""
@@ -197,6 +198,7 @@ def test_a_data_home_that_is_a_file_is_named(tmp_path):
         ceiling_mb=DEVICE_MB,
     )
     assert "exists and is not a folder" in outcome.out, outcome
+    assert outcome.peak_mb < DEVICE_MB, outcome
 
 
 # -- tracebacks that were left ------------------------------------------------------
@@ -215,9 +217,11 @@ def test_tune_refuses_schedulers_dask_cannot_reach(tmp_path, address, words):
     outcome = hostile.run_skmnist(
         ["tune", "--model", "logistic", "--scheduler", address, "--out", "r"],
         timeout=120,
+        ceiling_mb=PICTURE_MB,
         cwd=tmp_path,
     )
     _one_line(outcome, f"--scheduler {address!r}", *words)
+    assert outcome.peak_mb < DEVICE_MB, outcome  # refused before the data
     assert list(tmp_path.iterdir()) == []
 
 
