@@ -248,6 +248,53 @@ def cases(folder):
                 ("at the second model", "[2/"),
             )
         ],
+        (
+            "tune --n-jobs 2 (threads), SIGINT after a fit",
+            [
+                "tune",
+                "--model",
+                "mlp",
+                "--param",
+                "alpha=1e-4,1e-2",
+                "--cv",
+                "2",
+                "--n-jobs",
+                "2",
+                *TINY,
+                "--max-iter",
+                "30",
+                "--out",
+                out,
+            ],
+            None,
+            {"signal": "done, ", "fresh_report": True},
+        ),
+        (
+            "compare, SIGINT inside a GC callback",
+            [],
+            _script(f"""
+                import gc, signal, sys
+                import skmnist.comparison
+                real = skmnist.comparison.compare
+
+                def compare(*args, **kwargs):
+                    def callback(phase, info):
+                        if phase == "start":
+                            signal.raise_signal(signal.SIGINT)
+                            for _ in range(1000):
+                                pass
+                    gc.callbacks.append(callback)
+                    gc.collect()
+                    gc.callbacks.remove(callback)
+                    return real(*args, **kwargs)
+
+                skmnist.comparison.compare = compare
+                from skmnist.cli import main
+                args = ["compare", "--models", "logistic", *{TINY!r}]
+                sys.exit(main(args + ["--no-figures", "--out", {str(out)!r}]))
+            """),
+            {"fresh_report": True, "report_check": True},
+        ),
     ]
 
 
@@ -309,7 +356,7 @@ def measure(name, args, script, options, folder, python_path, timeout, ceiling):
     if options.get("API") and outcome.out.strip():
         printed = " / ".join(outcome.out.strip().splitlines())
         last = printed + (f" / {last}" if last else "")
-    if "signal" in options:
+    if "signal" in options or "report_check" in options:
         last += " (old report kept)" if _report_kept(out) else " (REPORT REPLACED)"
     status = (
         outcome.status if outcome.status is not None else f"killed ({outcome.killed})"

@@ -61,6 +61,7 @@ def test_picture_bombs_are_refused_from_the_header(model, tmp_path, mode):
     assert outcome.peak_mb < 400, outcome
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["RGBA", "I;16"])
 def test_the_largest_accepted_picture_stays_bounded(model, tmp_path, mode):
     # 8192 x 8192, the limit, in the modes that cost most per pixel.
@@ -93,6 +94,7 @@ def test_an_array_bomb_is_refused_from_its_header(model, tmp_path):
     assert outcome.peak_mb < 400, outcome
 
 
+@pytest.mark.slow
 def test_the_largest_accepted_array_is_read_within_bounds(tmp_path):
     # 70,000 float64 images (439 MB of values) are converted in blocks.
     array = hostile.npz_bomb(tmp_path / "all.npz", 70_000 * 784, dtype="<f8")
@@ -267,6 +269,7 @@ def test_flattened_colour_images_are_refused_by_kerascnn():
     assert outcome.peak_mb < 1000, outcome  # 1,800 MB to fit it before
 
 
+@pytest.mark.slow
 def test_onnx_marks_nan_rows_and_predict_refuses_them():
     pytest.importorskip("onnxruntime")
     outcome = hostile.run_skmnist(
@@ -340,6 +343,7 @@ def _stopped(outcome, folder):
     assert sorted(p.name for p in folder.iterdir()) == ["report"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "moment",
     [1.5, "[1/2] logistic", "epoch", "[2/2] mlp"],
@@ -355,6 +359,7 @@ def test_ctrl_c_at_several_moments_of_a_fit(tmp_path, moment):
     _stopped(outcome, tmp_path)
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_a_threaded_search(tmp_path):
     # tune --n-jobs 2 on JAX fits in threads; Python exiting while one was
     # still in JAX's compiled code aborted the process (status -6).
@@ -382,6 +387,7 @@ def test_ctrl_c_during_a_threaded_search(tmp_path):
     _stopped(outcome, tmp_path)
 
 
+@pytest.mark.slow
 def test_ctrl_c_swallowed_by_a_library_callback_still_stops(tmp_path):
     # What JAX's garbage-collection callback did: the KeyboardInterrupt raised
     # inside it was reported as "Exception ignored" and lost; the run went on
@@ -415,6 +421,7 @@ def test_ctrl_c_swallowed_by_a_library_callback_still_stops(tmp_path):
     _stopped(outcome, tmp_path)
 
 
+@pytest.mark.slow
 def test_sigterm_while_writing_still_leaves_the_old_report(tmp_path):
     # A stop that arrives while the report is written: the folder is
     # discarded, the previous report kept.
