@@ -7,7 +7,6 @@ pixel (14, 14). A model trained on MNIST expects the same, so
 exact steps) and takes arrays as they are.
 """
 
-import warnings
 import zipfile
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import numpy as np
 
 from .._utils import _safe_zip
 from .._utils._files import open_regular_file
+from ._pictures import read_picture
 
 SIDE = 28  # MNIST images are SIDE x SIDE pixels
 BOX = 20  # the digit is scaled to fit BOX x BOX, as in MNIST
@@ -28,16 +28,6 @@ MAX_IMAGES = 70_000
 MAX_VALUES = MAX_IMAGES * SIDE * SIDE  # most values in one .npy / .npz array
 _BLOCK_ROWS = 4096
 ARRAY_SUFFIXES = (".npy", ".npz")
-# Pictures: at most 8192 x 8192 decoded pixels (a 50-megapixel phone photo is
-# 8160 x 6120), so about 0.5 GB at the worst (RGBA: 4 bytes a pixel, twice).
-# JPEGs are decoded at 1/2, 1/4 or 1/8 scale when that leaves WORK_SIDE pixels
-# a side; any picture is shrunk to WORK_SIDE before becoming floats, which is
-# ample for a digit that ends up 20 pixels tall.
-MAX_PICTURE_PIXELS = 1 << 26
-WORK_SIDE = 1024
-# The formats tried, in order; Pillow's other plugins (EPS runs Ghostscript)
-# are never used for a user's file.
-PICTURE_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP", "PPM", "AVIF")
 
 __all__ = ["mnist_like", "read_images"]
 
@@ -55,8 +45,9 @@ def read_images(paths):
           ``(n, 784)``; values 0-255 with 0 as background, as in MNIST
           (a float array whose values all lie in 0-1 is multiplied by 255).
           Taken as they are: no inversion, cropping or centring.
-        - any other file: a picture in one of :data:`PICTURE_FORMATS` (PNG,
-          JPEG, BMP, GIF, TIFF, WebP, PPM, AVIF), made MNIST-like by
+        - any other file: a picture in one of the formats of
+          :func:`~skmnist.datasets._pictures.read_picture` (PNG, JPEG, BMP,
+          GIF, TIFF, WebP, PPM, AVIF), made MNIST-like by
           :func:`mnist_like` after its EXIF rotation is applied and
           transparent parts are laid on white. A picture larger than
           1024 pixels a side is first shrunk to that (JPEGs are decoded at
@@ -108,7 +99,7 @@ def read_images(paths):
             else:
                 names += [f"{path}[{i}]" for i in range(len(images))]
         else:
-            rows.append(mnist_like(_read_picture(path)).reshape(1, -1))
+            rows.append(mnist_like(read_picture(path)).reshape(1, -1))
             n_images += 1
             names.append(str(path))
     if not rows:
@@ -200,119 +191,6 @@ def _frame(grey):
     canvas = np.zeros((SIDE, SIDE))
     canvas[top : top + height, left : left + width] = digit
     return canvas
-
-
-def _read_picture(path):
-    """Grey levels of the picture at ``path`` (transparency laid on white).
-
-    Bounded before decoding: only :data:`PICTURE_FORMATS` are tried (Pillow's
-    other plugins include formats that run external programs), the size the
-    header declares is checked against Pillow's own limit and the pixels to
-    decode against :data:`MAX_PICTURE_PIXELS`, JPEGs are decoded at 1/2, 1/4
-    or 1/8 scale when that still leaves :data:`WORK_SIDE` pixels a side
-    (``draft``), and any larger picture is shrunk to that side before it
-    becomes an array of floats.
-    """
-    from PIL import Image
-
-    try:
-        with warnings.catch_warnings():
-            # Pillow only warns between 89 and 179 megapixels; refuse them all.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with (
-                open_regular_file(path, what=None, error=_PictureRefused) as handle,
-                Image.open(handle, formats=_picture_formats()) as picture,
-            ):
-                picture.draft("L", (WORK_SIDE, WORK_SIDE))  # JPEG only
-                _check_pixels(picture, path)
-                picture.load()
-                _check_pixels(picture, path)  # some plugins settle the size here
-                return _grey_levels(picture)
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such file") from None
-    except _PictureRefused as refused:
-        raise ValueError(str(refused)) from None
-    except Exception as error:  # noqa: BLE001
-        # Pillow's decoders raise many types (OSError, SyntaxError, struct.error,
-        # DecompressionBombError, ...) on a bad file; all mean "not a picture".
-        raise ValueError(
-            f"{path}: not a picture Pillow can read ({type(error).__name__}: {error})"
-        ) from None
-
-
-class _PictureRefused(Exception):
-    """A readable picture refused by skmnist's own limits; the message says why."""
-
-
-def _picture_formats():
-    from PIL import Image
-
-    Image.init()
-    return [name for name in PICTURE_FORMATS if name in Image.OPEN]
-
-
-def _check_pixels(picture, path):
-    width, height = picture.size
-    if width * height > MAX_PICTURE_PIXELS:
-        raise _PictureRefused(
-            f"{path}: a picture of {width} x {height} pixels "
-            f"({width * height:,}); skmnist decodes at most "
-            f"{MAX_PICTURE_PIXELS:,} pixels (8192 x 8192) of one picture"
-        )
-
-
-def _grey_levels(picture):
-    """Float grey levels of a loaded picture, at most WORK_SIDE pixels a side.
-
-    Large pictures are shrunk in the cheapest mode that keeps what matters
-    (alpha, or 16-bit depth) before anything else, so a picture of N pixels
-    costs at most about 8 N bytes (4 for the decoded pixels, 4 for Pillow's
-    premultiplied copy while resizing) whatever its mode.
-    """
-    from PIL import ExifTags, Image
-
-    orientation = picture.getexif().get(ExifTags.Base.Orientation, 1)
-    mode = picture.mode
-    if mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
-        kind = "RGBA"  # transparency is laid on white once small
-        image = picture if mode in ("RGBA", "LA") else picture.convert("RGBA")
-    elif mode in ("I", "F") or mode.startswith("I;16"):
-        kind = "F"  # deep grey: keep every level
-        image = picture if mode == "F" else picture.convert("F")
-    else:
-        kind = "L"
-        image = picture if mode == "L" else picture.convert("L")
-    if image is not picture:
-        picture.close()  # frees the decoded pixels; the converted copy remains
-    width, height = image.size
-    if max(width, height) > WORK_SIDE:
-        scale = WORK_SIDE / max(width, height)
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        image = image.resize(size, Image.Resampling.BOX)  # averages each area
-    if kind == "RGBA":
-        rgba = image.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(white, rgba).convert("L")
-    method = _exif_transpose_methods().get(orientation)
-    if method is not None:
-        image = image.transpose(method)
-    return np.asarray(image, dtype=np.float64)
-
-
-def _exif_transpose_methods():
-    from PIL import Image
-
-    # ImageOps.exif_transpose's table, applied here to the shrunk picture (the
-    # whole one would be copied).
-    return {
-        2: Image.Transpose.FLIP_LEFT_RIGHT,
-        3: Image.Transpose.ROTATE_180,
-        4: Image.Transpose.FLIP_TOP_BOTTOM,
-        5: Image.Transpose.TRANSPOSE,
-        6: Image.Transpose.ROTATE_270,
-        7: Image.Transpose.TRANSVERSE,
-        8: Image.Transpose.ROTATE_90,
-    }
 
 
 def _read_array(path, room):
