@@ -199,20 +199,67 @@ def search_backend(scheduler=None, *, n_workers=None, timeout=30, **cluster_kwar
         yield client
 
 
-def _check_scheduler(scheduler):
+def _check_scheduler(
+    scheduler, *, name="The 'scheduler' parameter of search_backend is"
+):
     """Refuse a malformed ``scheduler`` string or a missing Dask, connecting to
-    nothing (the CLI calls it before loading data); return ``distributed``."""
-    if (
-        isinstance(scheduler, str)
-        and scheduler != "local"
-        and not _ADDRESS.match(scheduler)
-    ):
+    nothing (the CLI calls it before loading data); return ``distributed``.
+
+    ``name`` starts the messages of addresses Dask cannot use (the CLI says
+    ``--scheduler``).
+    """
+    address = isinstance(scheduler, str) and scheduler != "local"
+    if address and not _ADDRESS.match(scheduler):
         raise ValueError(
             "The 'scheduler' parameter of search_backend must be None, 'local', "
             "a scheduler address such as 'tcp://HOST:8786', or a "
             f"distributed.Client; got {scheduler!r}."
         )
-    return _import_distributed()
+    distributed = _import_distributed()
+    problem = _protocol_problem(scheduler) if address else None
+    if problem:
+        raise ValueError(f"{name} {scheduler!r}: {problem}")
+    return distributed
+
+
+def _protocol_problem(address):
+    """Why Dask cannot use ``address`` from here, or None.
+
+    Dask itself fails on these deep inside ``Client``: ``ucx://`` without its
+    package and ``tls://`` without certificates with a ``TypeError``,
+    ``inproc://`` (a scheduler inside this very process) with "not enough
+    values to unpack".
+    """
+    from distributed.comm import parse_address, registry
+    from distributed.security import Security
+
+    try:
+        scheme, _ = parse_address(address)
+        backend = registry.get_backend(scheme)
+    except ValueError as exc:
+        return f"an address Dask cannot read ({exc})."
+    if scheme == "inproc":
+        return (
+            "inproc:// names a scheduler inside this process, not a cluster; "
+            "give the cluster's tcp://HOST:PORT address, or 'local'."
+        )
+    try:
+        backend.get_connector()
+    except (TypeError, ImportError, NotImplementedError) as exc:
+        return (
+            f"Dask's {scheme}:// protocol is not usable here ({type(exc).__name__}: "
+            f"{exc}); install its package (distributed-ucxx for ucx://) or "
+            "connect over tcp://."
+        )
+    if scheme == "tls" and not Security().get_connection_args("client").get(
+        "ssl_context"
+    ):
+        return (
+            "no TLS certificates are configured for Dask (distributed.comm.tls."
+            "ca-file, .client.cert and .client.key in Dask's configuration); "
+            "configure them, or connect over tcp://."
+        )
+    return None
 
 
 def _import_distributed():

@@ -28,6 +28,12 @@ def _kind(mode):
     return "not a regular file"
 
 
+def _refusal(path, what, mode):
+    if what is None:  # the caller's messages start with the path
+        return f"{os.fspath(path)}: {_kind(mode)}, not a regular file"
+    return f"The {what} {os.fspath(path)!r} is {_kind(mode)}; expected a regular file."
+
+
 def check_regular_file(path, *, what="file", error=ValueError):
     """Refuse ``path`` unless it names a regular file (links are followed).
 
@@ -35,8 +41,10 @@ def check_regular_file(path, *, what="file", error=ValueError):
     ----------
     path : str or path-like
         The path the user gave.
-    what : str, default="file"
-        How the path is named in the message, e.g. ``"model file"``.
+    what : str or None, default="file"
+        How the path is named in the message, e.g. ``"model file"``; None
+        starts the message with the path instead (``"x.png: a FIFO (named
+        pipe), not a regular file"``).
     error : type of Exception, default=ValueError
         Raised for a path that exists but is no regular file.
 
@@ -54,10 +62,7 @@ def check_regular_file(path, *, what="file", error=ValueError):
     """
     info = os.stat(path)
     if not stat.S_ISREG(info.st_mode):
-        raise error(
-            f"The {what} {os.fspath(path)!r} is {_kind(info.st_mode)}; expected a "
-            "regular file."
-        )
+        raise error(_refusal(path, what, info.st_mode))
     return info
 
 
@@ -88,10 +93,7 @@ def open_regular_file(path, *, what="file", error=ValueError):
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            raise error(
-                f"The {what} {os.fspath(path)!r} is {_kind(mode)}; expected a "
-                "regular file."
-            )
+            raise error(_refusal(path, what, mode))
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")

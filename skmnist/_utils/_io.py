@@ -14,6 +14,8 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
+from . import _stop
+
 # Libraries whose versions are written into reports and saved models.
 LIBRARIES = (
     "skmnist",
@@ -51,9 +53,10 @@ def atomic_path(path, *, suffix=".part"):
     """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
 
     The temporary file is created (empty, private) in ``path``'s folder, which
-    must exist. If the block raises (``KeyboardInterrupt`` included), the
-    temporary file is removed and ``path`` is left as it was. On success the
-    file gets :func:`usual_file_mode` and replaces ``path`` atomically.
+    must exist. If the block raises (``KeyboardInterrupt`` included), or the
+    command line recorded a stop signal meanwhile, the temporary file is
+    removed and ``path`` is left as it was. On success the file gets
+    :func:`usual_file_mode` and replaces ``path`` atomically.
 
     Parameters
     ----------
@@ -75,10 +78,13 @@ def atomic_path(path, *, suffix=".part"):
     tmp = Path(tmp)
     try:
         yield tmp
-        os.chmod(tmp, usual_file_mode())
-        os.replace(tmp, path)
+        _stop.raise_if_stopped()  # a stop swallowed by a library: honour it now
+        with _stop.deferred():
+            os.chmod(tmp, usual_file_mode())
+            os.replace(tmp, path)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        with _stop.deferred():
+            tmp.unlink(missing_ok=True)
         raise
 
 

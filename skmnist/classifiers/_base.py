@@ -33,7 +33,7 @@ from . import _fit_data
 from ._callbacks import CallbackSupport, FitTask, with_callbacks
 from ._mlp_attributes import MLPAttributesMixin
 from ._targets import encode_targets, fit_target_encoder, probabilities
-from ._validation import check_data
+from ._validation import check_data, check_network_size
 
 
 class BaseKerasClassifier(
@@ -142,6 +142,14 @@ class BaseKerasClassifier(
     def _model_kwargs(self):
         """Extra keyword arguments of :func:`skmnist._engine._builders.build_model`."""
         return {}
+
+    def _network_size(self, n_outputs):
+        """``(weights, what decides them)`` of the network, counted before building."""
+        hidden = self._hidden_layers()
+        widths = [self.n_features_in_, *hidden, n_outputs]
+        n_weights = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+        layers = f"hidden_layer_sizes={self.hidden_layer_sizes!r} on " if hidden else ""
+        return n_weights, f"{layers}{self.n_features_in_} features, {n_outputs} outputs"
 
     def _build_network(self, n_outputs, **kwargs):
         """The uncompiled Keras model; ``kwargs`` hold the seed, L2 and scaling."""
@@ -368,6 +376,7 @@ class BaseKerasClassifier(
                 input_variance=variance.astype(np.float32),
             )
         n_outputs = output_units(self.target_type_, self.n_classes_)
+        check_network_size(self, *self._network_size(n_outputs))
         # The initial weights and every dropout layer get seeds derived from
         # ``seed``: no global seed (Python, NumPy, TensorFlow) is set or read,
         # so seeded fits in parallel threads cannot disturb one another.

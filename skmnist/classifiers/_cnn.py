@@ -46,9 +46,30 @@ def _image_shape(image_shape, n_features, stack_shape):
     if stack_shape is not None:
         return stack_shape
     side = math.isqrt(n_features)
-    # Rows that are not square images are read as one row of pixels, so any
-    # flat data trains (convolutions and pooling keep "same" sizes).
-    return (side, side) if side * side == n_features else (1, n_features)
+    if side * side == n_features:
+        return (side, side)
+    for channels, kind in ((3, "RGB"), (4, "RGBA")):
+        side = math.isqrt(n_features // channels)
+        if n_features % channels == 0 and side * side * channels == n_features:
+            if side >= _MIN_COLOUR_SIDE:
+                # Read as one row of pixels it would train, on nonsense.
+                raise ValueError(
+                    f"X has {n_features} features per sample, {channels} x "
+                    f"{side * side}: flattened {kind} images of {side} x {side} "
+                    f"pixels? KerasCNN reads one channel: convert them to grey "
+                    f"levels, e.g. X.reshape(-1, {side}, {side}, {channels})"
+                    f"{'[..., :3]' if channels == 4 else ''}.mean(axis=-1), or "
+                    f"pass image_shape=(1, "
+                    f"{n_features}) to read each row as one line of pixels."
+                )
+    # Other rows that are not square images are read as one row of pixels, so
+    # any flat data trains (convolutions and pooling keep "same" sizes).
+    return (1, n_features)
+
+
+# Rows of 3 or 4 x side**2 features (side >= this) are taken for flattened
+# colour images and refused; smaller ones are tabular data more likely.
+_MIN_COLOUR_SIDE = 8
 
 
 class KerasCNN(BaseKerasClassifier):
@@ -84,7 +105,10 @@ class KerasCNN(BaseKerasClassifier):
         Shape of the images the rows hold. None takes it from ``X`` when it
         is a 3-D stack ``(n_samples, height, width)``, else infers square
         images from the row length (784 -> 28x28) and reads rows that are not
-        square as images of one row, ``(1, n_features)``.
+        square as images of one row, ``(1, n_features)``, except rows of 3 or
+        4 times a square of 8 x 8 or more (2352 = 3 x 28 x 28), taken for
+        flattened colour images and refused with a ``ValueError``: the
+        network reads one channel.
     alpha : float, default=1e-4
         L2 penalty on every kernel, scaled as in ``MLPClassifier``
         (``alpha / (2 batch_size) * ||W||^2`` added to each batch's loss).
@@ -329,6 +353,25 @@ class KerasCNN(BaseKerasClassifier):
         if self.shift == "auto":
             return min(self.image_shape_) // 14
         return int(self.shift)
+
+    def _network_size(self, n_outputs):
+        kernel = int(self.kernel_size) ** 2
+        height, width = self.image_shape_
+        n_weights, channels = 0, 1
+        for n_filters in self._filters():
+            n_weights += (kernel * channels + 1) * n_filters
+            channels = n_filters
+            height, width = -(-height // 2), -(-width // 2)  # "same" pooling
+        widths = [height * width * channels]
+        if self.dense_units is not None:
+            widths.append(int(self.dense_units))
+        widths.append(n_outputs)
+        n_weights += sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+        return n_weights, (
+            f"filters={self.filters!r}, dense_units={self.dense_units!r} on "
+            f"{self.image_shape_[0]} x {self.image_shape_[1]} images, "
+            f"{n_outputs} outputs"
+        )
 
     def _build_network(self, n_outputs, **kwargs):
         return build_cnn(

@@ -262,7 +262,9 @@ class KerasMLP(BaseKerasClassifier):
     Parameters
     ----------
     hidden_layer_sizes : tuple of int, default=(128,)
-        Units of each hidden layer.
+        Units of each hidden layer. ``fit`` refuses, before building anything,
+        a network whose weights would not fit in this machine's memory while
+        training (16 bytes each).
     activation : {"relu", "tanh", "logistic", "identity", "gelu", "elu", "selu"}, \
 default="relu"
         Activation of the hidden layers.

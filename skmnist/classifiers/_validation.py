@@ -7,6 +7,8 @@ uint8 MNIST never becomes a 376 MB float64 copy), and a lone image or 4-D
 input gets a message that says what it looks like.
 """
 
+import os
+
 import numpy as np
 from scipy.sparse import issparse
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
@@ -66,6 +68,50 @@ def check_data(estimator, X=None, y=None, *, reset=False):
 
 
 _F32_MAX = float(np.finfo(np.float32).max)
+
+
+# Bytes each weight takes while training: the float32 weight, its gradient and
+# the two moments Adam keeps (SGD with momentum keeps one).
+TRAINING_BYTES_PER_WEIGHT = 16
+
+
+def check_network_size(estimator, n_weights, layers):
+    """Refuse, before Keras allocates anything, a network too large to train here.
+
+    The limit is this machine's memory: ``n_weights`` times
+    :data:`TRAINING_BYTES_PER_WEIGHT` must fit in it. Without the check an
+    absurd size (``hidden_layer_sizes=(10**8,)``) dies deep in JAX or
+    TensorFlow with an out-of-memory error, or takes the machine's memory.
+
+    Parameters
+    ----------
+    estimator : BaseKerasClassifier
+        Named in the message.
+    n_weights : int
+        Weights and biases of the network.
+    layers : str
+        What decides the size, e.g. ``"hidden_layer_sizes=(10,) on 784
+        features and 10 outputs"``.
+    """
+    memory = physical_memory()
+    need = n_weights * TRAINING_BYTES_PER_WEIGHT
+    if memory is not None and need > memory:
+        raise ValueError(
+            f"{type(estimator).__name__} with {layers} would have {n_weights:,} "
+            f"weights: {need / 2**30:,.1f} GiB to train ({TRAINING_BYTES_PER_WEIGHT} "
+            "bytes each: float32 weights, gradients and Adam's two moments), "
+            f"more than this machine's {memory / 2**30:,.1f} GiB of memory, "
+            f"which holds {memory // TRAINING_BYTES_PER_WEIGHT:,} weights at "
+            "most. Use smaller layers."
+        )
+
+
+def physical_memory():
+    """Bytes of memory of this machine, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # Windows has no sysconf
+        return None
 
 
 def _refuse_a_single_image(estimator, X):

@@ -5,7 +5,10 @@ process. Bad arguments, unreadable data or models and an unusable ``--out``
 end with status 2 and one line on stderr, checked before the long work where
 possible. Ctrl-C ends with 130 and SIGTERM (or SIGHUP) with 128 + the signal
 number, leaving no half-written output: reports are built in a temporary
-folder and renamed into place at the end. TensorFlow is imported only once a
+folder and renamed into place at the end. A signal is also recorded, so that
+one whose exception a library swallowed (JAX's garbage-collection callback)
+still stops the run at its next epoch, and always before anything is
+renamed into place. TensorFlow is imported only once a
 command has to fit or load a Keras model.
 
 The package's modules depend on each other in one direction only:
@@ -18,47 +21,64 @@ import contextlib
 import signal
 import sys
 import threading
+import time
 
+from .._utils import _stop
 from ..exceptions import UsageError
 from ._parser import build_parser, one_line
 
 __all__ = ["UsageError", "build_parser", "main"]
 
-# Signals that stop a command the way Ctrl-C does, so that the same clean-up
-# runs (temporary report folders and files removed).
-_STOP_SIGNALS = ("SIGTERM", "SIGHUP")
-
-
-class _Stopped(KeyboardInterrupt):
-    """SIGTERM or SIGHUP, raised like Ctrl-C so every clean-up path runs."""
-
-    def __init__(self, signum):
-        super().__init__(signum)
-        self.signum = signum
+# Signals that stop a command, all the same way: raised as Ctrl-C's
+# KeyboardInterrupt so that the same clean-up runs (temporary report folders
+# and files removed), and recorded, so that one swallowed by a library
+# callback still stops the run at its next step (skmnist._utils._stop).
+_STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
 
 
 def _raise_stopped(signum, frame):
-    raise _Stopped(signum)
+    _stop.request(signum)
+
+
+def _taken_over(signum):
+    """Whether the handler of ``signum`` is the default one, ours to replace.
+
+    ``nohup`` sets SIGHUP to be ignored, and a shell's background job SIGINT:
+    those choices are kept.
+    """
+    handler = signal.getsignal(signum)
+    return handler is signal.SIG_DFL or handler is signal.default_int_handler
 
 
 @contextlib.contextmanager
 def _signals_raise():
-    """Turn SIGTERM and SIGHUP into :class:`_Stopped` while the block runs.
+    """Turn SIGINT, SIGTERM and SIGHUP into :class:`~skmnist._utils._stop.Stopped`.
 
-    Only signals left at their default action are taken over (``nohup`` sets
-    SIGHUP to be ignored, and that choice is kept); the previous handlers are
-    restored afterwards. Outside the main thread nothing changes (Python
-    delivers signals to the main thread only).
+    Only signals left at their default action are taken over; the previous
+    handlers are restored afterwards. Outside the main thread nothing changes
+    (Python delivers signals to the main thread only). Meanwhile a
+    KeyboardInterrupt that Python can only report as "Exception ignored in
+    ..." (raised in a garbage-collection callback, say) is dropped quietly:
+    the stop it carried is recorded and honoured at the next step.
     """
     previous = {}
+    hook = sys.unraisablehook
     if threading.current_thread() is threading.main_thread():
         for name in _STOP_SIGNALS:
             signum = getattr(signal, name, None)  # SIGHUP does not exist on Windows
-            if signum is not None and signal.getsignal(signum) is signal.SIG_DFL:
+            if signum is not None and _taken_over(signum):
                 previous[signum] = signal.signal(signum, _raise_stopped)
+
+        def quiet_hook(unraisable):
+            if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+                hook(unraisable)
+
+        sys.unraisablehook = quiet_hook
+    _stop.clear()
     try:
         yield
     finally:
+        sys.unraisablehook = hook
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 
@@ -84,13 +104,14 @@ def main(argv=None):
     >>> main(["compare", "--models", "rnn"])  # an unknown model: one line on stderr
     2
     """
-    from rich.console import Console
-
-    out = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 120)
-    err = Console(file=sys.stderr, width=None if sys.stderr.isatty() else 120)
     command = None
+    err = None
     try:
         with _signals_raise():
+            from rich.console import Console
+
+            out = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 120)
+            err = Console(file=sys.stderr, width=None if sys.stderr.isatty() else 120)
             try:
                 args = build_parser().parse_args(argv)
             except SystemExit as exit_:  # --help and --version exit 0 through here
@@ -99,7 +120,13 @@ def main(argv=None):
             args.argv = list(sys.argv[1:] if argv is None else argv)
             from . import _commands
 
-            return _commands.COMMANDS[command](args, out, err)
+            status = _commands.COMMANDS[command](args, out, err)
+            signum = _stop.requested()
+            if signum is not None:
+                # Recorded while the output was being committed: it is whole.
+                _say(err, f"{_how(signum)} as it ended; its output is complete.")
+                return 128 + signum
+            return status
     except UsageError as error:
         message = one_line(error)
         if not message.startswith("skmnist"):
@@ -108,10 +135,43 @@ def main(argv=None):
         return 2
     except KeyboardInterrupt as interrupt:
         signum = getattr(interrupt, "signum", signal.SIGINT)
-        how = (
-            "interrupted"
-            if signum == signal.SIGINT
-            else f"stopped by {signal.Signals(signum).name}"
-        )
-        err.print(f"skmnist: {how}; nothing was written.", highlight=False)
+        _wait_for_search_threads()
+        _say(err, f"{_how(signum)}; nothing was written.")
         return 128 + signum
+    finally:
+        _stop.clear()
+
+
+# How long a stopped command waits for the fits still running in threads.
+_THREADS_WAIT_SECONDS = 60
+
+
+def _wait_for_search_threads():
+    """Let the threads of a threaded search end their fits before Python exits.
+
+    After Ctrl-C, joblib's threading backend (``tune --n-jobs`` on JAX) lets
+    each thread finish its current task, which the recorded stop ends at its
+    next epoch. Python exiting while one is still inside JAX's compiled code
+    aborts the process ("FATAL: exception not rethrown", status -6).
+    """
+    pool = sys.modules.get("multiprocessing.pool")
+    if pool is None:
+        return
+    deadline = time.monotonic() + _THREADS_WAIT_SECONDS
+    for thread in threading.enumerate():
+        # A running ThreadPool worker; Thread drops _target when run ends.
+        if getattr(thread, "_target", None) is pool.worker:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+
+def _how(signum):
+    if signum == signal.SIGINT:
+        return "interrupted"
+    return f"stopped by {signal.Signals(signum).name}"
+
+
+def _say(err, message):
+    if err is None:  # stopped before the console was made
+        print(f"skmnist: {message}", file=sys.stderr)
+    else:
+        err.print(f"skmnist: {message}", highlight=False)

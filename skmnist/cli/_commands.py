@@ -125,7 +125,12 @@ def _tune(args, out, err):
 
 def _download(args, out, err):
     from .. import datasets
+    from ..datasets._sources import check_data_home
 
+    try:
+        check_data_home(datasets.get_data_home(args.data_home))
+    except ValueError as error:
+        raise UsageError(f"skmnist download: error: {one_line(error)}") from None
     err.print(f"Downloading MNIST from {args.source} ...", highlight=False)
     try:
         path = datasets.download_mnist(

@@ -21,6 +21,7 @@ from rich.progress import (
 )
 
 from .._engine._keras import import_keras
+from .._utils import _stop
 
 keras = import_keras()
 
@@ -80,6 +81,7 @@ class Reporter:
         The steps are Keras epochs (``total`` then comes from Keras), or with
         ``count_fits`` whole fits, advanced by :meth:`fit_done`.
         """
+        _stop.raise_if_stopped()
         self._label = label
         self._count_fits = count_fits
         self._fits = self._begun = 0
@@ -92,6 +94,9 @@ class Reporter:
 
     def epoch(self, done, total, logs=None):
         """Epoch ``done`` of ``total`` has ended, with Keras ``logs``."""
+        # Between epochs: where a stop that a library swallowed (Ctrl-C in
+        # JAX's garbage-collection callback) ends the fit.
+        _stop.raise_if_stopped()
         with self._lock:
             self._epoch(done, total, logs)
 
@@ -122,6 +127,7 @@ class Reporter:
 
     def fit_begun(self):
         """A fit starts in this thread: it takes the next number."""
+        _stop.raise_if_stopped()
         with self._lock:
             self._begun += 1
             self._thread.number = self._begun
@@ -148,6 +154,7 @@ class Reporter:
 
     def finish(self, message=""):
         """End the current task, with a closing ``message``."""
+        _stop.raise_if_stopped()
         seconds = time.perf_counter() - self._started
         if self._progress is not None:
             task = next(t for t in self._progress.tasks if t.id == self._task)

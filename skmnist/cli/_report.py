@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from .._utils import _stop
 from .._utils._io import atomic_open, environment, usual_folder_mode
 from ..exceptions import UsageError
 from ._parser import REPORT_MARKER
@@ -146,6 +147,17 @@ class ReportFolder:
         return self._tmp
 
     def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            try:  # a stop swallowed by a library callback: honour it now
+                _stop.raise_if_stopped()
+            except BaseException:
+                with _stop.deferred():
+                    self._discard()
+                raise
+        with _stop.deferred():  # no second signal cuts clean-up or commit short
+            return self._exit(exc_type)
+
+    def _exit(self, exc_type):
         if exc_type is None and (
             self.path.exists() and not self.force and not self._replaceable()
         ):

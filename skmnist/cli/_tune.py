@@ -246,12 +246,15 @@ def _check_scheduler(scheduler):
     from ..exceptions import MissingExtraError
     from ..parallel import _check_scheduler
 
+    name = "skmnist tune: error: --scheduler"
     try:
-        _check_scheduler(scheduler)
-    except ValueError:
+        _check_scheduler(scheduler, name=name)
+    except ValueError as error:
+        if str(error).startswith(name):  # an address Dask cannot use from here
+            raise UsageError(one_line(error)) from None
         raise UsageError(
-            f"skmnist tune: error: --scheduler {scheduler!r}: expected 'local' "
-            "or a scheduler address such as tcp://HOST:8786"
+            f"{name} {scheduler!r}: expected 'local' or a scheduler address such "
+            "as tcp://HOST:8786"
         ) from None
     except MissingExtraError as error:
         raise UsageError(f"skmnist tune: error: --scheduler: {error}") from None
@@ -279,7 +282,7 @@ def _enter_backend(stack, scheduler):
     # _check_scheduler before the data were read; what is left is connecting.
     try:
         stack.enter_context(search_backend(scheduler))
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, TypeError) as error:
         raise UsageError(
             f"skmnist tune: error: --scheduler {scheduler}: {one_line(error)}"
         ) from None

@@ -14,6 +14,7 @@ import zlib
 import numpy as np
 
 from .._utils import _safe_zip
+from .._utils._files import open_regular_file
 
 N_PIXELS = 28 * 28
 # The most pixel or label bytes one data file may declare: 1 GiB is 1.3 million
@@ -105,17 +106,10 @@ def read_npz(path, subsets):
     """
     origin = os.fspath(path)
     try:
-        _check_npz_headers(path, [k for s in subsets for k in NPZ_KEYS[s]], origin)
-        with np.load(path, allow_pickle=False) as npz:
-            missing = [k for s in subsets for k in NPZ_KEYS[s] if k not in npz.files]
-            if missing:
-                held = ", ".join(npz.files) or "nothing"
-                raise ValueError(
-                    f"{origin}: not a Keras-format MNIST .npz: missing "
-                    f"{', '.join(missing)}; it holds {held}. Expected x_train, "
-                    "y_train, x_test, y_test."
-                )
-            arrays = [(npz[NPZ_KEYS[s][0]], npz[NPZ_KEYS[s][1]]) for s in subsets]
+        # One descriptor for the checks and the reading: the path cannot be
+        # swapped in between, and a device or FIFO is refused before opening.
+        with open_regular_file(path, what="data file") as handle:
+            arrays = _read_npz_arrays(handle, subsets, origin)
     except (
         zipfile.BadZipFile,
         zlib.error,
@@ -131,7 +125,7 @@ def read_npz(path, subsets):
             "download it again."
         ) from exc
     except ValueError as exc:
-        if str(exc).startswith(origin):
+        if str(exc).startswith((origin, "The data file")):
             raise
         # np.load raises a bare ValueError for files that are not npz at all.
         raise ValueError(
@@ -144,16 +138,31 @@ def read_npz(path, subsets):
     ]
 
 
-def _check_npz_headers(path, keys, origin):
+def _read_npz_arrays(handle, subsets, origin):
+    """``[(images, labels), ...]`` of ``subsets`` from the open npz ``handle``."""
+    _check_npz_headers(handle, [k for s in subsets for k in NPZ_KEYS[s]], origin)
+    handle.seek(0)
+    with np.load(handle, allow_pickle=False) as npz:
+        missing = [k for s in subsets for k in NPZ_KEYS[s] if k not in npz.files]
+        if missing:
+            held = ", ".join(npz.files) or "nothing"
+            raise ValueError(
+                f"{origin}: not a Keras-format MNIST .npz: missing "
+                f"{', '.join(missing)}; it holds {held}. Expected x_train, "
+                "y_train, x_test, y_test."
+            )
+        return [(npz[NPZ_KEYS[s][0]], npz[NPZ_KEYS[s][1]]) for s in subsets]
+
+
+def _check_npz_headers(handle, keys, origin):
     """Check the ``.npy`` headers of ``keys`` in an npz before numpy loads them.
 
     np.load trusts a member's header: a shape of 10**15 rows is allocated
     (MemoryError) before the data is found missing. Here each header must
     declare at most MAX_DATA_BYTES and exactly the bytes the member holds.
     """
-    with open(path, "rb") as raw:
-        _safe_zip.check_directory(raw, origin, ValueError)
-    with zipfile.ZipFile(path) as archive:
+    _safe_zip.check_directory(handle, origin, ValueError)
+    with zipfile.ZipFile(handle) as archive:
         infos = {info.filename: info for info in archive.infolist()}
         for key in keys:
             info = infos.get(f"{key}.npy")
@@ -208,7 +217,7 @@ def read_idx(path, magic):
     inflated in chunks and never past the declared size.
     """
     path = os.fspath(path)
-    with open(path, "rb") as raw:
+    with open_regular_file(path, what="IDX file") as raw:
         # Decide by content, not by name: a gzipped file may have lost its ".gz".
         is_gzip = raw.read(2) == GZIP_MAGIC
         if not is_gzip and path.endswith(".gz"):

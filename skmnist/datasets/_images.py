@@ -7,17 +7,26 @@ pixel (14, 14). A model trained on MNIST expects the same, so
 exact steps) and takes arrays as they are.
 """
 
-import warnings
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from .._utils import _safe_zip
+from .._utils._files import open_regular_file
+from ._pictures import read_picture
+
 SIDE = 28  # MNIST images are SIDE x SIDE pixels
 BOX = 20  # the digit is scaled to fit BOX x BOX, as in MNIST
 CENTRE = 14.0  # row and column of the centre of mass of MNIST digits
 INK = 0.1  # pixels above INK x the darkest ink count when cropping the digit
-MAX_VALUES = 10**8  # most values read from one .npy / .npz file (800 MB as float64)
+# Most images read at once, from all files together: all of MNIST (70,000).
+# Predicting a larger set is a job for --source; this keeps a crafted array of
+# 1e8 values (97 KB deflated) from costing gigabytes. As float64 the largest
+# accepted array is 439 MB, converted to uint8 in blocks of _BLOCK_ROWS rows.
+MAX_IMAGES = 70_000
+MAX_VALUES = MAX_IMAGES * SIDE * SIDE  # most values in one .npy / .npz array
+_BLOCK_ROWS = 4096
 ARRAY_SUFFIXES = (".npy", ".npz")
 
 __all__ = ["mnist_like", "read_images"]
@@ -36,9 +45,17 @@ def read_images(paths):
           ``(n, 784)``; values 0-255 with 0 as background, as in MNIST
           (a float array whose values all lie in 0-1 is multiplied by 255).
           Taken as they are: no inversion, cropping or centring.
-        - any other file: a picture that Pillow reads (PNG, JPEG, BMP, GIF,
-          ...), made MNIST-like by :func:`mnist_like` after its EXIF rotation
-          is applied and transparent parts are laid on white.
+        - any other file: a picture in one of the formats of
+          :func:`~skmnist.datasets._pictures.read_picture` (PNG, JPEG, BMP,
+          GIF, TIFF, WebP, PPM, AVIF), made MNIST-like by
+          :func:`mnist_like` after its EXIF rotation is applied and
+          transparent parts are laid on white. A picture larger than
+          1024 pixels a side is first shrunk to that (JPEGs are decoded at
+          a reduced scale); one of more than 8192 x 8192 pixels is refused.
+
+        Only regular files are read (not devices, FIFOs or sockets), and at
+        most :data:`MAX_IMAGES` (70,000) images in all: array headers are
+        checked before their data is read.
 
     Returns
     -------
@@ -51,8 +68,8 @@ def read_images(paths):
     Raises
     ------
     ValueError
-        If a file cannot be read or holds no usable image; the message names
-        the file.
+        If a file cannot be read, is no regular file, holds no usable image
+        or more than the limits above; the message names the file.
 
     Examples
     --------
@@ -65,17 +82,25 @@ def read_images(paths):
     ((2, 784), ['two.npy[0]', 'two.npy[1]'])
     """
     rows, names = [], []
+    n_images = 0
     for path in paths:
         path = Path(path)
+        if n_images >= MAX_IMAGES:
+            raise ValueError(
+                f"{path}: more than {MAX_IMAGES:,} images in all; skmnist reads "
+                "at most that many at once"
+            )
         if path.suffix.lower() in ARRAY_SUFFIXES:
-            images = _read_array(path)
+            images = _read_array(path, MAX_IMAGES - n_images)
+            n_images += len(images)
             rows.append(images)
             if len(images) == 1:
                 names.append(str(path))
             else:
                 names += [f"{path}[{i}]" for i in range(len(images))]
         else:
-            rows.append(mnist_like(_read_picture(path)).reshape(1, -1))
+            rows.append(mnist_like(read_picture(path)).reshape(1, -1))
+            n_images += 1
             names.append(str(path))
     if not rows:
         return np.zeros((0, SIDE * SIDE), np.uint8), []
@@ -168,63 +193,44 @@ def _frame(grey):
     return canvas
 
 
-def _read_picture(path):
-    """Grey levels of the picture at ``path`` (transparency laid on white)."""
-    from PIL import Image, ImageOps
+def _read_array(path, room):
+    """The images of a .npy / .npz file, checked, as rows of 784 uint8.
 
+    ``room`` is how many more images :func:`read_images` may take.
+    """
     try:
-        with warnings.catch_warnings():
-            # Pillow only warns between 89 and 179 megapixels; refuse them all.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as picture:
-                picture = ImageOps.exif_transpose(picture)
-                if picture.mode in ("RGBA", "LA", "PA") or (
-                    "transparency" in picture.info
-                ):
-                    rgba = picture.convert("RGBA")
-                    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                    picture = Image.alpha_composite(white, rgba)
-                if picture.mode in ("I", "F") or picture.mode.startswith("I;16"):
-                    return np.asarray(picture, dtype=np.float64)  # deep grey
-                return np.asarray(picture.convert("L"), dtype=np.float64)
+        with open_regular_file(path, what=None) as handle:
+            if path.suffix.lower() == ".npy":
+                array = _read_npy(handle, path, room)
+            else:
+                _safe_zip.check_directory(handle, str(path), ValueError)
+                with zipfile.ZipFile(handle) as archive:
+                    members = [n for n in archive.namelist() if n.endswith(".npy")]
+                    if len(members) != 1:
+                        keys = ", ".join(n[:-4] for n in members) or "none"
+                        raise ValueError(
+                            f"{path}: expected one array of images, found "
+                            f"{len(members)} ({keys}); save one with np.save or "
+                            "np.savez(file, images), or give an MNIST-format file "
+                            "to --source"
+                        )
+                    with archive.open(members[0]) as member:
+                        array = _read_npy(member, path, room)
     except FileNotFoundError:
         raise ValueError(f"{path}: no such file") from None
-    except Exception as error:  # noqa: BLE001
-        # Pillow's decoders raise many types (OSError, SyntaxError, struct.error,
-        # DecompressionBombError, ...) on a bad file; all mean "not a picture".
-        raise ValueError(
-            f"{path}: not a picture Pillow can read ({type(error).__name__}: {error})"
-        ) from None
-
-
-def _read_array(path):
-    """The images of a .npy / .npz file, checked, as rows of 784 uint8."""
-    try:
-        if path.suffix.lower() == ".npy":
-            with open(path, "rb") as handle:
-                array = _read_npy(handle, path)
-        else:
-            with zipfile.ZipFile(path) as archive:
-                members = [n for n in archive.namelist() if n.endswith(".npy")]
-                if len(members) != 1:
-                    keys = ", ".join(n[:-4] for n in members) or "none"
-                    raise ValueError(
-                        f"{path}: expected one array of images, found "
-                        f"{len(members)} ({keys}); save one with np.save or "
-                        "np.savez(file, images), or give an MNIST-format file to "
-                        "--source"
-                    )
-                with archive.open(members[0]) as handle:
-                    array = _read_npy(handle, path)
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such file") from None
-    except (OSError, zipfile.BadZipFile, EOFError) as error:
+    except _safe_zip.ZIP_ERRORS as error:
+        if isinstance(error, ValueError) and str(error).startswith(str(path)):
+            raise
         raise ValueError(f"{path}: cannot read the array: {error}") from None
     return _as_rows(array, path)
 
 
-def _read_npy(handle, path):
-    """Read one .npy stream after checking its header against MAX_VALUES."""
+def _read_npy(handle, path, room):
+    """Read one .npy stream after checking its header against the limits.
+
+    numpy reads exactly the values the header declares (no more, whatever a
+    compressed member inflates to), so checking the header bounds the memory.
+    """
     from numpy.lib import format as npy
 
     try:
@@ -235,10 +241,21 @@ def _read_npy(handle, path):
             shape, _, dtype = npy.read_array_header_2_0(handle)
         else:
             raise ValueError(f".npy format version {version} is not supported")
-        if dtype.hasobject or dtype.kind not in "biuf":
+        if dtype.hasobject or dtype.kind not in "biuf" or dtype.itemsize > 8:
             raise ValueError(f"expected numbers, got dtype {dtype}")
-        if int(np.prod(shape, dtype=object)) > MAX_VALUES:
-            raise ValueError(f"shape {shape} holds more than {MAX_VALUES:,} values")
+        n_values = int(np.prod(shape, dtype=object))
+        if n_values > MAX_VALUES:
+            raise ValueError(
+                f"shape {shape} holds {n_values:,} values, more than the "
+                f"{MAX_VALUES:,} skmnist reads ({MAX_IMAGES:,} images of 784 "
+                "pixels)"
+            )
+        n_images = n_values // (SIDE * SIDE)
+        if n_images > room:
+            raise ValueError(
+                f"shape {shape} holds {n_images:,} images; with the files before "
+                f"it that is over the {MAX_IMAGES:,} images skmnist reads at once"
+            )
         handle.seek(0)
         return npy.read_array(handle, allow_pickle=False)
     except ValueError as error:
@@ -263,15 +280,24 @@ def _as_rows(array, path):
     if len(array) == 0:
         raise ValueError(f"{path}: holds no images (shape {array.shape})")
     floats = array.dtype.kind == "f"
-    array = array.astype(np.float64)
-    if not np.isfinite(array).all():
+    # Checked and converted in blocks of rows, in the array's own dtype: a
+    # float64 copy of the whole would cost eight times the uint8 result.
+    blocks = range(0, len(array), _BLOCK_ROWS)
+    if floats and not all(
+        np.isfinite(array[i : i + _BLOCK_ROWS]).all() for i in blocks
+    ):
         raise ValueError(f"{path}: holds NaN or infinite values")
-    low, high = array.min(), array.max()
+    low, high = float(array.min()), float(array.max())
+    scale = 1.0
     if floats and low >= 0 and high <= 1:
-        array = array * 255  # pixels scaled to 0-1, e.g. by PixelScaler
+        scale = 255.0  # pixels scaled to 0-1, e.g. by PixelScaler
     elif low < 0 or high > 255:
         raise ValueError(
             f"{path}: values {low:g} to {high:g}; expected 0-255 "
             "(0 = background), as in MNIST"
         )
-    return np.rint(array).astype(np.uint8)
+    rows = np.empty(array.shape, np.uint8)
+    for i in blocks:
+        block = array[i : i + _BLOCK_ROWS].astype(np.float64)
+        rows[i : i + _BLOCK_ROWS] = np.rint(block * scale if floats else block)
+    return rows

@@ -27,6 +27,7 @@ from sklearn.utils._param_validation import (
     validate_params,
 )
 
+from .._utils._files import check_regular_file
 from . import _sources
 from ._idx import read_idx_folder, read_npz
 from ._sources import get_data_home as _get_data_home
@@ -121,6 +122,8 @@ def download_mnist(*, source="keras", data_home=None, force=False):
     OSError
         If the download fails or its checksum does not match; the message
         names the URL, the cause, and where to put the file by hand.
+    ValueError
+        If ``data_home`` exists and is not a folder.
 
     See Also
     --------
@@ -133,7 +136,7 @@ def download_mnist(*, source="keras", data_home=None, force=False):
     >>> path  # doctest: +SKIP
     '/home/me/skmnist_data/mnist.npz'
     """
-    data_home = _get_data_home(data_home)
+    data_home = _sources.check_data_home(_get_data_home(data_home))
     if source == "openml":
         return _sources.fetch_openml_mnist(data_home, force=force)
     return _sources.fetch_remote(_sources.REMOTE_FILES["keras"], data_home, force=force)
@@ -211,7 +214,9 @@ def load_mnist(
     ValueError
         If a file is corrupt, truncated or not MNIST-shaped (wrong IDX magic
         number or dimensions, images and labels of different lengths, labels
-        outside 0-9).
+        outside 0-9); if ``source`` is a device, FIFO or socket rather than
+        a regular file or folder; or if ``data_home`` exists and is not a
+        folder.
     OSError
         If a download fails, or the data is missing and
         ``download_if_missing`` is False.
@@ -262,6 +267,7 @@ def _resolve(source, data_home, download_if_missing):
     if isinstance(source, str) and source in _NAMED_SOURCES:
         if source == "embedded":
             return "embedded", None
+        _sources.check_data_home(data_home)
         if source == "auto":
             return _resolve_auto(data_home)
         if source == "openml":
@@ -294,6 +300,9 @@ def _resolve(source, data_home, download_if_missing):
             f"source={source!r}: no such file or folder. Give a Keras-format .npz "
             "or a folder holding the four MNIST IDX files."
         )
+    if not os.path.isdir(path):
+        # A device or FIFO: /dev/zero would fill the memory, a FIFO block.
+        check_regular_file(path, what="source")
     return path, path
 
 

@@ -74,6 +74,25 @@ def get_data_home(data_home=None):
     return _paths.data_home(data_home)
 
 
+def check_data_home(data_home):
+    """Refuse a data home that exists but is no folder (a file, a device...).
+
+    Without this, the first download fails with only "File exists".
+    """
+    if os.path.exists(data_home) and not os.path.isdir(data_home):
+        origin = (
+            " (from the SKMNIST_DATA environment variable)"
+            if os.environ.get("SKMNIST_DATA")
+            and get_data_home(os.environ["SKMNIST_DATA"]) == data_home
+            else ""
+        )
+        raise ValueError(
+            f"data_home {data_home!r}{origin} exists and is not a folder; name a "
+            "folder for skmnist's MNIST cache (it is created when first needed)."
+        )
+    return data_home
+
+
 def cached_full_mnist(data_home):
     """Path of a full MNIST file already in ``data_home``, or None."""
     for name in (REMOTE_FILES["keras"].filename, OPENML_CACHE_NAME):

@@ -214,7 +214,11 @@ def to_onnx(estimator, *, opset=OPSET):
         and ``"probabilities"``, float32 of shape ``(n, n_classes)`` in the
         order of ``classes_``, as ``predict_proba`` returns (two columns for
         binary targets). The scaling ``input_scaling`` chose in ``fit`` is part
-        of the graph, as it is part of the Keras model.
+        of the graph, as it is part of the Keras model. A row holding NaN or
+        infinity, which ``predict`` refuses with a ``ValueError``, gets NaN
+        probabilities and the label -1 (one less than the smallest class if
+        that is negative; ``""`` for string classes), never a class: an ONNX
+        graph cannot raise.
 
     Raises
     ------
@@ -227,7 +231,8 @@ def to_onnx(estimator, *, opset=OPSET):
         If ``estimator`` is not fitted (``NotFittedError``), was fitted on
         multilabel targets or classes that are neither integers nor strings,
         its Keras network has a layer or activation with no ONNX conversion
-        here (the message names it), or ``opset`` is out of range.
+        here (the message names it), ``opset`` is out of range, or a string
+        class is ``""`` (the label of non-finite rows).
 
     See Also
     --------
@@ -273,6 +278,7 @@ def to_onnx(estimator, *, opset=OPSET):
         target_opset={"": int(opset), "ai.onnx.ml": 3},
     )
     _rename_outputs(onx.graph)
+    _mark_non_finite_rows(onx.graph, np.asarray(final.classes_))
     from .._version import __version__
 
     onx.producer_name, onx.producer_version = "skmnist", __version__
@@ -289,3 +295,76 @@ def _rename_outputs(graph):
         node.input[:] = [renames.get(name, name) for name in node.input]
     for output in graph.output:
         output.name = renames[output.name]
+
+
+def _mark_non_finite_rows(graph, classes):
+    """Rows holding NaN or infinity get NaN probabilities and a label no class has.
+
+    ``predict`` refuses such rows with a ValueError; a graph cannot raise,
+    and left alone it would label them with the first class (``ArgMax`` of
+    NaN scores is 0). A row is non-finite when ``sum(x * 0)`` is NaN, which
+    only MatMul and elementwise operators find, in every opset from 13.
+    """
+    from onnx import TensorProto, helper
+
+    label = _non_finite_label(classes)
+    is_string = isinstance(label, str)
+    raw = {name: f"{name}_unchecked" for name in _OUTPUTS}
+    for node in graph.node:
+        node.output[:] = [raw.get(name, name) for name in node.output]
+        node.input[:] = [raw.get(name, name) for name in node.input]
+    n_features = graph.input[0].type.tensor_type.shape.dim[1].dim_value
+    constants = [
+        helper.make_tensor("nonfinite_zero", TensorProto.FLOAT, [], [0.0]),
+        helper.make_tensor(
+            "nonfinite_ones", TensorProto.FLOAT, [n_features, 1], [1.0] * n_features
+        ),
+        helper.make_tensor("nonfinite_flat", TensorProto.INT64, [1], [-1]),
+        helper.make_tensor("nonfinite_nan", TensorProto.FLOAT, [], [float("nan")]),
+        helper.make_tensor(
+            "nonfinite_label",
+            TensorProto.STRING if is_string else TensorProto.INT64,
+            [],
+            [label.encode() if is_string else int(label)],
+        ),
+    ]
+    graph.initializer.extend(constants)
+    graph.node.extend(
+        [
+            helper.make_node("Mul", [_INPUT, "nonfinite_zero"], ["nonfinite_zeros"]),
+            helper.make_node(
+                "MatMul", ["nonfinite_zeros", "nonfinite_ones"], ["nonfinite_sums"]
+            ),
+            helper.make_node(
+                "IsNaN", ["nonfinite_sums"], ["nonfinite_column"]
+            ),  # (n, 1)
+            helper.make_node(
+                "Reshape", ["nonfinite_column", "nonfinite_flat"], ["nonfinite_rows"]
+            ),
+            helper.make_node(
+                "Where", ["nonfinite_rows", "nonfinite_label", raw["label"]], ["label"]
+            ),
+            helper.make_node(
+                "Where",
+                ["nonfinite_column", "nonfinite_nan", raw["probabilities"]],
+                ["probabilities"],
+            ),
+        ]
+    )
+
+
+def _non_finite_label(classes):
+    """The label of a row holding NaN or infinity: -1, or "" for string classes.
+
+    Integer classes that include -1 get one less than the smallest class.
+    """
+    if classes.dtype.kind in "iub":
+        smallest = int(classes.min())
+        return -1 if smallest >= 0 else smallest - 1
+    if "" in set(classes.tolist()):
+        raise ValueError(
+            "to_onnx marks rows holding NaN or infinity with the label '' (an "
+            "ONNX graph cannot raise); one of the classes is '', so it could not "
+            "be told apart. Rename that class."
+        )
+    return ""
