@@ -239,6 +239,31 @@ def main(argv=None):
         saved[condition] = proba
     if args.save:
         np.savez(args.save, **saved)
+    print_thresholds(model, saved, y)
+
+
+def print_thresholds(model, probabilities, y, thresholds=(0.5, 0.6, 0.7, 0.8, 0.9)):
+    """How a top-probability threshold splits right and wrong answers.
+
+    For each threshold, over all the photos: the share of answers under it
+    (flagged), how often those were wrong, how often the answers above it
+    were wrong, and the share of all wrong answers that it flags.
+    """
+    proba = np.concatenate([p for key, p in probabilities.items() if key != "y"])
+    labels = np.tile(y, len(probabilities) - 1)
+    top = proba.max(axis=1)
+    wrong = model.classes_[proba.argmax(axis=1)] != labels
+    print(f"\n{len(top)} photos, {wrong.mean():.1%} wrong")
+    print(
+        f"{'threshold':>9} {'flagged':>8} {'wrong if':>9} {'wrong if':>9} {'errors':>7}"
+    )
+    print(f"{'':>9} {'':>8} {'under':>9} {'above':>9} {'flagged':>7}")
+    for threshold in thresholds:
+        low = top < threshold
+        print(
+            f"{threshold:9.2f} {low.mean():8.1%} {wrong[low].mean():9.1%} "
+            f"{wrong[~low].mean():9.1%} {low[wrong].mean():7.1%}"
+        )
 
 
 if __name__ == "__main__":

@@ -7,11 +7,13 @@ whole table for a saved model.
 """
 
 import io
+import warnings
 
 import numpy as np
 import pytest
 from photos import CONDITIONS, STRONGEST, held_out_digits, photo, read_photos
 from PIL import Image
+from sklearn.exceptions import ConvergenceWarning
 
 N_DIGITS = 100  # per condition: a photo takes ~15 ms to make and read
 
@@ -22,9 +24,12 @@ def model():
     from skmnist import KerasMLP, load_mnist
 
     X, y = load_mnist(source="embedded", return_X_y=True)
-    return KerasMLP(
-        hidden_layer_sizes=128, alpha=1e-4, max_iter=10, random_state=0
-    ).fit(X, y)
+    mlp = KerasMLP(hidden_layer_sizes=128, alpha=1e-4, max_iter=10, random_state=0)
+    with warnings.catch_warnings():
+        # 10 epochs, not tune's 30, on purpose: the tests compare photos with
+        # clean images for one model, and need it fast, not converged.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return mlp.fit(X, y)
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +75,44 @@ def test_the_digits_size_and_place_cost_little(model, digits, condition):
     images, y = digits[0][:60], digits[1][:60]
     clean = accuracy(model, images.reshape(len(y), -1), y)
     assert accuracy(model, read_photos(images, condition), y) >= clean - 0.05
+
+
+def test_predict_notes_low_confidence_on_stderr_only(model, digits, tmp_path, capsys):
+    import csv
+
+    from skmnist import cli, save
+    from skmnist.cli._commands import LOW_CONFIDENCE
+
+    images, _ = digits
+    top = model.predict_proba(images.reshape(len(images), -1)).max(axis=1)
+    sure, unsure = int(np.argmax(top)), int(np.argmin(top))
+    assert top[sure] >= LOW_CONFIDENCE > top[unsure]
+    save(model, tmp_path / "model.skmnist")
+    np.save(tmp_path / "digits.npy", images[[sure, unsure]])
+    status = cli.main(
+        [
+            "predict",
+            "--model",
+            str(tmp_path / "model.skmnist"),
+            str(tmp_path / "digits.npy"),
+            "--out",
+            str(tmp_path / "pred.csv"),
+        ]
+    )
+    captured = capsys.readouterr()
+    assert status == 0
+    # The table and the CSV keep their columns; the note goes to stderr.
+    assert "Low confidence" not in captured.out
+    header = captured.out.splitlines()[0].split()
+    assert header == ["image", "digit", "probability"]
+    rows = list(csv.reader((tmp_path / "pred.csv").open()))
+    assert rows[0] == ["image", "digit", "probability"] and len(rows) == 3
+    lines = captured.err.strip().splitlines()
+    assert lines[0] == (
+        f"Low confidence (under {LOW_CONFIDENCE:.2f}) for 1 of 2 images; "
+        "the digit may be wrong:"
+    )
+    assert len(lines) == 2 and lines[1].startswith(f"  {tmp_path / 'digits.npy'}[1]: ")
+    proba = model.predict_proba(images[unsure].reshape(1, -1))[0]
+    second, first = np.sort(proba)[-2:]
+    assert f"at {first:.4f}, then" in lines[1] and lines[1].endswith(f"at {second:.4f}")
