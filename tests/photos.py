@@ -261,9 +261,14 @@ def print_thresholds(model, probabilities, y, thresholds=(0.5, 0.6, 0.7, 0.8, 0.
     for threshold in thresholds:
         low = top < threshold
         print(
-            f"{threshold:9.2f} {low.mean():8.1%} {wrong[low].mean():9.1%} "
-            f"{wrong[~low].mean():9.1%} {low[wrong].mean():7.1%}"
+            f"{threshold:9.2f} {low.mean():8.1%} {_share(wrong[low]):9.1%} "
+            f"{_share(wrong[~low]):9.1%} {_share(low[wrong]):7.1%}"
         )
+
+
+def _share(flags):
+    """The share of True in ``flags``; nan (quietly) when there are none."""
+    return flags.mean() if flags.size else float("nan")
 
 
 if __name__ == "__main__":
