@@ -195,11 +195,14 @@ def held_out_digits(n=None):
 
 def read_photos(images, condition, *, seed=0):
     """The photos of ``images`` under ``condition``, read as ``predict`` reads them."""
-    from skmnist._images import _read_picture, mnist_like
+    from skmnist.datasets._photo import mnist_like
+    from skmnist.datasets._pictures import decode_picture
 
     rows = [
         mnist_like(
-            _read_picture(io.BytesIO(photo(image, condition, seed=seed, index=i)))
+            decode_picture(
+                io.BytesIO(photo(image, condition, seed=seed, index=i)), "photo"
+            )
         )
         for i, image in enumerate(images)
     ]

@@ -7,7 +7,8 @@ import pytest
 from PIL import Image
 
 from skmnist import cli, load_mnist
-from skmnist.datasets._images import mnist_like, read_images
+from skmnist.datasets._images import read_images
+from skmnist.datasets._photo import mnist_like
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ WORK_SIDE = 1024
 # are never used for a user's file.
 PICTURE_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP", "PPM", "AVIF")
 
-__all__ = ["read_picture"]
+__all__ = ["decode_picture", "read_picture"]
 
 
 def read_picture(path):
@@ -44,30 +44,41 @@ def read_picture(path):
     (``draft``), and any larger picture is shrunk to that side before it
     becomes an array of floats.
     """
+    try:
+        with open_regular_file(path, what=None, error=_PictureRefused) as handle:
+            return decode_picture(handle, path)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except _PictureRefused as refused:
+        raise ValueError(str(refused)) from None
+
+
+def decode_picture(handle, name):
+    """Grey levels of the picture read from the binary file object ``handle``.
+
+    :func:`read_picture` without the path: the same limits, and a
+    ``ValueError`` naming ``name`` for anything that is not a picture
+    skmnist reads.
+    """
     from PIL import Image
 
     try:
         with warnings.catch_warnings():
             # Pillow only warns between 89 and 179 megapixels; refuse them all.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with (
-                open_regular_file(path, what=None, error=_PictureRefused) as handle,
-                Image.open(handle, formats=_picture_formats()) as picture,
-            ):
+            with Image.open(handle, formats=_picture_formats()) as picture:
                 picture.draft("L", (WORK_SIDE, WORK_SIDE))  # JPEG only
-                _check_pixels(picture, path)
+                _check_pixels(picture, name)
                 picture.load()
-                _check_pixels(picture, path)  # some plugins settle the size here
+                _check_pixels(picture, name)  # some plugins settle the size here
                 return _grey_levels(picture)
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such file") from None
     except _PictureRefused as refused:
         raise ValueError(str(refused)) from None
     except Exception as error:  # noqa: BLE001
         # Pillow's decoders raise many types (OSError, SyntaxError, struct.error,
         # DecompressionBombError, ...) on a bad file; all mean "not a picture".
         raise ValueError(
-            f"{path}: not a picture Pillow can read ({type(error).__name__}: {error})"
+            f"{name}: not a picture Pillow can read ({type(error).__name__}: {error})"
         ) from None
 
 
