@@ -300,11 +300,14 @@ def main(argv=None):
         "| --- | --- | --- | --- | --- |",
     ]
     table += [f"| {' | '.join(row)} |" for row in rows]
+    command = f"python benchmarks/run.py {' '.join(argv or sys.argv[1:])}".rstrip()
+    # A list, so that each item has its own line in Markdown and in the docs'
+    # Benchmarks page (which includes this file), not one run-on paragraph.
     header = [
-        f"Date: {datetime.date.today().isoformat()}",
-        f"Machine: {machine_description()}; Keras backend: {backend}",
-        f"Command: python benchmarks/run.py {' '.join(argv or sys.argv[1:])}".rstrip(),
-        f"Data: {source}; {len(y)} training and {len(y_test)} test images; "
+        f"- **Date:** {datetime.date.today().isoformat()}",
+        f"- **Machine:** {machine_description()}; Keras backend: {backend}",
+        f"- **Command:** `{command}`",
+        f"- **Data:** {source}; {len(y)} training and {len(y_test)} test images; "
         f"times are the best of {repeats}, the two sides interleaved; accuracies "
         f"the mean over seeds 0 to {repeats - 1}",
         "",
