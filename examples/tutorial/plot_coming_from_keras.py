@@ -81,7 +81,7 @@ LossCurveDisplay.from_estimator(clf, metric="both")
 val_loss = np.asarray(clf.history_["val_loss"])
 best = int(val_loss.argmin())
 print(
-    f"lowest validation loss: {val_loss[best]:.3f}, epoch {best + 1}"
+    f"lowest validation loss {val_loss[best]:.3f}, epoch {best + 1}"
 )
 print(f"validation loss at the end: {val_loss[-1]:.3f}")
 
