@@ -27,10 +27,12 @@ on one machine and ``dask worker tcp://HOST:8786 --nthreads 1`` on others,
 # the machine that built these pages the parallel runs may well be the
 # slower ones (the bars below). A longer search amortises it.
 import time
+import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
 from skmnist import KerasMLP
@@ -50,7 +52,13 @@ def timed_search(n_jobs=None, scheduler=None):
         n_jobs=n_jobs,
     )
     start = time.perf_counter()
-    with search_backend(scheduler, n_workers=2):
+    # 10 epochs on purpose: a ConvergenceWarning per fit would
+    # say only that (scikit-learn passes the filter to workers).
+    with (
+        search_backend(scheduler, n_workers=2),
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore", ConvergenceWarning)
         search.fit(X, y)
     return search, time.perf_counter() - start
 
@@ -82,8 +90,8 @@ if __name__ == "__main__":
         )
         print(f"{'':>12}  best {search.best_params_}")
 
-    # Wall times: two workers can at best halve the time on two free cores;
-    # the parallel bars also include starting the workers.
+    # Wall times: two workers can at best halve the time on two
+    # free cores; the parallel bars include starting the workers.
     fig, ax = plt.subplots(figsize=(6, 3))
     names = list(runs)
     ax.barh(

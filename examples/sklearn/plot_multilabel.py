@@ -83,8 +83,9 @@ print("predicted labels:", Y_pred[0], " true labels:", Y_test[0])
 # classification report gives precision and recall per label.
 print(f"subset accuracy: {clf.score(X_test, Y_test):.3f}")
 print(f"Hamming loss: {hamming_loss(Y_test, Y_pred):.3f}")
-# A 1 is odd, below five and not prime: it has no label at all, which the
-# per-sample average of the report must be told to accept (``zero_division``).
+# A 1 is odd, below five and not prime: it has no label at all,
+# which the per-sample average of the report must be told to
+# accept (zero_division).
 print(
     classification_report(
         Y_test,
