@@ -43,8 +43,8 @@ PUBLIC_API := skmnist/__init__.py skmnist/exceptions.py skmnist/baseline.py \
 	skmnist/export/__init__.py skmnist/export/_onnx.py
 
 lint: venv
-	$(PY) -m ruff check skmnist tests examples benchmarks docs/conf.py
-	$(PY) -m ruff format --check skmnist tests examples benchmarks docs/conf.py
+	$(PY) -m ruff check skmnist tests examples benchmarks docs/conf.py docs/gallery_figures.py
+	$(PY) -m ruff format --check skmnist tests examples benchmarks docs/conf.py docs/gallery_figures.py
 	$(VENV)/bin/numpydoc lint $(PUBLIC_API)
 
 docs: venv

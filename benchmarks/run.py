@@ -382,16 +382,19 @@ def main(argv=None):
     table += [f"| {' | '.join(row)} |" for row in rows]
     _reference.stop(reference)
     shutil.rmtree(folder, ignore_errors=True)
+    command = f"python benchmarks/run.py {' '.join(argv or sys.argv[1:])}".rstrip()
+    # A list, so that each item has its own line in Markdown and in the docs'
+    # Benchmarks page (which includes this file), not one run-on paragraph.
     header = [
-        f"Date: {datetime.date.today().isoformat()}",
-        f"Machine: {machine_description()}; Keras backend: {backend}",
-        f"BLAS, ours: XLA:CPU's own kernels (Eigen/oneDNN) for the networks; "
+        f"- **Date:** {datetime.date.today().isoformat()}",
+        f"- **Machine:** {machine_description()}; Keras backend: {backend}",
+        "- **BLAS, ours:** XLA:CPU's own kernels (Eigen/oneDNN) for the networks; "
         f"NumPy's {_reference.blas_in_this_process()}; OPENBLAS_* in this "
         f"process: {_reference.openblas_settings()}",
-        f"BLAS, reference (scikit-learn, its own process): "
+        "- **BLAS, reference** (scikit-learn, in its own process): "
         f"{reference_blas['blas']}; OPENBLAS_* there: {reference_blas['openblas']}",
-        f"Command: python benchmarks/run.py {' '.join(argv or sys.argv[1:])}".rstrip(),
-        f"Data: {source}; {len(y)} training and {len(y_test)} test images; "
+        f"- **Command:** `{command}`",
+        f"- **Data:** {source}; {len(y)} training and {len(y_test)} test images; "
         f"times are the best of {repeats}, the two sides interleaved; accuracies "
         f"the mean over seeds 0 to {repeats - 1}",
         "",

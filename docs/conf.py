@@ -29,6 +29,7 @@ off here). Release builds should set the variable.
 """
 
 import importlib
+import inspect
 import os
 import sys
 import warnings
@@ -42,6 +43,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 # Import the checkout being documented, even when it is not installed.
 sys.path.insert(0, str(ROOT))
+# docs/gallery_figures.py, named in sphinx_gallery_conf.
+sys.path.insert(0, str(DOCS))
 
 import skmnist  # noqa: E402
 
@@ -57,6 +60,9 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
+    # MathJax 3.2.2 shipped inside the wheel and copied into _static/mathjax,
+    # so formulas render with no network (the default loads it from a CDN).
+    "sphinx-mathjax-offline",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     # Only to read benchmarks/RESULTS.md (Markdown) inside an .rst page.
@@ -100,6 +106,22 @@ numpydoc_class_members_toctree = False
 SKLEARN_METHODS = {}
 autosummary_context = {"sklearn_methods": SKLEARN_METHODS}
 
+
+def constructor_signature(app, what, name, obj, options, signature, return_annotation):
+    """The signature Python itself gives a class: that of its ``__init__``.
+
+    autodoc takes a user-defined ``__new__`` anywhere in the MRO before
+    ``__init__``, so the estimators, whose ``KerasNamesMixin.__new__(cls,
+    *args, **kwargs)`` refuses Keras' names before ``__init__`` runs, showed
+    ``KerasMLP(*args, **kwargs)``; :func:`inspect.signature` takes the method
+    defined lowest in the MRO, ``KerasMLP.__init__``. A class with no
+    parameters (``PixelScaler``) gets ``()``, not a bare name.
+    """
+    if what != "class":
+        return None
+    return str(inspect.signature(obj)), return_annotation
+
+
 # -- Intersphinx (see the module docstring) -----------------------------------
 
 _INTERSPHINX = {
@@ -123,7 +145,9 @@ sphinx_gallery_conf = {
     "within_subsection_order": "FileNameSortKey",
     "doc_module": ("skmnist",),
     "backreferences_dir": "generated/backreferences",
-    "image_scrapers": ("matplotlib",),
+    # Figures drawn at the width they are shown (docs/gallery_figures.py); a
+    # name, not the function, so that Sphinx can cache the configuration.
+    "image_scrapers": ("gallery_figures.matplotlib_at_page_width",),
     "remove_config_comments": True,
     "min_reported_time": 0,
     "matplotlib_animations": False,
@@ -147,6 +171,8 @@ html_theme_options = {
     "footer_end": ["sphinx-version", "theme-version"],
 }
 html_sidebars = {"install": [], "changelog": [], "benchmarks": []}
+html_static_path = ["_static"]
+html_css_files = ["skmnist.css"]
 html_show_sourcelink = True
 
 # -- Pages written at build time ----------------------------------------------
@@ -254,7 +280,10 @@ def _sklearn_methods(cls):
 def _template(obj):
     if isinstance(obj, type) and issubclass(obj, BaseException):
         return "exception"
-    return "class" if isinstance(obj, type) else "function"
+    if isinstance(obj, type):
+        return "class"
+    # A constant (skmnist.export.OPSET) has no signature to document.
+    return "function" if callable(obj) else "data"
 
 
 def write_api_pages():
@@ -266,7 +295,7 @@ def write_api_pages():
         by_module.setdefault(module, []).append((prefix, _template(obj), name))
         if _template(obj) == "class":
             SKLEARN_METHODS[f"{prefix}.{name}"] = _sklearn_methods(obj)
-    order = {"class": 0, "function": 1, "exception": 2}
+    order = {"class": 0, "function": 1, "data": 2, "exception": 3}
     lines = []
     for module in sorted(
         by_module,
@@ -327,8 +356,9 @@ def write_cli_page(out_dir):
     else:
         import argparse
 
-        # argparse wraps to the terminal width; fix it so the page is stable.
-        os.environ["COLUMNS"] = "72"
+        # argparse wraps to the terminal width; fix it so the page is stable
+        # and fits a code block beside both sidebars at 1280 px.
+        os.environ["COLUMNS"] = "66"
         parser = build_parser()
         commands = next(
             action
@@ -364,3 +394,18 @@ if _MISSING:
 warnings.filterwarnings(
     "ignore", category=DeprecationWarning, module=r"(tensorflow|keras|google)\..*"
 )
+
+
+def setup(app):
+    from sphinx.domains.python import PyClasslike
+
+    class ClassWithParentheses(PyClasslike):
+        """``class PixelScaler()``: Sphinx drops an empty list of parameters
+        from a class, which then reads as if it were not called."""
+
+        def needs_arglist(self):
+            return self.objtype == "class"
+
+    app.add_directive_to_domain("py", "class", ClassWithParentheses, override=True)
+    # Before numpydoc's handler (priority 500), whose result would win.
+    app.connect("autodoc-process-signature", constructor_signature, priority=400)

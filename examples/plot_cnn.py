@@ -20,11 +20,21 @@ on two CPU cores.
 # %%
 # Data: the 5,000 MNIST images that ship with skmnist
 # ----------------------------------------------------
-from skmnist import KerasCNN, KerasLogistic, KerasMLP, compare, load_mnist
+from skmnist import (
+    KerasCNN,
+    KerasLogistic,
+    KerasMLP,
+    compare,
+    load_mnist,
+)
 from skmnist.plotting import ComparisonDisplay
 
-X_train, y_train = load_mnist(source="embedded", subset="train", return_X_y=True)
-X_test, y_test = load_mnist(source="embedded", subset="test", return_X_y=True)
+X_train, y_train = load_mnist(
+    source="embedded", subset="train", return_X_y=True
+)
+X_test, y_test = load_mnist(
+    source="embedded", subset="test", return_X_y=True
+)
 print(X_train.shape, X_test.shape)
 
 # %%
@@ -41,13 +51,16 @@ result = compare(models, X_train, y_train, X_test, y_test)
 for row in result.rows:
     print(
         f"{row['model']:>8}: accuracy {row['accuracy']:.3f}, "
-        f"fit {row['fit_seconds']:.1f} s, {row['n_parameters']:,} weights"
+        f"fit {row['fit_seconds']:.1f} s, "
+        f"{row['n_parameters']:,} weights"
     )
 
 # %%
 # The CNN makes the fewest errors, in the fewest epochs, for the highest cost
 # per epoch (its convolutions touch every pixel 32 then 64 times).
-ComparisonDisplay.from_result(result, title="Embedded MNIST, 4,000 training images")
+ComparisonDisplay.from_result(
+    result, title="Embedded MNIST, 4,000 training images"
+)
 
 # %%
 # What the CNN is made of

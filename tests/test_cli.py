@@ -71,10 +71,11 @@ def test_compare_prints_table_and_progress(tmp_path, capsys):
     assert status == 0
     assert "macro F1" in out and "logistic" in out and "200 train / 100 test" in out
     assert "[1/1] logistic ..." in err and "epoch 2/2" in err
-    # Keras' "loss" and "val_loss", spelt out: training and validation metrics.
+    # Keras' "loss" and "val_loss", spelt out: the validation data of compare
+    # without --cv is the test set, and the line says so.
     epoch = next(line for line in err.splitlines() if "epoch 2/2" in line)
-    assert "train loss" in epoch and "val loss" in epoch
-    assert "train accuracy" in epoch and "val_" not in epoch
+    assert "train loss" in epoch and "test loss" in epoch
+    assert "train accuracy" in epoch and "val" not in epoch
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == [
         ".skmnist-report",
         "report.md",
@@ -168,7 +169,7 @@ def test_predict_prints_accuracy_and_writes_csv(compared, tmp_path, capsys):
     assert f"Accuracy {accuracy:.4f}" in out
 
 
-def test_tune_grid_search(tmp_path, capsys):
+def test_tune_grid_search(tmp_path, capsys, recwarn):
     status, out, err = run(
         capsys,
         "tune",
@@ -189,7 +190,14 @@ def test_tune_grid_search(tmp_path, capsys):
     # A log that is not a terminal still shows epochs of every fit.
     for fit in range(1, 6):
         assert f"fit {fit}/5: epoch 2/2: train loss" in err
+    # 2 epochs converge in no fit: one line under the table says so, as
+    # compare's legend does, and no raw warning (nor its source line) is shown.
+    note = "(!) 5 of 5 fits: KerasLogistic: maximum iterations (2) reached"
+    assert note in out
+    assert "Warning" not in out + err and "estimator.fit(" not in err
+    assert not [w for w in recwarn if "maximum iterations" in str(w.message)]
     summary = json.loads((tmp_path / "t" / "tune.json").read_text())
+    assert summary["warnings"][0]["fits"] == 5
     assert summary["best_params"]["alpha"] in (1e-4, 1.0)
     assert len(summary["top"]) == 2 and summary["top"][0]["rank"] == 1
     assert (tmp_path / "t" / "best_model.skmnist").stat().st_size > 0

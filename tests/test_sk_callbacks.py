@@ -268,7 +268,9 @@ def test_without_sklearn_callback_set_callbacks_says_what_is_needed(monkeypatch)
 def test_tune_progress_bar_draws_sklearn_bars_on_stdout(tmp_path, capsys, monkeypatch):
     from skmnist import cli
 
-    monkeypatch.setenv("COLUMNS", "160")
+    # Off a terminal the bars are as wide as the command's output, not cut at
+    # rich's default of 80 columns.
+    monkeypatch.delenv("COLUMNS", raising=False)
     argv = ["tune", "--model", "logistic", "--param", "alpha=1e-4,1.0", "--cv", "2"]
     tiny = ["--source", "embedded", "--n-train", "200", "--n-test", "100"]
     tiny += ["--max-iter", "2", "--progress-bar"]
@@ -278,6 +280,7 @@ def test_tune_progress_bar_draws_sklearn_bars_on_stdout(tmp_path, capsys, monkey
     for i in range(4):  # 2 candidates x 2 folds, then the refit
         assert f"candidate-split-evaluation | KerasLogistic - fit #{i}" in captured.out
     assert "refit-with-best-params | KerasLogistic - fit" in captured.out
+    assert "\u2026" not in captured.out  # rich's ellipsis for a cut line
     assert "Best parameters: alpha=" in captured.out
     assert "fit 1/5" not in captured.err  # skmnist's own progress is off
     assert (tmp_path / "t" / "best_model.skmnist").stat().st_size > 0

@@ -20,7 +20,10 @@ calibration instead.
 import matplotlib.pyplot as plt
 import numpy as np
 from scipy.special import expit
-from sklearn.calibration import CalibratedClassifierCV, CalibrationDisplay
+from sklearn.calibration import (
+    CalibratedClassifierCV,
+    CalibrationDisplay,
+)
 from sklearn.dummy import DummyClassifier
 from sklearn.metrics import (
     PrecisionRecallDisplay,
@@ -30,8 +33,12 @@ from sklearn.metrics import (
 
 from skmnist import KerasLogistic, load_mnist
 
-X_train, digits_train = load_mnist(source="embedded", subset="train", return_X_y=True)
-X_test, digits_test = load_mnist(source="embedded", subset="test", return_X_y=True)
+X_train, digits_train = load_mnist(
+    source="embedded", subset="train", return_X_y=True
+)
+X_test, digits_test = load_mnist(
+    source="embedded", subset="test", return_X_y=True
+)
 y_train, y_test = digits_train == 5, digits_test == 5
 print(f"share of fives: {y_train.mean():.2f}")
 
@@ -39,7 +46,8 @@ print(f"share of fives: {y_train.mean():.2f}")
 # The trivial baseline
 # --------------------
 print(
-    "always 'not a 5':", DummyClassifier().fit(X_train, y_train).score(X_test, y_test)
+    "always 'not a 5':",
+    DummyClassifier().fit(X_train, y_train).score(X_test, y_test),
 )
 
 # %%
@@ -48,7 +56,9 @@ print(
 # Boolean labels give ``classes_ == [False, True]``. ``decision_function``
 # returns the logit of the positive class, and ``predict_proba`` its sigmoid
 # in the second column.
-clf = KerasLogistic(max_iter=30, random_state=0).fit(X_train, y_train)
+clf = KerasLogistic(max_iter=30, random_state=0).fit(
+    X_train, y_train
+)
 logits = clf.decision_function(X_test)
 proba = clf.predict_proba(X_test)
 print("classes_:", clf.classes_)
@@ -58,7 +68,10 @@ print(
 )
 print(
     classification_report(
-        y_test, clf.predict(X_test), target_names=["not 5", "5"], digits=3
+        y_test,
+        clf.predict(X_test),
+        target_names=["not 5", "5"],
+        digits=3,
     )
 )
 
@@ -68,11 +81,16 @@ print(
 # ``class_weight="balanced"`` weighs each class by the inverse of its
 # frequency, so missing a 5 costs as much as nine false alarms. Recall of the
 # 5s goes up, precision goes down: the decision threshold moved.
-balanced = KerasLogistic(max_iter=30, class_weight="balanced", random_state=0)
+balanced = KerasLogistic(
+    max_iter=30, class_weight="balanced", random_state=0
+)
 balanced.fit(X_train, y_train)
 print(
     classification_report(
-        y_test, balanced.predict(X_test), target_names=["not 5", "5"], digits=3
+        y_test,
+        balanced.predict(X_test),
+        target_names=["not 5", "5"],
+        digits=3,
     )
 )
 
@@ -84,8 +102,12 @@ print(
 # weights mostly shift the threshold.
 fig, (ax_roc, ax_pr) = plt.subplots(1, 2, figsize=(10, 4))
 for name, model in [("unweighted", clf), ("balanced", balanced)]:
-    RocCurveDisplay.from_estimator(model, X_test, y_test, name=name, ax=ax_roc)
-    PrecisionRecallDisplay.from_estimator(model, X_test, y_test, name=name, ax=ax_pr)
+    RocCurveDisplay.from_estimator(
+        model, X_test, y_test, name=name, ax=ax_roc
+    )
+    PrecisionRecallDisplay.from_estimator(
+        model, X_test, y_test, name=name, ax=ax_pr
+    )
 ax_roc.set_title("ROC")
 ax_pr.set_title("Precision-recall")
 fig.tight_layout()
@@ -97,7 +119,9 @@ fig.tight_layout()
 # more often than fives occur. :class:`~sklearn.calibration.CalibratedClassifierCV`
 # refits it on folds and learns a mapping from its scores back to
 # frequencies.
-calibrated = CalibratedClassifierCV(balanced, method="sigmoid", cv=3)
+calibrated = CalibratedClassifierCV(
+    balanced, method="sigmoid", cv=3
+)
 calibrated.fit(X_train, y_train)
 
 fig, ax = plt.subplots(figsize=(5.5, 5))
@@ -106,5 +130,7 @@ for name, model in [
     ("balanced", balanced),
     ("balanced + calibrated", calibrated),
 ]:
-    CalibrationDisplay.from_estimator(model, X_test, y_test, n_bins=8, name=name, ax=ax)
+    CalibrationDisplay.from_estimator(
+        model, X_test, y_test, n_bins=8, name=name, ax=ax
+    )
 ax.set_title("Reliability diagram")

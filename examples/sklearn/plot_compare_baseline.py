@@ -30,8 +30,12 @@ import pandas as pd
 from skmnist import compare, load_mnist
 from skmnist.comparison import default_estimators
 
-X_train, y_train = load_mnist(source="embedded", subset="train", return_X_y=True)
-X_test, y_test = load_mnist(source="embedded", subset="test", return_X_y=True)
+X_train, y_train = load_mnist(
+    source="embedded", subset="train", return_X_y=True
+)
+X_test, y_test = load_mnist(
+    source="embedded", subset="test", return_X_y=True
+)
 
 result = compare(
     default_estimators(max_iter=20),

@@ -14,16 +14,26 @@ every digit.
 # Data
 # ----
 # A 1,500-image subset of the training set keeps the search under a minute.
+import warnings
+
 import pandas as pd
 from sklearn.decomposition import PCA
-from sklearn.metrics import ConfusionMatrixDisplay, classification_report
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import (
+    ConfusionMatrixDisplay,
+    classification_report,
+)
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from skmnist import KerasMLP, PixelScaler, load_mnist
 
-X_train, y_train = load_mnist(source="embedded", subset="train", return_X_y=True)
-X_test, y_test = load_mnist(source="embedded", subset="test", return_X_y=True)
+X_train, y_train = load_mnist(
+    source="embedded", subset="train", return_X_y=True
+)
+X_test, y_test = load_mnist(
+    source="embedded", subset="test", return_X_y=True
+)
 X_small, y_small = X_train[:1500], y_train[:1500]
 
 # %%
@@ -40,7 +50,10 @@ pipe = Pipeline(
         (
             "mlp",
             KerasMLP(
-                max_iter=20, learning_rate_init=3e-3, input_scaling=None, random_state=0
+                max_iter=20,
+                learning_rate_init=3e-3,
+                input_scaling=None,
+                random_state=0,
             ),
         ),
     ]
@@ -58,9 +71,15 @@ param_grid = {
     "mlp__hidden_layer_sizes": [(32,), (128,)],
 }
 search = GridSearchCV(
-    pipe, param_grid, cv=StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
+    pipe,
+    param_grid,
+    cv=StratifiedKFold(n_splits=3, shuffle=True, random_state=0),
 )
-search.fit(X_small, y_small)
+# Each fit stops at max_iter, on purpose: one ConvergenceWarning
+# per fit (13 of them) would say only that.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    search.fit(X_small, y_small)
 
 results = pd.DataFrame(search.cv_results_)
 results[
@@ -84,4 +103,6 @@ print(f"best cross-validated accuracy: {search.best_score_:.3f}")
 # displays work on it directly.
 y_pred = search.predict(X_test)
 print(classification_report(y_test, y_pred, digits=3))
-_ = ConfusionMatrixDisplay.from_estimator(search, X_test, y_test, colorbar=False)
+_ = ConfusionMatrixDisplay.from_estimator(
+    search, X_test, y_test, colorbar=False
+)

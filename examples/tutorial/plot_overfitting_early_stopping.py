@@ -25,8 +25,12 @@ from sklearn.metrics import log_loss
 from skmnist import KerasMLP, load_mnist
 from skmnist.plotting import LossCurveDisplay
 
-X_train, y_train = load_mnist(source="embedded", subset="train", return_X_y=True)
-X_test, y_test = load_mnist(source="embedded", subset="test", return_X_y=True)
+X_train, y_train = load_mnist(
+    source="embedded", subset="train", return_X_y=True
+)
+X_test, y_test = load_mnist(
+    source="embedded", subset="test", return_X_y=True
+)
 
 # %%
 # Training too long
@@ -34,12 +38,17 @@ X_test, y_test = load_mnist(source="embedded", subset="test", return_X_y=True)
 # A fixed number of epochs, with the test set scored after each one through
 # ``validation_data``. A larger learning rate makes the network overfit
 # sooner, which keeps the example short.
-params = dict(hidden_layer_sizes=(128,), learning_rate_init=3e-3, random_state=0)
+params = dict(
+    hidden_layer_sizes=(128,),
+    learning_rate_init=3e-3,
+    random_state=0,
+)
 long_run = KerasMLP(max_iter=30, **params)
 long_run.fit(X_train, y_train, validation_data=(X_test, y_test))
 LossCurveDisplay.from_estimator(long_run, name="30 epochs")
 final_loss = log_loss(y_test, long_run.predict_proba(X_test))
-print(f"epochs run: {long_run.n_iter_}, test log-loss at the end: {final_loss:.3f}")
+print(f"epochs run: {long_run.n_iter_}")
+print(f"test log-loss at the end: {final_loss:.3f}")
 
 # %%
 # The training loss falls all the way; the validation loss turns up after a
@@ -66,9 +75,8 @@ stopped = KerasMLP(
     **params,
 )
 stopped.fit(X_train, y_train)
-print(
-    f"stopped after {stopped.n_iter_} of 100 epochs, best epoch {stopped.best_epoch_}"
-)
+print(f"stopped after {stopped.n_iter_} of 100 epochs")
+print(f"best epoch: {stopped.best_epoch_}")
 LossCurveDisplay.from_estimator(stopped, name="early stopping")
 
 # %%
@@ -77,7 +85,10 @@ LossCurveDisplay.from_estimator(stopped, name="early stopping")
 # untouched test set, the restored weights give a lower log-loss (less
 # over-confident probabilities) than the over-trained ones, at about the same
 # accuracy, although they were trained on 10% less data and for fewer epochs:
-for name, model in [("30 epochs", long_run), ("early stopping", stopped)]:
+for name, model in [
+    ("30 epochs", long_run),
+    ("early stopping", stopped),
+]:
     proba = model.predict_proba(X_test)
     print(
         f"{name:>15}: test log-loss {log_loss(y_test, proba):.3f}, "
@@ -101,7 +112,9 @@ chunks = np.array_split(np.arange(len(X_train)), 4)
 accuracies = []
 for _ in range(6):
     for chunk in chunks:
-        online.partial_fit(X_train[chunk], y_train[chunk], classes=np.arange(10))
+        online.partial_fit(
+            X_train[chunk], y_train[chunk], classes=np.arange(10)
+        )
     accuracies.append(online.score(X_test, y_test))
 
 fig, ax = plt.subplots(figsize=(5.5, 3.5))
@@ -124,7 +137,6 @@ warm = KerasMLP(max_iter=5, warm_start=True, **params)
 warm.fit(X_train, y_train)
 first = warm.score(X_test, y_test)
 warm.fit(X_train, y_train)
-print(
-    f"after 5 epochs: {first:.3f}; after 5 more: {warm.score(X_test, y_test):.3f}; "
-    f"epochs in history_: {len(warm.history_['loss'])}"
-)
+print(f"test accuracy after 5 epochs: {first:.3f}")
+print(f"after 5 more: {warm.score(X_test, y_test):.3f}")
+print(f"epochs in history_: {len(warm.history_['loss'])}")

@@ -405,7 +405,8 @@ default="relu"
     >>> from sklearn.datasets import load_digits
     >>> from skmnist import KerasMLP
     >>> X, y = load_digits(return_X_y=True)
-    >>> clf = KerasMLP(hidden_layer_sizes=(32,), max_iter=10, random_state=0)
+    >>> clf = KerasMLP(hidden_layer_sizes=(32,), max_iter=10,
+    ...                random_state=0)
     >>> clf.fit(X, y).n_iter_
     10
     """

@@ -23,7 +23,7 @@ class MLPAttributesMixin:
 
     @property
     def coefs_(self):
-        """List of ndarray: weight matrix ``i`` maps layer ``i`` to layer ``i + 1``.
+        """Weight matrices: ``coefs_[i]`` maps layer ``i`` to layer ``i + 1``.
 
         Shapes ``(n_features_in_, units)`` ... ``(units, n_outputs_)``, as in
         ``MLPClassifier``; the first acts on the inputs after ``input_scaling``.
@@ -32,22 +32,22 @@ class MLPAttributesMixin:
 
     @property
     def intercepts_(self):
-        """List of ndarray: bias vector ``i`` is added in layer ``i + 1``."""
+        """Bias vectors: ``intercepts_[i]`` is added in layer ``i + 1``."""
         return [np.array(layer.bias.numpy()) for layer in self._dense_layers()]
 
     @property
     def n_layers_(self):
-        """int: number of layers, input and output ones included."""
+        """Number of layers, the input and output layers included."""
         return len(self._dense_layers()) + 1
 
     @property
     def n_outputs_(self):
-        """int: number of outputs (1 for binary targets, else classes or labels)."""
+        """Number of outputs: 1 for binary targets, else classes or labels."""
         return int(self._dense_layers()[-1].units)
 
     @property
     def out_activation_(self):
-        """str: ``"softmax"`` for multiclass targets, else ``"logistic"``.
+        """Output function: ``"softmax"`` for multiclass targets, else ``"logistic"``.
 
         The model outputs logits; ``predict_proba`` applies this function.
         """

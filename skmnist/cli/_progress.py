@@ -178,12 +178,13 @@ def _describe_logs(logs):
 
     Keras names training metrics bare (``loss``) and validation ones with a
     ``val_`` prefix; spelling both out keeps a reader from taking one for the
-    other.
+    other. ``compare`` passes ``test_`` metrics when the validation data is
+    the test set, and they are named so.
     """
     logs = logs or {}
     parts = []
     for metric in ("loss", "accuracy"):
-        for prefix, name in (("", "train"), ("val_", "val")):
+        for prefix, name in (("", "train"), ("val_", "val"), ("test_", "test")):
             if prefix + metric in logs:
                 parts.append(f"{name} {metric} {logs[prefix + metric]:.4f}")
     return ", ".join(parts)

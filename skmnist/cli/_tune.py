@@ -161,19 +161,27 @@ def tune(args, out, err):
                 total=n_fits,
                 count_fits=True,
             )
+        in_threads = args.scheduler is None and _threads_suit(args.n_jobs)
+        # Fits in this process or its threads: their warnings can be gathered.
+        in_process = args.scheduler is None and (args.n_jobs in (None, 1) or in_threads)
         with contextlib.ExitStack() as backend:
             _enter_backend(backend, args.scheduler)
-            if args.scheduler is None and _threads_suit(args.n_jobs):
+            if in_threads:
                 from joblib import parallel_config
 
                 backend.enter_context(parallel_config(backend="threading"))
+            if progress_bar:
+                backend.enter_context(_default_console_like(out))
+            caught = backend.enter_context(_gathered_warnings(in_process))
             search.fit(X, y)
+        notes = _warning_notes(caught, n_fits, in_process)
         if not progress_bar:
             reporter.finish()
     test_score = float(search.score(X_test, y_test))
     top = _top_rows(search.cv_results_, args.top)
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     n_candidates = len(search.cv_results_["params"])
     table = Table(
@@ -193,6 +201,8 @@ def tune(args, out, err):
             _format_params(row["params"]),
         )
     out.print(table)
+    for note in notes:
+        out.print(Text("(!) ", style="yellow") + Text(note["text"]))
     out.print(
         f"Best parameters: {_format_params(search.best_params_)}", highlight=False
     )
@@ -211,6 +221,7 @@ def tune(args, out, err):
         "n_train": len(y),
         "n_test": len(y_test),
         "top": top,
+        "warnings": notes,
         "environment": environment(),
         "wall_seconds": time.perf_counter() - started,
     }
@@ -221,6 +232,77 @@ def tune(args, out, err):
         write_json(tmp / "tune.json", summary)
     out.print(f"Best model: {folder.path / 'best_model.skmnist'}", highlight=False)
     return 0
+
+
+@contextlib.contextmanager
+def _gathered_warnings(in_process):
+    """Record the search's warnings instead of printing them, as ``compare`` does.
+
+    Yields the list of records. scikit-learn hands this process's warning
+    filters to every fit, wherever it runs: in this process or its threads
+    each ``ConvergenceWarning`` is recorded; in worker processes (``--n-jobs``
+    on TensorFlow, Dask) nothing could bring the records back, so they are
+    ignored there and :func:`_warning_notes` says so.
+    """
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always" if in_process else "ignore", ConvergenceWarning)
+        yield caught
+
+
+def _warning_notes(caught, n_fits, in_process):
+    """One line per distinct convergence warning, with how many fits raised it.
+
+    Other warnings recorded are shown again, as Python would have shown them.
+    """
+    from sklearn.exceptions import ConvergenceWarning
+
+    from ..comparison._compare import _convergence_notes
+
+    texts = _convergence_notes(caught)
+    firsts = [
+        str(record.message).splitlines()[0].strip()
+        for record in caught
+        if issubclass(record.category, ConvergenceWarning)
+    ]
+    notes = [
+        {
+            "text": f"{firsts.count(text)} of {n_fits} fits: {text}",
+            "fits": firsts.count(text),
+        }
+        for text in texts
+    ]
+    if not in_process:
+        notes.append(
+            {
+                "text": "the fits ran in worker processes, whose convergence "
+                "warnings are not gathered (--n-jobs 1 shows them)",
+                "fits": None,
+            }
+        )
+    return notes
+
+
+@contextlib.contextmanager
+def _default_console_like(console):
+    """Make rich's default console write as ``console`` does, for the block.
+
+    scikit-learn's ``ProgressBar`` draws on rich's default console, which off
+    a terminal is 80 columns wide and cuts its nested task names there; the
+    command's own output is as wide as ``console``.
+    """
+    import rich
+
+    default = rich.get_console()
+    kept = default.__dict__
+    rich.reconfigure(file=console.file, width=console.width)
+    try:
+        yield
+    finally:
+        default.__dict__ = kept
 
 
 def _progress_bar():

@@ -167,10 +167,12 @@ def compare(
         Called as ``on_epoch(name, epoch, n_epochs, logs)`` at the end of each
         epoch of a Keras model (one with a ``callbacks`` parameter, alone or
         last in a pipeline), ``epoch`` counting from 1 and ``logs`` the dict of
-        Keras metrics; every fit counts again from 1 (each fold, then the
-        refit). It reaches the model through a Keras callback added to the
-        clone being fitted; the models in ``estimators`` keep their own
-        ``callbacks``.
+        Keras metrics, with ``test_loss`` and ``test_accuracy`` in place of
+        Keras' ``val_`` names when the test set is what each epoch is scored
+        on (no ``cv``, no early stopping); every fit counts again from 1
+        (each fold, then the refit). It reaches the model through a Keras
+        callback added to the clone being fitted; the models in
+        ``estimators`` keep their own ``callbacks``.
     on_model_end : callable, default=None
         Called as ``on_model_end(name, row)`` after each model, with its row
         of the result (``row["warnings"]`` lists its convergence warnings).
@@ -240,8 +242,12 @@ def compare(
     for index, (name, estimator) in enumerate(estimators.items()):
         if on_model_start is not None:
             on_model_start(name, index, len(estimators))
+        monitoring = _monitoring(estimator, X_test, y_test, cv=cv)
         model, hook_key = _with_epoch_hook(
-            clone(estimator), name, on_epoch if in_process else None
+            clone(estimator),
+            name,
+            on_epoch if in_process else None,
+            validation="test" if monitoring else "val",
         )
         scoring = {
             key: scorer
@@ -260,7 +266,7 @@ def compare(
                 verbose=verbose,
                 return_estimator=True,
                 error_score="raise",
-                params=_monitoring(estimator, X_test, y_test, cv=cv),
+                params=monitoring,
             )
             final = scores["estimator"][0]
             if cv is not None:
@@ -290,9 +296,11 @@ def compare(
     return ComparisonResult(rows, fitted, cv=folds, n_train=n_train, n_test=n_test)
 
 
-def _with_epoch_hook(estimator, name, on_epoch):
+def _with_epoch_hook(estimator, name, on_epoch, validation="val"):
     """Add a callback calling ``on_epoch`` to a Keras model's ``callbacks``.
 
+    Keras' ``val_`` metrics are passed on as ``{validation}_``: ``test_`` when
+    the model is monitored on the test set (see :func:`_monitoring`).
     Returns the estimator and the parameter set (``None`` when none was).
     """
     if on_epoch is None:
@@ -317,7 +325,10 @@ def _with_epoch_hook(estimator, name, on_epoch):
                 name,
                 epoch + 1,
                 self.params.get("epochs") or epoch + 1,
-                dict(logs or {}),
+                {
+                    f"{validation}_{key[4:]}" if key.startswith("val_") else key: value
+                    for key, value in (logs or {}).items()
+                },
             )
 
     estimator.set_params(**{key: [*(params[key] or []), EpochHook()]})
