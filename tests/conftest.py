@@ -104,6 +104,7 @@ def serve(http_server, monkeypatch):
 
     http_server.routes.clear()
     http_server.requests.clear()
+    monkeypatch.setattr(_sources, "DOWNLOAD_RETRIES", 0)  # pooch waits between tries
 
     def _serve(body, mode="ok", sha256=None):
         url = f"http://127.0.0.1:{http_server.server_port}/mnist.npz"

@@ -1,25 +1,19 @@
 """Where MNIST comes from: the embedded 5k sample, downloads, the local cache.
 
-Downloads stream to a temporary file in the cache folder, are checked against
-their SHA-256, and only then renamed into place, so the cache never holds a
-half-written or unverified file.
+Downloads go through pooch: they stream to a temporary file in the cache
+folder, are checked against their SHA-256, and only then move into place, so
+the cache never holds a half-written or unverified file.
 """
 
 import contextlib
 import gzip
-import hashlib
-import http.client
 import importlib.resources
 import inspect
 import os
-import re
-import socket
-import stat
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass
-from urllib.error import HTTPError, URLError
-from urllib.request import urlopen
 
 import numpy as np
 
@@ -52,11 +46,9 @@ OPENML_URL = "https://www.openml.org/d/554"
 # fetch_openml's retries on network errors; tests set delay to 0.
 OPENML_RETRIES = {"n_retries": 3, "delay": 1.0}
 DOWNLOAD_TIMEOUT = 60.0  # seconds without data before a download is abandoned
-# A .part file whose writer cannot be identified (another machine sharing the
-# folder, an older skmnist) is stale once untouched this long; a live download
-# writes at least every DOWNLOAD_TIMEOUT seconds.
-STALE_PART_SECONDS = 24 * 3600
-_CHUNK_SIZE = 1 << 16
+DOWNLOAD_RETRIES = 2  # pooch tries again after a network error or a bad hash
+# A download folder untouched this long belongs to a download that died.
+STALE_DOWNLOAD_SECONDS = 10 * DOWNLOAD_TIMEOUT
 
 # The embedded sample's fixed split: 100 test images per digit, chosen by a
 # legacy RandomState, whose stream numpy keeps frozen across versions.
@@ -159,137 +151,99 @@ def embedded_split(target):
 
 def sha256_of(path):
     """SHA-256 hex digest of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    import pooch
+
+    return pooch.file_hash(os.fspath(path), alg="sha256")
 
 
 def fetch_remote(remote, data_home, *, force=False):
     """Download ``remote`` into ``data_home``; return the cached file's path.
 
-    An existing file with the right checksum is kept unless ``force``. The
-    bytes go to a temporary file in the same folder (so the final rename is
-    atomic), are hashed as they arrive, and replace the cache only when the
-    size and SHA-256 match; on any failure the temporary file is removed and a
-    previous cache file is left as it was.
+    pooch does the work: the download streams to a temporary file, its
+    SHA-256 is checked, failed attempts are retried, and only a verified file
+    is moved into place. An existing file with the right checksum is kept
+    unless ``force``; a failed download leaves a previous cache file as it
+    was. Each download runs in a folder of its own (``.download-*``), removed
+    afterwards, so even a killed process leaves nothing but that folder,
+    which a later download removes once it is stale.
     """
+    import pooch
+
     final = os.path.join(data_home, remote.filename)
-    if not force and os.path.isfile(final) and sha256_of(final) == remote.sha256:
+    known = f"sha256:{remote.sha256}"
+    if not force and os.path.isfile(final) and pooch.file_hash(final) == remote.sha256:
         return final
     os.makedirs(data_home, exist_ok=True)
-    remove_stale_parts(data_home, remote.filename)
-    # The writer's host and pid in the name tell a later run whether it died.
-    fd, partial = tempfile.mkstemp(
-        prefix=f".{remote.filename}.{_host()}-{os.getpid()}.",
-        suffix=".part",
-        dir=data_home,
-    )
+    remove_stale_downloads(data_home)
+    folder = tempfile.mkdtemp(prefix=".download-", dir=data_home)
     try:
-        with os.fdopen(fd, "wb") as out:
-            digest, size, announced = _stream(remote, out, final)
-        if announced is not None and size != announced:
-            raise _download_error(
-                remote, final, f"connection closed after {size} of {announced} bytes"
-            )
-        if digest != remote.sha256:
-            raise OSError(
-                f"The file downloaded from {remote.url} has SHA-256 {digest}, not the "
-                f"expected {remote.sha256}; it was discarded"
-                f"{' and the cached copy kept' if os.path.isfile(final) else ''}. "
-                f"{_by_hand(remote, final)}"
-            )
-        _publish(partial, final)
-    except BaseException:  # KeyboardInterrupt too: never leave a partial file
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(partial)
-        raise
+        fetcher = pooch.create(
+            path=folder,
+            base_url="",
+            registry={remote.filename: known},
+            urls={remote.filename: remote.url},
+            retry_if_failed=DOWNLOAD_RETRIES,
+        )
+        downloader = pooch.HTTPDownloader(timeout=DOWNLOAD_TIMEOUT)
+        with _quiet_pooch():
+            fresh = fetcher.fetch(remote.filename, downloader=downloader)
+        os.chmod(fresh, usual_file_mode())  # pooch's temporary file is private
+        os.replace(fresh, final)
+    except ValueError as exc:  # pooch: the hash did not match
+        kept = " and the cached copy kept" if os.path.isfile(final) else ""
+        raise OSError(
+            f"The file downloaded from {remote.url} does not have the expected "
+            f"SHA-256 {remote.sha256}; it was discarded{kept}. "
+            f"{_by_hand(remote, final)}"
+        ) from exc
+    except OSError as exc:  # requests' errors are OSErrors
+        cause = " ".join(str(getattr(exc, "args", [exc])[0]).split()) or repr(exc)
+        raise OSError(
+            f"Could not download MNIST from {remote.url} ({cause}). "
+            + _by_hand(remote, final)
+        ) from exc
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     return final
 
 
-def remove_stale_parts(data_home, filename):
-    """Remove the ``.part`` files of ``filename`` left by dead downloads.
+def remove_stale_downloads(data_home):
+    """Remove the ``.download-*`` folders of downloads that died.
 
-    A name carrying this host and a pid is removed when that process is gone;
-    any other ``.part`` file of ``filename`` when untouched for
-    :data:`STALE_PART_SECONDS`. A live process's file is never removed.
+    A live download writes at least every :data:`DOWNLOAD_TIMEOUT` seconds;
+    a folder whose newest entry is older than :data:`STALE_DOWNLOAD_SECONDS`
+    belongs to a process that was killed. Links are never followed.
     """
-    pattern = re.compile(
-        rf"\.{re.escape(filename)}\.(?:(?P<host>[\w-]+)-(?P<pid>\d+)\.)?[^.]+\.part"
-    )
     try:
         entries = list(os.scandir(data_home))
     except FileNotFoundError:
         return
+    now = time.time()
     for entry in entries:
-        match = pattern.fullmatch(entry.name)
-        if match is None:
+        if not entry.name.startswith(".download-") or not entry.is_dir(
+            follow_symlinks=False
+        ):
             continue
-        try:
-            info = entry.stat(follow_symlinks=False)
-        except FileNotFoundError:
-            continue
-        if not stat.S_ISREG(info.st_mode):
-            continue  # never a link or folder someone else put there
-        if match["pid"] and match["host"] == _host():
-            stale = not _alive(int(match["pid"]))
-        else:
-            stale = time.time() - info.st_mtime > STALE_PART_SECONDS
-        if stale:
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(entry.path)
+        times = [entry.stat(follow_symlinks=False).st_mtime]
+        with contextlib.suppress(OSError):
+            times += [f.stat(follow_symlinks=False).st_mtime for f in os.scandir(entry)]
+        if now - max(times) > STALE_DOWNLOAD_SECONDS:
+            shutil.rmtree(entry.path, ignore_errors=True)
 
 
-def _host():
-    return re.sub(r"[^\w-]", "_", socket.gethostname()) or "host"
+@contextlib.contextmanager
+def _quiet_pooch():
+    # pooch logs "Downloading data from ..." at INFO to stderr; skmnist's
+    # commands say what they fetch themselves.
+    import pooch
 
-
-def _alive(pid):
-    if pid == os.getpid():
-        return True  # another thread of this process may be downloading
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel("WARNING")
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # PermissionError: alive, owned by someone else
-        return True
-    return True
-
-
-def _stream(remote, out, final):
-    """Copy ``remote.url`` into ``out``; return ``(sha256, n_bytes, length)``."""
-    digest = hashlib.sha256()
-    size = 0
-    try:
-        with urlopen(remote.url, timeout=DOWNLOAD_TIMEOUT) as response:
-            length = response.headers.get("Content-Length")
-            announced = int(length) if length and length.isdigit() else None
-            while chunk := response.read(_CHUNK_SIZE):
-                digest.update(chunk)
-                out.write(chunk)
-                size += len(chunk)
-    except http.client.IncompleteRead as exc:
-        # Chunked responses cut short raise this; plain ones just end early,
-        # which the caller catches by comparing size with Content-Length.
-        size += len(exc.partial)
-        announced = size + (exc.expected or 0)
-    except (OSError, http.client.HTTPException) as exc:  # URLError is an OSError
-        if isinstance(exc, HTTPError):
-            cause = str(exc)  # "HTTP Error 404: Not Found"
-        elif isinstance(exc, URLError):
-            cause = f"{exc.reason}"  # e.g. "[Errno 111] Connection refused"
-        else:
-            cause = f"{type(exc).__name__}: {exc}"
-        raise _download_error(remote, final, cause) from exc
-    return digest.hexdigest(), size, announced
-
-
-def _download_error(remote, final, cause):
-    return OSError(
-        f"Could not download MNIST from {remote.url} ({cause}). "
-        + _by_hand(remote, final)
-    )
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _by_hand(remote, final):
@@ -360,7 +314,6 @@ def fetch_openml_mnist(data_home, *, download_if_missing=True, force=False):
             raise ValueError(f"OpenML mnist_784: labels not digits ({exc})") from exc
     data, target = check_mnist_arrays(X, labels, origin="OpenML mnist_784")
     n_train, n_test = OPENML_SPLIT
-    remove_stale_parts(data_home, OPENML_CACHE_NAME)
     if len(data) != n_train + n_test:
         raise ValueError(
             f"OpenML mnist_784: expected {n_train + n_test} images ({n_train} train "
@@ -381,10 +334,3 @@ def save_npz_atomic(path, **arrays):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with atomic_open(path, "wb") as out:
         np.savez(out, **arrays)
-
-
-def _publish(partial, final):
-    # mkstemp files are private (0600); give the cache the mode of any file
-    # the user would have saved (one rule, skmnist._utils._io), then rename.
-    os.chmod(partial, usual_file_mode())
-    os.replace(partial, final)
