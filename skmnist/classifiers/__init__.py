@@ -7,6 +7,7 @@ says which network it trains. The networks themselves are built and trained by
 """
 
 from ._cnn import KerasCNN
-from ._mlp import KerasLogistic, KerasMLP
+from ._logistic import KerasLogistic
+from ._mlp import KerasMLP
 
 __all__ = ["KerasCNN", "KerasLogistic", "KerasMLP"]
