@@ -1,16 +1,20 @@
 """Keras classifiers as first-class scikit-learn estimators, taught on MNIST.
 
-Importing :mod:`skmnist` is cheap: TensorFlow is imported only when a Keras
-estimator is first used, so ``import skmnist`` works in a second.
+Importing :mod:`skmnist` is cheap: Keras and its backend are imported only
+when a Keras estimator is first used, so ``import skmnist`` works in a second.
+It does choose Keras' backend (JAX when installed and nobody chose another,
+see :mod:`skmnist._engine._keras`), so that ``import skmnist, keras`` gives
+the backend skmnist trains fastest on.
 """
 
 import importlib
 
-from ._engine._keras import choose_backend as _choose_backend
+from ._engine._keras import choose_backend_at_import as _choose_backend
 from ._version import __version__ as __version__
 
 # Keras reads its backend once, when first imported: choose it now (cheap, no
-# Keras import), so that ``import skmnist, keras`` trains on JAX when installed.
+# Keras import), so that ``import skmnist, keras`` trains on JAX when installed,
+# or warn if Keras, imported first, took TensorFlow while JAX is installed.
 _choose_backend()
 
 # Public name -> submodule that defines it. Resolved on first attribute access

@@ -52,18 +52,73 @@ def _backend_of(process):
 # -- choice ------------------------------------------------------------------------
 
 
+_REPORT_BACKEND = """
+    import json, sys, warnings
+    warnings.simplefilter("always")
+    with warnings.catch_warnings(record=True) as caught:
+        {imports}
+    print(json.dumps([
+        keras.backend.backend(),
+        "tensorflow" in sys.modules,
+        [str(w.message) for w in caught if "KERAS_BACKEND" in str(w.message)],
+    ]))
+"""
+
+
+def _chosen(imports, tmp_path, keras_json=None, backend=None):
+    """``[backend, TensorFlow imported?, backend warnings]`` in a fresh process."""
+    home = tmp_path / "keras_home"
+    home.mkdir(exist_ok=True)
+    if keras_json is not None:
+        (home / "keras.json").write_text(json.dumps({"backend": keras_json}))
+    process = _run(
+        _REPORT_BACKEND.format(imports=imports),
+        backend=backend,
+        env_extra={"KERAS_HOME": str(home)},
+    )
+    return _backend_of(process)
+
+
+@needs_both
+def test_importing_skmnist_chooses_jax_before_keras_is_imported(tmp_path):
+    # Nobody chose (no KERAS_BACKEND, no keras.json): JAX, and TensorFlow is
+    # not even imported. Keras' own default, keras.json "tensorflow", is no
+    # choice either.
+    assert _chosen("import skmnist, keras", tmp_path) == ["jax", False, []]
+    assert _chosen("import skmnist, keras", tmp_path, keras_json="tensorflow") == [
+        "jax",
+        False,
+        [],
+    ]
+    assert _chosen("import skmnist.classifiers, keras", tmp_path)[0] == "jax"
+
+
 @needs_both
 @pytest.mark.slow
-def test_backend_is_jax_when_installed_and_nobody_chose(tmp_path):
-    code = """
-        import json, sys
-        import skmnist.classifiers, keras
-        print(json.dumps([keras.backend.backend(), "tensorflow" in sys.modules]))
-    """
-    # An empty KERAS_HOME: no keras.json choosing for us.
-    chosen = _run(code, env_extra={"KERAS_HOME": str(tmp_path)})
-    assert _backend_of(chosen) == ["jax", False]  # nor is TensorFlow imported
-    assert _backend_of(_run(code, backend="tensorflow"))[0] == "tensorflow"
+def test_keras_first_on_its_default_backend_warns_once_how_to_get_jax(tmp_path):
+    backend, _, warned = _chosen("import keras, skmnist, skmnist.classifiers", tmp_path)
+    assert backend == "tensorflow"  # too late to change: Keras is imported
+    assert len(warned) == 1
+    assert "KERAS_BACKEND=jax" in warned[0]
+    assert "import skmnist before" in warned[0].lower()
+
+
+@needs_both
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "imports, keras_json, backend, expected",
+    [
+        ("import keras, skmnist", None, "tensorflow", "tensorflow"),
+        ("import skmnist, keras", None, "tensorflow", "tensorflow"),
+        ("import keras, skmnist", "jax", None, "jax"),
+        ("import skmnist, keras", "jax", None, "jax"),
+    ],
+)
+def test_an_explicit_backend_choice_is_respected_silently(
+    tmp_path, imports, keras_json, backend, expected
+):
+    chosen = _chosen(imports, tmp_path, keras_json=keras_json, backend=backend)
+    assert chosen[0] == expected and chosen[2] == []
 
 
 @needs_both

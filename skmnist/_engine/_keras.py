@@ -7,15 +7,18 @@ Which backend: Keras 3 reads it once, when it is first imported, from the
 ``KERAS_BACKEND`` environment variable or ``~/.keras/keras.json``. Measured on
 2 CPU cores (``benchmarks/engines.py``), skmnist trains the same models
 faster on JAX, where a whole epoch is one XLA program
-(:mod:`skmnist._engine._jax_engine`), than on TensorFlow. So, before Keras is
-imported, and only if nobody chose:
+(:mod:`skmnist._engine._jax_engine`), than on TensorFlow. So, when ``skmnist``
+is imported (:func:`choose_backend_at_import`: environment and one small file
+read, no Keras), and only if nobody chose:
 
 1. Keras already imported: its backend stays (the user's choice, or Keras');
+   if that is Keras' default, TensorFlow, while JAX is installed and nothing
+   chose it, one warning says how to get JAX;
 2. ``KERAS_BACKEND`` set: it is used;
 3. ``keras.json`` names a backend other than Keras' own default
    (``"tensorflow"``, which Keras writes there on its first run): it is used;
 4. JAX installed: ``KERAS_BACKEND=jax`` is set for this process (and so for
-   the worker processes it starts);
+   the worker processes it starts), so ``import skmnist, keras`` is on JAX;
 5. otherwise TensorFlow.
 
 skmnist trains on ``"jax"`` and ``"tensorflow"``; another backend is refused
@@ -29,6 +32,7 @@ import json
 import os
 import sys
 import threading
+import warnings
 
 SUPPORTED_BACKENDS = ("jax", "tensorflow")
 
@@ -69,6 +73,37 @@ def choose_backend():
     backend = "jax" if _jax_installed() else "tensorflow"
     os.environ["KERAS_BACKEND"] = backend
     return backend
+
+
+def choose_backend_at_import():
+    """Choose the backend when ``skmnist`` is imported; never imports Keras.
+
+    Keras imported before skmnist on TensorFlow while JAX is installed and
+    neither ``KERAS_BACKEND`` nor ``keras.json`` asked for TensorFlow: Keras
+    took its default, which trains skmnist's models about twice as slowly
+    here and keeps several MB per fit (``benchmarks/memory_per_fit.py``). The
+    backend cannot change any more, so one warning says how to get JAX.
+    """
+    keras = sys.modules.get("keras")
+    backend = getattr(getattr(keras, "backend", None), "backend", None)
+    if keras is None or backend is None:  # not imported, or half-way
+        return choose_backend() if keras is None else None
+    if (
+        backend() == "tensorflow"
+        and not os.environ.get("KERAS_BACKEND", "").strip()
+        and _configured_backend() in (None, "tensorflow")
+        and _jax_installed()
+    ):
+        warnings.warn(
+            "Keras was imported before skmnist and runs on its default "
+            "backend, TensorFlow; skmnist trains about twice as fast on JAX, "
+            "which is installed. Import skmnist before Keras, or set "
+            "KERAS_BACKEND=jax before Keras is first imported. Set "
+            "KERAS_BACKEND=tensorflow to keep TensorFlow without this warning.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return backend()
 
 
 def check_backend(backend):
