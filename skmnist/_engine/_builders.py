@@ -6,6 +6,8 @@ softmax or sigmoid applied at prediction time. The tutorial this package grew
 from fed sigmoid outputs to a ``from_logits=True`` loss, squashing twice.
 """
 
+import functools
+
 import numpy as np
 
 from ._keras import import_keras
@@ -18,15 +20,58 @@ def output_units(target_type, n_classes):
     return int(n_classes)
 
 
-def _scaled(keras, inputs, input_scale, input_mean, input_variance):
-    """The inputs standardised or rescaled by a layer of the model."""
-    if input_mean is not None:
-        return keras.layers.Normalization(
-            mean=input_mean, variance=input_variance, name="standardize"
-        )(inputs)
-    if input_scale is not None and input_scale != 1.0:
-        return keras.layers.Rescaling(float(input_scale), name="rescale")(inputs)
-    return inputs
+def _scaled(keras, inputs, scale_inputs):
+    """The inputs through the input-scaling layer, or as they are.
+
+    The layer computes ``(x - center) * factor`` per feature, both constants
+    being non-trainable **variables** set after the model is built
+    (:func:`set_input_scaling`), not part of its config: every fold of a
+    search has its own constants but the same structure, so on JAX they all
+    run the programs compiled for the first (see
+    :mod:`skmnist._engine._jax_engine`), and the constants are saved with
+    the weights. Keras' ``BatchNormalization`` frozen (``trainable=False``
+    runs it on its moving statistics) is that layer, built in: it computes
+    ``(x - moving_mean) / sqrt(moving_variance + epsilon) * gamma``, so
+    ``moving_variance`` stays 1, ``epsilon`` 0 and ``gamma`` holds the
+    factor (a factor rather than a divisor, whose square could overflow
+    float32). Keras' ``Rescaling`` and ``Normalization`` take their
+    constants as config: a new structure for each fold.
+    """
+    if not scale_inputs:
+        return inputs
+    layer = keras.layers.BatchNormalization(
+        axis=-1,
+        epsilon=0.0,
+        center=False,
+        scale=True,
+        name=_SCALING_LAYER,
+    )
+    layer.trainable = False
+    return layer(inputs)
+
+
+_SCALING_LAYER = "input_scaling"
+
+
+def set_input_scaling(model, center, divisor):
+    """Make ``model``'s input-scaling layer compute ``(x - center) / divisor``.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Built with ``scale_inputs=True``.
+    center : float or array-like of shape (n_features,)
+        Subtracted from each feature.
+    divisor : float or array-like of shape (n_features,)
+        Positive; each centred feature is divided by it.
+    """
+    layer = model.get_layer(_SCALING_LAYER)
+    n_features = layer.moving_mean.shape[0]
+    center = np.broadcast_to(np.asarray(center, np.float64), (n_features,))
+    divisor = np.broadcast_to(np.asarray(divisor, np.float64), (n_features,))
+    layer.moving_mean.assign(center.astype(np.float32))
+    layer.moving_variance.assign(np.ones(n_features, np.float32))
+    layer.gamma.assign((1.0 / divisor).astype(np.float32))
 
 
 def build_model(
@@ -37,9 +82,7 @@ def build_model(
     activation="relu",
     l2=0.0,
     dropout=0.0,
-    input_scale=None,
-    input_mean=None,
-    input_variance=None,
+    scale_inputs=False,
     seed=None,
 ):
     """Build an MLP over flat features that outputs logits.
@@ -61,10 +104,9 @@ def build_model(
         L2 penalty added to the loss for every kernel (not the biases).
     dropout : float, default=0.0
         Dropout rate after each hidden layer.
-    input_scale : float, optional
-        Multiply inputs by this before the first layer (e.g. ``1 / 255``).
-    input_mean, input_variance : array-like, optional
-        Standardise each feature with these instead of ``input_scale``.
+    scale_inputs : bool, default=False
+        Put the input-scaling layer first; it is the identity until
+        :func:`set_input_scaling` gives it its constants.
     seed : int, optional
         Seeds the initial weights and every dropout layer explicitly. Keras
         would otherwise draw them from Python's global ``random``, which other
@@ -81,7 +123,7 @@ def build_model(
     regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
 
     inputs = keras.Input(shape=(n_features,), dtype="float32", name="pixels")
-    x = _scaled(keras, inputs, input_scale, input_mean, input_variance)
+    x = _scaled(keras, inputs, scale_inputs)
 
     for i, units in enumerate(hidden_layer_sizes):
         x = layers.Dense(
@@ -140,9 +182,7 @@ def build_cnn(
     dropout=0.0,
     shift=0,
     l2=0.0,
-    input_scale=None,
-    input_mean=None,
-    input_variance=None,
+    scale_inputs=False,
     seed=None,
 ):
     """Build a small convolutional network over flat pixel rows; logits out.
@@ -175,10 +215,8 @@ def build_cnn(
         prediction.
     l2 : float, default=0.0
         L2 penalty added to the loss for every kernel (not the biases).
-    input_scale : float, optional
-        Multiply inputs by this before the first layer (e.g. ``1 / 255``).
-    input_mean, input_variance : array-like, optional
-        Standardise each feature with these instead of ``input_scale``.
+    scale_inputs : bool, default=False
+        Put the input-scaling layer first (see :func:`build_model`).
     seed : int, optional
         Seeds the initial weights (drawn by NumPy, as :func:`build_model`
         does), the dropout layers and the shifts explicitly.
@@ -198,7 +236,7 @@ def build_cnn(
         return None if seed is None else seed + offset
 
     inputs = keras.Input(shape=(n_features,), dtype="float32", name="pixels")
-    x = _scaled(keras, inputs, input_scale, input_mean, input_variance)
+    x = _scaled(keras, inputs, scale_inputs)
     x = layers.Reshape((height, width, 1), name="image")(x)
     # A shift cannot exceed the image: rows of one pixel are never shifted
     # across, whatever ``shift`` says.
@@ -270,7 +308,11 @@ def compile_model(
 ):
     """Compile ``model`` with a from-logits loss matching ``target_type``.
 
-    ``optimizer`` is a Keras optimizer or its name (see
+    The losses are MLPClassifier's: the cross-entropy of the softmax
+    (multiclass), of the sigmoid (binary) or of each label's sigmoid, summed
+    over the labels (multilabel), each averaged over the samples. Keras'
+    ``BinaryCrossentropy`` averages over the labels instead, which divides
+    the gradient by their number. ``optimizer`` is a Keras optimizer or its name (see
     :func:`skmnist._engine._optim.make_optimizer` for MLPClassifier's parameters).
     """
     keras = import_keras()
@@ -278,7 +320,10 @@ def compile_model(
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
     else:
-        loss = keras.losses.BinaryCrossentropy(from_logits=True)
+        if target_type == "multilabel-indicator":
+            loss = multilabel_loss_class()(from_logits=True)
+        else:
+            loss = keras.losses.BinaryCrossentropy(from_logits=True)
         # A logit of 0 is a probability of 0.5: threshold logits at 0, not 0.5.
         accuracy = keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0)
     model.compile(
@@ -289,3 +334,24 @@ def compile_model(
         jit_compile=jit_compile,
     )
     return model
+
+
+@functools.cache
+def multilabel_loss_class():
+    """``MultilabelCrossentropy``, registered with Keras (defined lazily)."""
+    keras = import_keras()
+
+    @keras.saving.register_keras_serializable(package="skmnist")
+    class MultilabelCrossentropy(keras.losses.BinaryCrossentropy):
+        """Binary cross-entropy summed over the labels, averaged over the samples.
+
+        scikit-learn's multilabel loss (``binary_log_loss``): Keras' parent
+        class takes the mean over the labels, so this multiplies it back.
+        """
+
+        def call(self, y_true, y_pred):
+            per_label_mean = super().call(y_true, y_pred)
+            n_labels = keras.ops.shape(y_pred)[-1]
+            return per_label_mean * keras.ops.cast(n_labels, per_label_mean.dtype)
+
+    return MultilabelCrossentropy

@@ -7,7 +7,8 @@ steps (a divisor of the epoch) are one ``jax.lax.scan`` over fixed-shape
 batches: the data go to the device once per fit (integer pixels stay integers
 until the model's first layer), each call sends only shuffled row indices, and
 the last, short batch of an epoch is padded with zero-weight rows so every call
-reuses one compiled program.
+reuses one compiled program. Sparse ``X`` stays on the host: each call gets its
+own rows, densified (:mod:`skmnist._engine._jax_data`).
 
 Models with convolutions are the exception: XLA's CPU backend runs a
 convolution's gradient about 14 times slower inside a loop than outside one
@@ -21,21 +22,14 @@ regularisation losses, the compiled loss, ``optimizer.stateless_apply``), so a
 step is the step Keras' ``fit`` takes; callbacks see a batch end after every
 call, with the model's variables up to date, as Keras does with
 ``steps_per_execution``. Compiled programs are cached per model structure (a
-bounded cache of structural copies), so the fits of a search compile once; no
-cache holds a user's model, its weights or its data.
+bounded cache of structural copies; the input scaling's constants are
+variables, not structure), so the fits of a search compile once; no cache
+holds a user's model, its weights or its data.
 """
 
 import threading
 
 import numpy as np
-
-# Rows per forward pass at prediction time; shorter inputs are padded up to the
-# next power of two, so at most 13 programs are compiled per model and dtype.
-_PREDICT_CHUNK = 4096
-
-
-def _padded_length(n_rows):
-    return min(_PREDICT_CHUNK, 1 << max(0, int(n_rows) - 1).bit_length())
 
 
 class _Programs:
@@ -127,6 +121,7 @@ def _structure_key(model):
             without_seeds(model.get_config()),
             type(model.optimizer).__name__,
             optimizer,
+            type(model.loss).__name__,
             model.loss.get_config(),
         ]
     return json.dumps(parts, sort_keys=True, default=repr)
@@ -167,20 +162,16 @@ def _make_forward(template):
 
 
 def predict_logits(model, X):
-    """Logits of ``X`` (a NumPy array of any numeric dtype) as float32."""
+    """Logits of ``X`` (any numeric dtype, dense or sparse) as float32."""
+    from ._jax_data import predict_chunks
+
     forward = _programs(model).forward
     trainable = [v.value for v in model.trainable_variables]
     non_trainable = [v.value for v in model.non_trainable_variables]
-    outputs = []
-    for start in range(0, X.shape[0], _PREDICT_CHUNK):
-        chunk = X[start : start + _PREDICT_CHUNK]
-        n_rows = chunk.shape[0]
-        padded = _padded_length(n_rows)
-        if padded != n_rows:
-            chunk = np.concatenate(
-                [chunk, np.zeros((padded - n_rows,) + chunk.shape[1:], chunk.dtype)]
-            )
-        outputs.append(np.asarray(forward(trainable, non_trainable, chunk))[:n_rows])
+    outputs = [
+        np.asarray(forward(trainable, non_trainable, chunk))[:n_rows]
+        for chunk, n_rows in predict_chunks(X)
+    ]
     if not outputs:
         return np.zeros((0, model.output_shape[-1]), dtype=np.float32)
     return np.concatenate(outputs)
@@ -247,33 +238,6 @@ def _make_epoch(model, optimizer, loss_object, multiclass, unroll=False):
     return epoch
 
 
-def _epoch_plan(rng, weights, batch_size, shuffle=True):
-    """Shuffled row indices and weights, shaped ``(n_steps, batch_size)``.
-
-    Padding rows get weight 0. The real rows of a short last batch are scaled by
-    ``batch_size / n_real`` for the loss, which averages over the full batch
-    shape: the gradient is then the mean over the real rows, as in Keras.
-    """
-    n_samples = weights.shape[0]
-    n_steps = -(-n_samples // batch_size)
-    pad = n_steps * batch_size - n_samples
-    order = rng.permutation(n_samples) if shuffle else np.arange(n_samples)
-    rows = np.concatenate([order, np.zeros(pad, dtype=order.dtype)])
-    metric_weights = np.concatenate([weights[order], np.zeros(pad, np.float32)])
-    n_real = np.full(n_steps, batch_size, dtype=np.float32)
-    n_real[-1] = batch_size - pad
-    loss_weights = metric_weights.copy()
-    if pad:
-        loss_weights[-batch_size:] *= batch_size / n_real[-1]
-    shape = (n_steps, batch_size)
-    return (
-        rows.astype(np.int32).reshape(shape),
-        loss_weights.reshape(shape),
-        metric_weights.reshape(shape),
-        n_real,
-    )
-
-
 def _read_state(model):
     return (
         [v.value for v in model.trainable_variables],
@@ -294,7 +258,7 @@ def _write_state(model, state):
 
 
 def _make_validate(model, loss_object, multiclass):
-    """``(trainable, non_trainable, X, y, n_real) -> (loss, accuracy)``.
+    """``(trainable, non_trainable, X, y, n_real) -> (loss, correct rows)``.
 
     One pass over the whole validation set, padded (rows past ``n_real`` get
     weight 0); the loss includes the regularisation, as Keras' ``val_loss``.
@@ -313,24 +277,9 @@ def _make_validate(model, loss_object, multiclass):
         loss = loss_object(y, out, sample_weight=mask * (X.shape[0] / n_real))
         if penalties:
             loss = loss + sum(penalties)
-        return loss, jnp.sum(_accuracy(out, y, multiclass) * mask) / n_real
+        return loss, jnp.sum(_accuracy(out, y, multiclass) * mask)
 
     return validate
-
-
-def _padded_validation(validation):
-    """The validation arrays padded to a power of two rows, on the device."""
-    import jax
-
-    X_val, y_val = validation
-    n_real = X_val.shape[0]
-    n_rows = 1 << max(0, n_real - 1).bit_length()
-    pad = [(0, n_rows - n_real)]
-    return (
-        jax.device_put(np.pad(X_val, pad + [(0, 0)] * (X_val.ndim - 1))),
-        jax.device_put(np.pad(y_val, pad + [(0, 0)] * (y_val.ndim - 1))),
-        np.float32(n_real),
-    )
 
 
 def fit(
@@ -351,13 +300,14 @@ def fit(
 ):
     """Train ``model`` (compiled) for ``epochs`` epochs; return the history.
 
-    ``weights`` may be None (all ones). ``seed`` (None: fresh entropy) seeds the
-    shuffling through a local NumPy generator, so no global state is touched.
-    As in Keras, callbacks see a batch end every ``model.steps_per_execution``
-    steps (one compiled call), with the model's variables up to date.
+    ``X`` is a NumPy array or a CSR matrix (see :mod:`._jax_data`).
+    ``weights`` may be None (all ones). ``seed`` (None: fresh entropy) seeds
+    the shuffling through a local NumPy generator, so no global state is
+    touched. As in Keras, callbacks see a batch end every
+    ``model.steps_per_execution`` steps (one compiled call), with the model's
+    variables up to date.
     """
-    import jax
-
+    from . import _jax_data
     from ._guards import _steps_per_execution
     from ._keras import import_keras
 
@@ -372,17 +322,19 @@ def fit(
     programs = _programs(model)
     run_steps = programs.epoch(multiclass)
     if validation is not None:
-        validation = _padded_validation(validation)
-    # device_put copies once (jnp.asarray briefly holds two copies: a 60k
-    # MNIST fit then peaks at twice its data), and not at all when NumPy's
-    # buffer happens to be 64-byte aligned: JAX's CPU client then aliases it.
-    data = (jax.device_put(X), jax.device_put(y))
+        validation = _jax_data.validation_chunks(validation)
+    data = _jax_data.device_data(X, y)  # None: sparse rows go a call at a time
     rng = np.random.default_rng(seed)
     n_steps = -(-n_samples // batch_size)
     # Calls of equal length (a divisor of the epoch): one compiled program.
     per_call = _steps_per_execution(int(model.steps_per_execution), n_steps)
-    # Steps per compiled call: all of a callback's batch, or one (convolutions).
+    # Steps per compiled call: all of a callback's batch, or one (convolutions),
+    # or as many as fit SPARSE_PIECE_BYTES once densified.
     step_length = programs.steps_per_call or per_call
+    if data is None:
+        step_length = _jax_data.sparse_steps(
+            step_length, batch_size, X.shape[1], X.dtype.itemsize
+        )
     callback_list = keras.callbacks.CallbackList(
         callbacks,
         add_history=True,
@@ -397,7 +349,7 @@ def fit(
     logs = {}
     for epoch in range(initial_epoch, initial_epoch + epochs):
         callback_list.on_epoch_begin(epoch)
-        plan = _epoch_plan(rng, weights, batch_size, shuffle)
+        plan = _jax_data.epoch_plan(rng, weights, batch_size, shuffle)
         loss_sum = correct_sum = 0.0
         for first in range(0, n_steps, per_call):
             callback_list.on_train_batch_begin(first)
@@ -405,9 +357,11 @@ def fit(
             state = _read_state(model)
             call_loss = call_correct = 0.0
             for start in range(steps.start, steps.stop, step_length):
-                state, (loss, correct) = run_steps(
-                    state, data, tuple(p[start : start + step_length] for p in plan)
-                )
+                piece = tuple(p[start : start + step_length] for p in plan)
+                piece_data = data
+                if data is None:
+                    piece_data, piece = _jax_data.sparse_piece(X, y, piece)
+                state, (loss, correct) = run_steps(state, piece_data, piece)
                 # Summed on the device: no wait for each step to finish.
                 call_loss, call_correct = call_loss + loss, call_correct + correct
             _write_state(model, state)
@@ -422,10 +376,10 @@ def fit(
             if model.stop_training:
                 break
         if validation is not None:
-            val_loss, val_accuracy = programs.validate(multiclass)(
-                state[0], state[1], *validation
+            val_loss, val_accuracy = _jax_data.score_validation(
+                programs.validate(multiclass), state[0], state[1], validation
             )
-            logs.update(val_loss=float(val_loss), val_accuracy=float(val_accuracy))
+            logs.update(val_loss=val_loss, val_accuracy=val_accuracy)
         callback_list.on_epoch_end(epoch, logs)
         if model.stop_training:
             break

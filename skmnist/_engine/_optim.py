@@ -13,7 +13,6 @@ a float ``learning_rate``, ``fit(validation_split=...)``) into errors that say
 what to write instead.
 """
 
-import functools
 from numbers import Integral, Real
 
 import numpy as np
@@ -25,6 +24,7 @@ from sklearn.utils._param_validation import (
 )
 
 from ._keras import import_keras
+from ._stopping import stopping_class
 
 SOLVERS = ("adam", "sgd", "rmsprop")
 
@@ -49,9 +49,6 @@ CONSTRAINTS = {
     "max_fun": [Interval(Integral, 1, None, closed="left")],
     "validation_split": [Interval(Real, 0, 1, closed="left")],
 }
-
-# As MLPClassifier's SGDOptimizer: "adaptive" stops once the step is this small.
-_SMALLEST_ADAPTIVE_STEP = 1e-6
 
 # Keras' names that skmnist spells otherwise (or takes elsewhere), and what to
 # write instead: in the constructor (or set_params) ...
@@ -168,22 +165,24 @@ def make_optimizer(estimator):
     return keras.optimizers.RMSprop(learning_rate=rate)
 
 
-def schedule_callbacks(estimator, *, n_samples, initial_epoch, monitor, watch):
+def schedule_callbacks(estimator, *, n_samples, initial_epoch, rule):
     """Keras callbacks for ``learning_rate``'s schedule and for stopping.
 
-    Returns ``(callbacks, stopper)``; ``stopper`` (None unless ``monitor``) is
-    the :class:`keras.callbacks.EarlyStopping` whose ``best_epoch`` and
-    ``stopped_epoch`` the caller reads. As in MLPClassifier, the schedules
-    apply to ``solver="sgd"`` only:
+    Returns ``(callbacks, stopper)``: ``stopper`` applies ``rule`` (a
+    :class:`~skmnist._engine._stopping.NoImprovementRule`, which the caller
+    reads after training) and says whether it ``stopped`` training. As in
+    MLPClassifier, the schedules apply to ``solver="sgd"`` only:
 
     - ``"invscaling"``: before each epoch, ``learning_rate_init / (t + 1) **
       power_t`` with ``t`` the samples seen so far (``t_``, across calls), the
       value scikit-learn's ``SGDOptimizer.iteration_ends`` sets after each
       epoch; through Keras' ``LearningRateScheduler``.
-    - ``"adaptive"``: when the stopping rule fires (``n_iter_no_change`` epochs
-      without a ``tol`` improvement), divide the rate by 5 and go on; stop only
-      once it is at most 1e-6. Without ``monitor`` (``partial_fit``) the rate
-      stays constant.
+    - ``"adaptive"``: when the stopping rule is exhausted (more than
+      ``n_iter_no_change`` epochs without a ``tol`` improvement), divide the
+      rate by 5 and go on; stop only once it is at most 1e-6.
+
+    With early stopping (``rule.on_validation``) the weights of the best
+    validation score are restored when training ends.
     """
     keras = import_keras()
     callbacks = []
@@ -197,52 +196,11 @@ def schedule_callbacks(estimator, *, n_samples, initial_epoch, monitor, watch):
             return rate / (samples + 1) ** power
 
         callbacks.append(keras.callbacks.LearningRateScheduler(invscaling))
-    stopper = None
-    if monitor:
-        stopper = _plateau_stopping_class()(
-            adaptive=schedule == "adaptive",
-            monitor="val_loss" if watch else "loss",
-            min_delta=estimator.tol,
-            patience=estimator.n_iter_no_change,
-            restore_best_weights=watch,
-        )
-        callbacks.append(stopper)
+    stopper = stopping_class()(
+        rule, adaptive=schedule == "adaptive", restore_best=rule.on_validation
+    )
+    callbacks.append(stopper)
     return callbacks, stopper
-
-
-@functools.cache
-def _plateau_stopping_class():
-    """Keras' EarlyStopping, taught sgd's "adaptive" schedule (defined lazily)."""
-    keras = import_keras()
-
-    class PlateauStopping(keras.callbacks.EarlyStopping):
-        """Stop on a plateau or, ``adaptive``, first divide the rate by 5.
-
-        Keras' own rule decides when a plateau is reached; an "adaptive" fit
-        then lowers the step instead of stopping, as MLPClassifier does, and
-        logs the rate each epoch used as ``learning_rate``.
-        """
-
-        def __init__(self, *, adaptive, **kwargs):
-            super().__init__(**kwargs)
-            self.adaptive = adaptive
-
-        def on_epoch_end(self, epoch, logs=None):
-            optimizer = self.model.optimizer
-            rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
-            super().on_epoch_end(epoch, logs)
-            if not self.adaptive:
-                return
-            if logs is not None:
-                logs["learning_rate"] = rate
-            stopped_here = self.model.stop_training and self.stopped_epoch == epoch
-            if stopped_here and epoch > 0 and rate > _SMALLEST_ADAPTIVE_STEP:
-                optimizer.learning_rate = rate / 5.0
-                self.model.stop_training = False
-                self.stopped_epoch = 0
-                self.wait = 0
-
-    return PlateauStopping
 
 
 class KerasNamesMixin:

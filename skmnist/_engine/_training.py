@@ -8,6 +8,7 @@ the forward pass for predictions.
 import weakref
 
 import numpy as np
+from scipy.sparse import issparse
 
 # Rows per forward pass at prediction time: big enough for fast matrix products,
 # small enough that the float32 copy of a chunk stays around 12 MB.
@@ -73,6 +74,33 @@ def _repeating_batches(X, y, weights, batch_size, seed, shuffle=True):
     )
 
 
+def _sparse_batches(X, y, weights, batch_size, seed, shuffle=True, repeat=True):
+    """As :func:`_repeating_batches` for sparse ``X`` (CSR): each batch's rows
+    are densified when it is drawn, so the whole matrix never is.
+    """
+    import tensorflow as tf
+
+    arrays = (y,) if weights is None else (y, weights)
+    n_samples, n_features = X.shape
+
+    def gather(rows):
+        return (X[rows].toarray().astype(np.float32), *(a[rows] for a in arrays))
+
+    def dense(rows):
+        kinds = [tf.float32, *(tf.as_dtype(a.dtype) for a in arrays)]
+        batch = tf.numpy_function(gather, [rows], kinds, stateful=False)
+        batch[0].set_shape([None, n_features])
+        for tensor, array in zip(batch[1:], arrays):
+            tensor.set_shape([None, *array.shape[1:]])
+        return tuple(batch)
+
+    indices = tf.data.Dataset.range(n_samples)
+    if shuffle:
+        indices = indices.shuffle(n_samples, seed=seed, reshuffle_each_iteration=True)
+    batches = indices.batch(batch_size).map(dense)
+    return (batches.repeat() if repeat else batches).prefetch(tf.data.AUTOTUNE)
+
+
 def _on_jax():
     from ._keras import import_keras
 
@@ -98,12 +126,15 @@ def run_fit(
 ):
     """Train ``model`` in place for ``epochs`` exact passes; return its history.
 
+    ``X`` may be sparse (CSR or CSC): its batches are densified one at a time.
     Rows are reshuffled every epoch unless ``shuffle`` is False (then each
     epoch takes them in order, as MLPClassifier's ``shuffle=False``).
     ``steps_per_execution`` must divide the epoch's number of steps (see
     :func:`skmnist._engine._guards._steps_per_execution`), so every epoch is one pass.
     """
     steps_per_epoch = -(-X.shape[0] // batch_size)
+    if issparse(X):  # rows are gathered per batch: CSR's are contiguous
+        X = X.tocsr()
     if model.steps_per_execution != steps_per_execution:
         # partial_fit or a warm start on data of another size: retrace
         # the training step for a call size that divides this epoch.
@@ -130,8 +161,17 @@ def run_fit(
             validation=validation,
             verbose=verbose,
         )
+    batches = _sparse_batches if issparse(X) else _repeating_batches
+    if validation is not None and issparse(validation[0]):
+        X_val, y_val = validation
+        from ._jax_data import chunk_rows  # NumPy and SciPy only
+
+        size = chunk_rows(X_val, 1024)
+        validation = _sparse_batches(
+            X_val.tocsr(), y_val, None, size, None, False, False
+        )
     return model.fit(
-        x=_repeating_batches(X, y, weights, batch_size, seed, shuffle),
+        x=batches(X, y, weights, batch_size, seed, shuffle),
         steps_per_epoch=steps_per_epoch,
         validation_data=validation,
         validation_batch_size=max(batch_size, 1024),
@@ -155,10 +195,15 @@ def logits(model, X):
         from ._jax_engine import predict_logits
 
         return predict_logits(model, X)
+    from ._jax_data import chunk_rows  # NumPy and SciPy only
+
     forward = _compiled_forward(model)
     outputs = []
-    for start in range(0, X.shape[0], _PREDICT_CHUNK):
-        chunk = np.asarray(X[start : start + _PREDICT_CHUNK], dtype=np.float32)
+    size = chunk_rows(X, _PREDICT_CHUNK)
+    for start in range(0, X.shape[0], size):
+        chunk = X[start : start + size]
+        chunk = chunk.toarray() if issparse(chunk) else chunk
+        chunk = np.asarray(chunk, dtype=np.float32)
         outputs.append(forward(chunk).numpy())
     if not outputs:
         return np.zeros((0, model.output_shape[-1]), dtype=np.float32)
