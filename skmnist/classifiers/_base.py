@@ -9,35 +9,33 @@ subclass only adds its own parameters and says which hidden layers its
 network has (:meth:`_hidden_layers`, :meth:`_model_kwargs`).
 """
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import ClassifierTags
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from .._engine import _optim, _training
-from .._engine._builders import build_model, compile_model, output_units
-from .._engine._guards import (
-    _all_finite,
-    _callback_classes,
-    _Diverged,
-    _steps_per_execution,
-    _unchanged_on_failure,
-)
-from . import _fit_data
+from .._engine._builders import build_model
+from .._engine._guards import _all_finite, _Diverged, _unchanged_on_failure
+from . import _fit_data, _fit_loop, _stopping
 from ._callbacks import CallbackSupport, FitTask, with_callbacks
-from ._mlp_attributes import MLPAttributesMixin
-from ._targets import encode_targets, fit_target_encoder, probabilities
-from ._validation import check_data, check_network_size
+from ._mlp_attributes import OutputAttributesMixin
+from ._targets import (
+    check_same_classes,
+    encode_targets,
+    fit_target_encoder,
+    log_probabilities,
+    probabilities,
+)
+from ._validation import check_data
 
 
 class BaseKerasClassifier(
-    MLPAttributesMixin,
+    OutputAttributesMixin,
     _optim.KerasNamesMixin,
     CallbackSupport,
     ClassifierMixin,
@@ -129,6 +127,7 @@ class BaseKerasClassifier(
         tags = super().__sklearn_tags__()
         tags.classifier_tags = ClassifierTags(multi_label=True)
         tags.input_tags.three_d_array = True
+        tags.input_tags.sparse = True  # trained a batch of rows at a time
         return tags
 
     def _check_data(self, X=None, y=None, *, reset=False):
@@ -167,8 +166,11 @@ class BaseKerasClassifier(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) \
+or (n_samples, h, w)
             Training data. Raw 0-255 pixels are fine: see ``input_scaling``.
+            A sparse matrix (CSR or CSC, as ``MLPClassifier`` takes) is
+            trained on a batch of rows at a time, never densified whole.
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels, or a binary indicator matrix for multilabel targets.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -198,13 +200,16 @@ class BaseKerasClassifier(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) \
+or (n_samples, h, w)
             Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels.
         classes : array-like of shape (n_classes,), default=None
             Every class that will ever be seen. Required on the first call
-            (unless ``y`` is a multilabel indicator matrix), ignored after.
+            (unless ``y`` is a multilabel indicator matrix); on a later call
+            it must be the same, or a ``ValueError`` says so, as in
+            ``MLPClassifier``.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each sample.
 
@@ -222,7 +227,8 @@ class BaseKerasClassifier(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) \
+or (n_samples, h, w)
             Samples to score.
 
         Returns
@@ -240,7 +246,8 @@ class BaseKerasClassifier(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) \
+or (n_samples, h, w)
             Samples to score.
 
         Returns
@@ -254,11 +261,15 @@ class BaseKerasClassifier(
         return probabilities(_training.logits(self.model_, X), self.target_type_)
 
     def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`.
+        """Logarithm of :meth:`predict_proba`, computed from the logits.
+
+        ``log_softmax`` of the logits (multiclass), else the log-sigmoid of
+        each: finite where a probability rounds to 0.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) \
+or (n_samples, h, w)
             Samples to score.
 
         Returns
@@ -266,14 +277,18 @@ class BaseKerasClassifier(
         ndarray of shape (n_samples, n_classes)
             Log-probabilities in the order of ``classes_``.
         """
-        return np.log(self.predict_proba(X))
+        check_is_fitted(self)
+        X, _ = self._check_data(X, reset=False)
+        logits = _training.logits(self.model_, X)
+        return log_probabilities(logits, self.target_type_)
 
     def predict(self, X):
         """Predict class labels (or a label indicator matrix for multilabel).
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) \
+or (n_samples, h, w)
             Samples to classify.
 
         Returns
@@ -304,11 +319,14 @@ class BaseKerasClassifier(
         one. Whatever happens inside, an exception (Ctrl-C too) leaves the
         estimator exactly as it was before the call.
         """
+        if incremental and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
         first_call = not hasattr(self, "model_")
         reset = first_call or not (incremental or self.warm_start)
+        epochs = 1 if incremental else self.max_iter
         # Before the rollback snapshot: a failed fit keeps the callback task,
         # for scikit-learn to tear down.
-        sk_task = FitTask(self, 1 if incremental else self.max_iter)
+        sk_task = FitTask(self, epochs)
         with _unchanged_on_failure(self, None if reset else self.model_):
             X, y = self._check_data(X, y, reset=reset)
             check_classification_targets(y)
@@ -320,6 +338,8 @@ class BaseKerasClassifier(
                     require_classes=incremental and first_call,
                 )
                 self.n_classes_ = len(self.classes_)
+            else:
+                check_same_classes(self, y, classes, incremental=incremental)
             y_encoded = encode_targets(self, y, what="y")
             weights = _fit_data.sample_weights(self, X, y, sample_weight)
             seed = _training._seed_from(self.random_state)
@@ -328,24 +348,33 @@ class BaseKerasClassifier(
             )
             if reset:
                 self._random_state = seed
-                self.model_ = self._make_model(X, seed)
+                self.model_ = _fit_loop.make_model(self, X, seed)
                 self.history_ = {}
                 self.t_ = 0
+            rule = _stopping.stopping_rule(
+                self,
+                reset=reset,
+                on_validation=self.early_stopping and validation is not None,
+            )
             try:
-                epochs_run = self._train_epochs(
+                epochs_run, stopper = _fit_loop.train_epochs(
+                    self,
                     X,
                     y_encoded,
                     weights,
                     validation,
-                    1 if incremental else self.max_iter,
+                    epochs,
                     seed,
-                    monitor=not incremental,
+                    rule,
                     extra_callbacks=sk_task.keras_callbacks(),
                 )
             except _Diverged as diverged:
                 raise self._divergence_error(diverged.epoch, diverged.loss) from None
             if not _all_finite(self.model_):
-                raise self._divergence_error(self.n_iter_, float("nan"))
+                raise self._divergence_error(len(self.history_["loss"]), float("nan"))
+            _stopping.record(self, rule, epochs_run)
+            if not incremental:
+                _stopping.warn_if_not_converged(self, stopper, epochs, epochs_run)
             # Samples seen, as MLPClassifier's t_ (invscaling counts them).
             self.t_ = getattr(self, "t_", 0) + X.shape[0] * epochs_run
             sk_task.end()
@@ -360,99 +389,3 @@ class BaseKerasClassifier(
             "weights are too large; lower them. The estimator keeps the state it "
             "had before this call."
         )
-
-    # -- model -----------------------------------------------------------------
-
-    def _make_model(self, X, seed):
-        scaling = {}
-        if self.input_scaling == "max_abs":
-            largest = max(abs(float(X.max())), abs(float(X.min())))
-            scaling["input_scale"] = 1.0 / largest if largest > 0 else 1.0
-        elif self.input_scaling == "standard":
-            mean = X.mean(axis=0, dtype=np.float64)
-            variance = X.var(axis=0, dtype=np.float64)
-            scaling.update(
-                input_mean=mean.astype(np.float32),
-                input_variance=variance.astype(np.float32),
-            )
-        n_outputs = output_units(self.target_type_, self.n_classes_)
-        check_network_size(self, *self._network_size(n_outputs))
-        # The initial weights and every dropout layer get seeds derived from
-        # ``seed``: no global seed (Python, NumPy, TensorFlow) is set or read,
-        # so seeded fits in parallel threads cannot disturb one another.
-        batch_size, steps_per_execution = self._batching(X.shape[0])
-        model = self._build_network(
-            n_outputs, l2=self.alpha / (2.0 * batch_size), seed=seed, **scaling
-        )
-        return compile_model(
-            model,
-            self.target_type_,
-            optimizer=_optim.make_optimizer(self),
-            steps_per_execution=steps_per_execution,
-            jit_compile=self.jit_compile,
-        )
-
-    def _batching(self, n_samples):
-        """``(batch_size, steps_per_execution)`` for ``n_samples`` rows.
-
-        The steps per call divide the epoch, so an epoch stays one pass.
-        """
-        batch_size = _optim.batch_size(self, n_samples)
-        steps_per_epoch = -(-n_samples // batch_size)
-        return batch_size, _steps_per_execution(
-            self.steps_per_execution, steps_per_epoch
-        )
-
-    def _train_epochs(
-        self, X, y, weights, validation, epochs, seed, *, monitor, extra_callbacks=()
-    ):
-        epoch_logger, finite_loss_guard = _callback_classes()
-        # The guard runs first, so no other callback sees a diverged epoch.
-        callbacks = [finite_loss_guard(), *(self.callbacks or []), *extra_callbacks]
-        if int(self.verbose) == 1:
-            callbacks.append(epoch_logger())
-        initial_epoch = len(self.history_.get("loss", []))
-        schedule, stopper = _optim.schedule_callbacks(
-            self,
-            n_samples=X.shape[0],
-            initial_epoch=initial_epoch,
-            monitor=monitor,
-            watch=self.early_stopping and validation is not None,
-        )
-        callbacks[1:1] = schedule  # after the guard, before the user's
-        batch_size, steps_per_execution = self._batching(X.shape[0])
-        history = _training.run_fit(
-            self.model_,
-            X,
-            y,
-            weights,
-            batch_size=batch_size,
-            epochs=epochs,
-            initial_epoch=initial_epoch,
-            steps_per_execution=steps_per_execution,
-            # Continue a warm start on a fresh but reproducible shuffle order.
-            seed=None if seed is None else seed + initial_epoch,
-            shuffle=self.shuffle,
-            validation=validation,
-            callbacks=callbacks,
-            # verbose=1 is one line per epoch (our logger); 2+ is Keras' bar.
-            verbose=1 if int(self.verbose) >= 2 else 0,
-        )
-        for key, values in history.items():
-            self.history_.setdefault(key, []).extend(float(v) for v in values)
-        self.n_iter_ = len(self.history_["loss"])
-        self.loss_curve_ = list(self.history_["loss"])
-        if stopper is not None:
-            self.best_epoch_ = stopper.best_epoch + 1  # Keras counts from 0
-            if not (stopper.stopped_epoch or self.model_.stop_training):
-                # As MLPClassifier: every epoch ran and the loss was still
-                # improving by more than tol, so more epochs would change it.
-                warnings.warn(
-                    f"{type(self).__name__}: maximum iterations ({epochs}) "
-                    "reached and the optimization hasn't converged yet.",
-                    ConvergenceWarning,
-                    stacklevel=5,
-                )
-        else:
-            self.best_epoch_ = self.n_iter_
-        return len(history["loss"])

@@ -83,6 +83,7 @@ class FitTask:
         self._estimator = estimator
         self._context = None
         self._hook_kwargs = {}
+        self._first_epoch = None
         if SUPPORTED:
             self._context = estimator._init_callback_context(max_subtasks=n_epochs)
 
@@ -118,11 +119,15 @@ class FitTask:
         )
 
     def _epoch_begin(self, epoch):
+        # Keras counts epochs over the whole history (a warm start continues
+        # it); n_iter_ counts this call's, as MLPClassifier's.
+        if self._first_epoch is None:
+            self._first_epoch = epoch
         self._epoch_context = self._context.subcontext(task_name="epoch")
         self._epoch_context.call_on_fit_task_begin(
             estimator=self._estimator,
             **self._hook_kwargs,
-            reconstruction_attributes=self._state_after(epoch),
+            reconstruction_attributes=self._state_after(epoch - self._first_epoch),
         )
 
     def _epoch_end(self, epoch):
@@ -130,7 +135,7 @@ class FitTask:
         return self._epoch_context.call_on_fit_task_end(
             estimator=self._estimator,
             **self._hook_kwargs,
-            reconstruction_attributes=self._state_after(epoch + 1),
+            reconstruction_attributes=self._state_after(epoch - self._first_epoch + 1),
         )
 
     def _state_after(self, n_epochs):
@@ -160,8 +165,6 @@ def _epoch_tasks_class():
             self._fit_task._epoch_begin(epoch)
 
         def on_epoch_end(self, epoch, logs=None):
-            # Keras' epoch is counted over the whole history (a warm start
-            # continues it); the hooks' n_iter_ is the same count.
             if self._fit_task._epoch_end(epoch):
                 self.model.stop_training = True
 

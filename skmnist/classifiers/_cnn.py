@@ -144,13 +144,18 @@ class KerasCNN(BaseKerasClassifier):
     max_fun : int, default=15000
         Accepted for ``MLPClassifier``'s sake and unused (no L-BFGS here).
     tol : float, default=1e-4
-        Minimum decrease of the monitored loss that counts as an improvement.
+        Smallest improvement that counts, as in ``MLPClassifier``: an epoch
+        improves when its training loss is below the best so far minus
+        ``tol`` (with ``early_stopping=True``, when its validation score is
+        at least the best so far plus ``tol``).
     n_iter_no_change : int or inf, default=10
-        Stop after this many epochs without improvement: of the validation loss
-        when ``early_stopping=True``, else of the training loss.
+        Stop once more than this many epochs in a row brought no ``tol``
+        improvement (scikit-learn's rule). ``numpy.inf`` never stops early.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data (stratified, seeded),
-        stop when its loss stops improving and restore the best weights.
+        stop when its accuracy (the validation score) stops improving and
+        restore the weights of the best score, as ``MLPClassifier``.
+        ``partial_fit`` refuses it, as ``MLPClassifier`` does.
     validation_fraction : float, default=0.1
         Share of the training data held out when ``early_stopping=True``.
     validation_split : float, default=0.0
@@ -199,17 +204,38 @@ class KerasCNN(BaseKerasClassifier):
     image_shape_ : tuple of int
         ``(height, width)`` of the images the rows were read as.
     model_ : keras.Model
-        The trained Keras model; it takes flat rows and outputs logits.
+        The trained Keras model; it takes flat rows and outputs logits. It
+        holds every weight: ``MLPClassifier``'s ``coefs_``, ``intercepts_``
+        and ``n_layers_`` describe a chain of dense layers, which a CNN is
+        not, so it has none of them.
+    n_outputs_ : int
+        Number of outputs: 1 for binary targets, else classes or labels.
+    out_activation_ : str
+        ``"softmax"`` (multiclass) or ``"logistic"`` (binary, multilabel):
+        the function ``predict_proba`` applies to the logits.
     history_ : dict of str to list of float
         Per-epoch ``loss``, ``accuracy`` and, with validation data,
         ``val_loss`` and ``val_accuracy``.
     loss_curve_ : list of float
         Training loss per epoch, as in ``MLPClassifier``.
+    loss_ : float
+        Training loss of the last epoch (the mean over its batches, L2
+        penalty included), on ``MLPClassifier``'s scale: for multilabel
+        targets, summed over the labels.
+    best_loss_ : float or None
+        Lowest training loss so far; None with ``early_stopping=True``.
+    validation_scores_ : list of float or None
+        Accuracy on the held-out data after each epoch with
+        ``early_stopping=True`` (a warm start extends it); else None.
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``; None without ``early_stopping``.
     n_iter_ : int
-        Epochs run in total.
+        Epochs run by the last ``fit`` (1 after ``partial_fit``), as in
+        ``MLPClassifier``; ``loss_curve_`` and ``history_`` hold them all.
     best_epoch_ : int
-        1-based epoch with the best monitored loss (the weights kept when
-        ``early_stopping=True``).
+        1-based epoch (over ``loss_curve_``) with the best training loss, or
+        with ``early_stopping=True`` the best validation score (the weights
+        kept).
 
     See Also
     --------

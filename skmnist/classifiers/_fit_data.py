@@ -1,10 +1,12 @@
-"""What a fit trains and validates on: sample weights and the held-out rows.
+"""What a fit trains and validates on: sample weights, the held-out rows, and
+the constants of the input scaling.
 
 Functions of the estimator's parameters, called by
 :meth:`skmnist.classifiers._base.BaseKerasClassifier._fit` once its input is validated.
 """
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.model_selection import train_test_split
 from sklearn.utils import compute_sample_weight
 from sklearn.utils.validation import _check_sample_weight
@@ -72,3 +74,57 @@ def split_validation(
     )
     train_weights = None if weights is None else weights[train]
     return X[train], y_encoded[train], train_weights, (X[val], y_encoded[val])
+
+
+# Rows per chunk when the column statistics are summed: a float64 copy of a
+# chunk of MNIST is 16 MB, never a copy of the whole of X.
+_MOMENT_ROWS = 2048
+
+
+def scaling_constants(X, input_scaling):
+    """``(center, divisor)``: the input scaling feeds ``(x - center) / divisor``.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+        The training rows.
+    input_scaling : {"max_abs", "standard"}
+        ``"max_abs"``: no centre, and one divisor for every feature, the
+        largest ``|x|`` (255 for raw pixels). ``"standard"``: each feature's
+        mean and standard deviation; a feature constant in ``X`` keeps a
+        divisor of 1, as in ``StandardScaler``.
+
+    Returns
+    -------
+    center, divisor : ndarray of shape (n_features,), float64
+    """
+    n_features = X.shape[1]
+    if input_scaling == "max_abs":
+        # max and min, not abs(X): no copy of X (sparse X too: its implicit
+        # zeros count), and no wrap-around of an unsigned -min.
+        largest = max(abs(float(X.max())), abs(float(X.min()))) if X.shape[0] else 0
+        divisor = np.full(n_features, largest if largest > 0 else 1.0)
+        return np.zeros(n_features), divisor
+    mean, variance = _column_moments(X)
+    std = np.sqrt(variance)
+    # As scikit-learn's _handle_zeros_in_scale: no division by ~0.
+    std[std < 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)] = 1.0
+    return mean, std
+
+
+def _column_moments(X):
+    """Mean and variance of each column in float64, a chunk of rows at a time."""
+    if issparse(X):
+        from sklearn.utils.sparsefuncs import mean_variance_axis
+
+        return mean_variance_axis(X.astype(np.float64), axis=0)
+    n_samples = X.shape[0]
+    total = np.zeros(X.shape[1])
+    for start in range(0, n_samples, _MOMENT_ROWS):
+        total += X[start : start + _MOMENT_ROWS].sum(axis=0, dtype=np.float64)
+    mean = total / n_samples
+    squares = np.zeros(X.shape[1])
+    for start in range(0, n_samples, _MOMENT_ROWS):
+        chunk = X[start : start + _MOMENT_ROWS].astype(np.float64) - mean
+        squares += np.einsum("ij,ij->j", chunk, chunk)
+    return mean, squares / n_samples

@@ -6,9 +6,10 @@ prediction) is the one base class in :mod:`skmnist.classifiers._base`.
 """
 
 from ._base import BaseKerasClassifier
+from ._mlp_attributes import MLPAttributesMixin
 
 
-class KerasLogistic(BaseKerasClassifier):
+class KerasLogistic(MLPAttributesMixin, BaseKerasClassifier):
     """Multinomial logistic regression in Keras, as a scikit-learn classifier.
 
     One ``Dense`` layer of linear scores (logits) over the flattened pixels,
@@ -69,15 +70,19 @@ class KerasLogistic(BaseKerasClassifier):
         Accepted for MLPClassifier's sake and unused: it bounds L-BFGS's
         loss evaluations, and no solver here is L-BFGS.
     tol : float, default=1e-4
-        Minimum decrease of the monitored loss that counts as an improvement.
+        Smallest improvement that counts, as in ``MLPClassifier``: an epoch
+        improves when its training loss is below the best so far minus
+        ``tol`` (with ``early_stopping=True``, when its validation score is
+        at least the best so far plus ``tol``).
     n_iter_no_change : int or inf, default=10
-        Stop after this many epochs without improvement (with
-        ``learning_rate="adaptive"``, divide the step by 5 first): of the
-        validation loss when ``early_stopping=True``, else of the training
-        loss. ``numpy.inf`` never stops early.
+        Stop once more than this many epochs in a row brought no ``tol``
+        improvement (scikit-learn's rule; with ``learning_rate="adaptive"``,
+        divide the step by 5 first). ``numpy.inf`` never stops early.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data (stratified, seeded),
-        stop when its loss stops improving and restore the best weights.
+        stop when its accuracy (the validation score) stops improving and
+        restore the weights of the best score, as ``MLPClassifier``.
+        ``partial_fit`` refuses it, as ``MLPClassifier`` does.
     validation_fraction : float, default=0.1
         Share of the training data held out when ``early_stopping=True``.
     validation_split : float, default=0.0
@@ -128,8 +133,20 @@ class KerasLogistic(BaseKerasClassifier):
         ``learning_rate`` schedule, the ``learning_rate`` of each epoch.
     loss_curve_ : list of float
         Training loss per epoch, as in ``MLPClassifier``.
+    loss_ : float
+        Training loss of the last epoch (the mean over its batches, L2
+        penalty included), on ``MLPClassifier``'s scale: for multilabel
+        targets, summed over the labels.
+    best_loss_ : float or None
+        Lowest training loss so far; None with ``early_stopping=True``.
+    validation_scores_ : list of float or None
+        Accuracy on the held-out data after each epoch with
+        ``early_stopping=True`` (a warm start extends it); else None.
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``; None without ``early_stopping``.
     n_iter_ : int
-        Epochs run in total.
+        Epochs run by the last ``fit`` (1 after ``partial_fit``), as in
+        ``MLPClassifier``; ``loss_curve_`` and ``history_`` hold them all.
     t_ : int
         Training samples seen by the optimizer (epochs times rows), as in
         ``MLPClassifier``.
@@ -147,8 +164,9 @@ class KerasLogistic(BaseKerasClassifier):
         ``"softmax"`` (multiclass) or ``"logistic"`` (binary, multilabel):
         the function ``predict_proba`` applies to the logits.
     best_epoch_ : int
-        1-based epoch with the best monitored loss (the weights kept when
-        ``early_stopping=True``).
+        1-based epoch (over ``loss_curve_``) with the best training loss, or
+        with ``early_stopping=True`` the best validation score (the weights
+        kept).
 
     See Also
     --------

@@ -4,13 +4,20 @@
 ``out_activation_`` mean what they mean on scikit-learn's ``MLPClassifier``.
 They are properties over ``model_`` rather than copies, so they follow every
 ``partial_fit`` and a loaded model, and nothing extra is saved.
+
+Every Keras classifier has the output ones (:class:`OutputAttributesMixin`).
+The weight ones (:class:`MLPAttributesMixin`) describe a chain of ``Dense``
+layers, ``n_layers_ = len(coefs_) + 1``: :class:`~skmnist.KerasLogistic` and
+:class:`~skmnist.KerasMLP` have them; :class:`~skmnist.KerasCNN` has not,
+since its convolutions are none of those matrices (its ``model_`` holds
+every weight).
 """
 
 import numpy as np
 
 
-class MLPAttributesMixin:
-    """Properties over the ``Dense`` layers of a fitted ``model_``."""
+class OutputAttributesMixin:
+    """``n_outputs_`` and ``out_activation_`` of a fitted ``model_``."""
 
     def _dense_layers(self):
         model = vars(self).get("model_")
@@ -20,6 +27,24 @@ class MLPAttributesMixin:
                 f"{type(self).__name__} is not fitted yet: it has no weights."
             )
         return [layer for layer in model.layers if type(layer).__name__ == "Dense"]
+
+    @property
+    def n_outputs_(self):
+        """Number of outputs: 1 for binary targets, else classes or labels."""
+        return int(self._dense_layers()[-1].units)
+
+    @property
+    def out_activation_(self):
+        """Output function: ``"softmax"`` for multiclass targets, else ``"logistic"``.
+
+        The model outputs logits; ``predict_proba`` applies this function.
+        """
+        self._dense_layers()  # fitted?
+        return "softmax" if self.target_type_ == "multiclass" else "logistic"
+
+
+class MLPAttributesMixin(OutputAttributesMixin):
+    """Properties over the ``Dense`` layers of a fitted ``model_``."""
 
     @property
     def coefs_(self):
@@ -39,17 +64,3 @@ class MLPAttributesMixin:
     def n_layers_(self):
         """Number of layers, the input and output layers included."""
         return len(self._dense_layers()) + 1
-
-    @property
-    def n_outputs_(self):
-        """Number of outputs: 1 for binary targets, else classes or labels."""
-        return int(self._dense_layers()[-1].units)
-
-    @property
-    def out_activation_(self):
-        """Output function: ``"softmax"`` for multiclass targets, else ``"logistic"``.
-
-        The model outputs logits; ``predict_proba`` applies this function.
-        """
-        self._dense_layers()  # fitted?
-        return "softmax" if self.target_type_ == "multiclass" else "logistic"

@@ -5,8 +5,8 @@ indicator matrix; the network outputs one logit per class (one for binary).
 """
 
 import numpy as np
-from scipy.special import expit, softmax
-from sklearn.utils.multiclass import type_of_target
+from scipy.special import expit, log_expit, log_softmax, softmax
+from sklearn.utils.multiclass import type_of_target, unique_labels
 
 
 def fit_target_encoder(y, classes=None, *, require_classes=False):
@@ -55,6 +55,31 @@ def fit_target_encoder(y, classes=None, *, require_classes=False):
             "class."
         )
     return classes, target_type
+
+
+def check_same_classes(estimator, y, classes, *, incremental):
+    """Refuse what ``MLPClassifier`` refuses when training goes on.
+
+    A warm-started ``fit`` on ``y`` whose classes differ from ``classes_``
+    (fewer ones too), and a ``partial_fit`` whose ``classes`` differ from
+    ``classes_``: the messages are scikit-learn's.
+    """
+    if incremental:
+        if classes is not None and not np.array_equal(
+            estimator.classes_, unique_labels(classes)
+        ):
+            raise ValueError(
+                f"`classes={classes!r}` is not the same as on last call to "
+                f"partial_fit, was: {estimator.classes_!r}"
+            )
+    elif estimator.target_type_ != "multilabel-indicator" and y.ndim == 1:
+        labels = unique_labels(y)
+        if set(labels.tolist()) != set(estimator.classes_.tolist()):
+            raise ValueError(
+                "warm_start can only be used where `y` has the same classes as "
+                f"in the previous call to fit. Previously got {estimator.classes_}, "
+                f"`y` has {labels}"
+            )
 
 
 def encode_targets(estimator, y, *, what):
@@ -113,3 +138,16 @@ def probabilities(logits, target_type):
     if target_type == "binary":
         return np.column_stack([1.0 - positive[:, 0], positive[:, 0]])
     return positive
+
+
+def log_probabilities(logits, target_type):
+    """The logarithm of :func:`probabilities`, computed from the logits.
+
+    ``log_softmax`` and ``log_expit`` stay finite where the probability
+    rounds to 0 (``np.log`` of it would be ``-inf``).
+    """
+    if target_type == "multiclass":
+        return log_softmax(logits, axis=1)
+    if target_type == "binary":
+        return np.column_stack([log_expit(-logits[:, 0]), log_expit(logits[:, 0])])
+    return log_expit(logits)

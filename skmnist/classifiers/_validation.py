@@ -23,7 +23,8 @@ def check_data(estimator, X=None, y=None, *, reset=False):
     ----------
     estimator : BaseKerasClassifier
         Receives ``n_features_in_`` (and ``feature_names_in_``) when ``reset``.
-    X : array-like of shape (n_samples, n_features) or (n_samples, h, w), default=None
+    X : {array-like, sparse matrix} of shape (n_samples, n_features) or \
+(n_samples, h, w), default=None
         Samples; None to check ``y`` alone.
     y : array-like of shape (n_samples,) or (n_samples, n_labels), default=None
         Targets, or None.
@@ -32,8 +33,8 @@ def check_data(estimator, X=None, y=None, *, reset=False):
 
     Returns
     -------
-    X : ndarray or None
-        2-D, in an accepted dtype (bool becomes a uint8 view).
+    X : ndarray, CSR or CSC matrix, or None
+        2-D, in an accepted dtype (bool becomes uint8, a view when dense).
     y : ndarray or None
         ``y`` checked, a column vector raveled with a warning.
     """
@@ -44,7 +45,13 @@ def check_data(estimator, X=None, y=None, *, reset=False):
         _refuse_a_single_image(estimator, X)
     X = _flatten_image_stack(X)
     _refuse_non_pixels(X)
-    check_params = dict(dtype=_ACCEPTED_DTYPES, allow_nd=True, ensure_all_finite=True)
+    check_params = dict(
+        dtype=_ACCEPTED_DTYPES,
+        allow_nd=True,
+        ensure_all_finite=True,
+        # Trained and predicted a batch at a time, each densified alone.
+        accept_sparse=["csr", "csc"],
+    )
     if y is None:
         X = validate_data(estimator, X, reset=reset, **check_params)
     else:
@@ -56,15 +63,20 @@ def check_data(estimator, X=None, y=None, *, reset=False):
             # multilabel problem: warn and ravel, as scikit-learn does.
             y = column_or_1d(y, warn=True)
     if X.dtype == np.bool_:
-        X = X.view(np.uint8)
-    elif X.dtype == np.float64 and X.size and max(X.max(), -X.min()) > _F32_MAX:
+        X = X.astype(np.uint8) if issparse(X) else X.view(np.uint8)
+    elif X.dtype == np.float64 and X.shape[0] and _largest(X) > _F32_MAX:
         # The model computes in float32, where these become inf and every
         # probability NaN: refuse them instead of predicting NaN.
         raise ValueError(
             "X has values beyond the float32 range the model computes in "
-            f"(|x| <= {_F32_MAX:.3g}); got {max(X.max(), -X.min()):.3g}."
+            f"(|x| <= {_F32_MAX:.3g}); got {_largest(X):.3g}."
         )
     return X, y
+
+
+def _largest(X):
+    """The largest ``|x|``, dense or sparse, without a copy of ``X``."""
+    return max(float(X.max()), -float(X.min()))
 
 
 _F32_MAX = float(np.finfo(np.float32).max)
