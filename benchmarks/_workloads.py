@@ -60,7 +60,7 @@ def keras_raw_fit_seconds(X, y, epochs, repeats=3):
     """
     from skmnist import KerasMLP
     from skmnist._engine import _optim
-    from skmnist._engine._builders import build_model, compile_model
+    from skmnist._engine._builders import build_model, compile_model, set_input_scaling
 
     estimator = KerasMLP(max_iter=epochs, n_iter_no_change=epochs + 1, random_state=0)
     X32, y32 = X.astype(np.float32), y.astype(np.float32)
@@ -76,9 +76,10 @@ def keras_raw_fit_seconds(X, y, epochs, repeats=3):
             10,
             hidden_layer_sizes=(128,),
             l2=estimator.alpha / (2 * _optim.batch_size(estimator, X.shape[0])),
-            input_scale=1 / 255,
+            scale_inputs=True,
             seed=0,
         )
+        set_input_scaling(model, 0.0, 255.0)
         # Keras' default jit_compile="auto" (XLA on JAX), as a user compiles;
         # skmnist's jit_compile=False would run JAX's step op by op.
         compile_model(

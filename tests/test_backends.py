@@ -238,7 +238,7 @@ def on_jax():
 def test_padded_last_batch_trains_as_keras_short_batch(on_jax):
     """250 rows at batch 200: the padded second batch equals Keras' 50-row one."""
     from skmnist._engine import _jax_engine
-    from skmnist._engine._builders import build_model, compile_model
+    from skmnist._engine._builders import build_model, compile_model, set_input_scaling
 
     keras = on_jax
     rng = np.random.default_rng(0)
@@ -247,10 +247,12 @@ def test_padded_last_batch_trains_as_keras_short_batch(on_jax):
     weights = rng.uniform(0.5, 2.0, size=250).astype(np.float32)
 
     def model():
+        network = build_model(
+            20, 3, hidden_layer_sizes=(8,), l2=1e-3, scale_inputs=True, seed=0
+        )
+        set_input_scaling(network, 0.0, 255.0)
         return compile_model(
-            build_model(
-                20, 3, hidden_layer_sizes=(8,), l2=1e-3, input_scale=1 / 255, seed=0
-            ),
+            network,
             "multiclass",
             optimizer=on_jax.optimizers.Adam(learning_rate=1e-2),
         )

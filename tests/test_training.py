@@ -29,22 +29,29 @@ def test_early_stopping_keeps_best_weights_of_a_stratified_split(small_digits):
         early_stopping=True,
         validation_fraction=0.2,
         n_iter_no_change=3,
-        tol=0.0,
+        tol=1e-3,
         max_iter=200,
         **QUICK,
     ).fit(X, y)
-    val_loss = clf.history_["val_loss"]
-    assert clf.n_iter_ < 200, "validation loss never stopped improving"
-    assert clf.n_iter_ == clf.best_epoch_ + 3
-    assert val_loss[clf.best_epoch_ - 1] == pytest.approx(min(val_loss))
+    scores = clf.validation_scores_
+    assert clf.n_iter_ < 200, "validation score never stopped improving"
+    # As MLPClassifier: the score is the accuracy on the held-out rows, the
+    # best is kept, and the last n_iter_no_change + 1 epochs did not beat it.
+    assert scores == clf.history_["val_accuracy"] and len(scores) == clf.n_iter_
+    assert clf.best_validation_score_ == max(scores)
+    assert scores.index(max(scores)) + 1 == clf.best_epoch_
+    n = len(scores)
+    assert all(scores[k] < max(scores[:k]) + 1e-3 for k in range(n - 4, n))
+    assert clf.best_loss_ is None
     # The split is stratified and seeded by random_state: rebuild it and check
     # that the kept weights are those of the best epoch, not the last.
     _, val = train_test_split(
         np.arange(len(y)), test_size=0.2, random_state=0, stratify=y
     )
+    assert clf.score(X[val], y[val]) == pytest.approx(clf.best_validation_score_)
     restored = log_loss(y[val], clf.predict_proba(X[val]), labels=clf.classes_)
-    assert restored == pytest.approx(min(val_loss), rel=1e-4)
-    assert restored < val_loss[-1]
+    best_loss = clf.history_["val_loss"][clf.best_epoch_ - 1]
+    assert restored == pytest.approx(best_loss, rel=1e-4)
 
 
 def test_validation_data_overrides_the_split(small_digits):
@@ -53,17 +60,18 @@ def test_validation_data_overrides_the_split(small_digits):
         alpha=0.0,
         early_stopping=True,
         n_iter_no_change=2,
-        tol=0.0,
         max_iter=100,
         **QUICK,
     )
     clf.fit(X, y, validation_data=(X_val, y_val))
+    assert clf.score(X_val, y_val) == pytest.approx(clf.best_validation_score_)
     best = clf.history_["val_loss"][clf.best_epoch_ - 1]
     assert log_loss(y_val, clf.predict_proba(X_val)) == pytest.approx(best, rel=1e-4)
     # Without early stopping, validation data is scored but does not stop training.
     plain = KerasLogistic(max_iter=4, n_iter_no_change=50, **QUICK)
     plain.fit(X, y, validation_data=(X_val, y_val))
     assert plain.n_iter_ == 4 and len(plain.history_["val_accuracy"]) == 4
+    assert plain.validation_scores_ is None
 
 
 def test_history_and_iteration_attributes(fitted_quick):
@@ -79,8 +87,10 @@ def test_history_and_iteration_attributes(fitted_quick):
 def test_training_loss_plateau_stops_like_mlpclassifier(small_digits):
     X, _, y, _ = small_digits
     clf = KerasLogistic(max_iter=500, tol=10.0, n_iter_no_change=2, **QUICK)
-    clf.fit(X, y)  # no epoch can improve by 10: stop after 1 + 2 epochs
-    assert clf.n_iter_ == 3 and clf.best_epoch_ == 1
+    # No epoch can improve by 10: as MLPClassifier, stop once more than
+    # n_iter_no_change epochs in a row did not (1 + 3 epochs).
+    clf.fit(X, y)
+    assert clf.n_iter_ == 4 and clf.best_epoch_ == 4
 
 
 def test_partial_fit_needs_classes_then_adds_one_epoch_per_call(small_digits):
@@ -93,9 +103,10 @@ def test_partial_fit_needs_classes_then_adds_one_epoch_per_call(small_digits):
     clf.partial_fit(X[first_half], y[first_half], classes=np.arange(10))
     assert clf.n_iter_ == 1 and clf.classes_.tolist() == list(range(10))
     assert clf.predict_proba(X_test).shape == (len(X_test), 10)
-    for expected in (2, 3):
+    for epochs in (2, 3):
         clf.partial_fit(X, y)
-        assert clf.n_iter_ == expected
+        # As MLPClassifier: n_iter_ counts the call's epoch, loss_curve_ all.
+        assert clf.n_iter_ == 1 and len(clf.loss_curve_) == epochs
     # Three short epochs, the first on classes 0-4 only: well above chance
     # (0.1) on held-out labels, and the later classes are predicted too.
     assert clf.score(X_test, y_test) > 0.3
@@ -117,7 +128,8 @@ def test_warm_start_continues_from_current_weights(small_digits):
     clf = KerasLogistic(max_iter=3, warm_start=True, **QUICK).fit(X, y)
     first_losses = list(clf.history_["loss"])
     clf.fit(X, y)
-    assert clf.n_iter_ == 6
+    # As MLPClassifier: n_iter_ is this fit's epochs; the curve goes on.
+    assert clf.n_iter_ == 3 and len(clf.loss_curve_) == 6 and clf.t_ == 6 * len(y)
     assert clf.history_["loss"][:3] == first_losses
     assert clf.history_["loss"][3] < first_losses[0]
     cold = KerasLogistic(max_iter=3, **QUICK).fit(X, y)
