@@ -71,16 +71,18 @@ def _describe_value(value):
 
 
 def count_parameters(estimator):
-    """Number of fitted weights: Keras ``count_params()`` or sklearn's arrays.
+    """Number of trained weights: a Keras model's trainable ones, or sklearn's arrays.
 
     Sums ``coef_``, ``intercept_``, ``coefs_`` and ``intercepts_`` over the
-    steps of a pipeline; 0 for an estimator with none of these.
+    steps of a pipeline; 0 for an estimator with none of these. The constants
+    of a Keras model's input scaling are not counted, as a pipeline's scaler
+    is not.
     """
     if isinstance(estimator, Pipeline):
         return sum(count_parameters(step) for _, step in estimator.steps)
     model = getattr(estimator, "model_", None)
-    if hasattr(model, "count_params"):
-        return int(model.count_params())
+    if hasattr(model, "trainable_weights"):
+        return int(sum(np.prod(w.shape) for w in model.trainable_weights))
     total = 0
     for attr in ("coef_", "intercept_", "coefs_", "intercepts_"):
         value = getattr(estimator, attr, None)
