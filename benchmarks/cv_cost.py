@@ -19,6 +19,7 @@ most 1.1) and the XLA compilations of each fold.
 import argparse
 import gc
 import json
+import os
 import statistics
 import time
 import warnings
@@ -32,6 +33,8 @@ def main(argv=None):
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
+    # Cold means nothing compiled yet, not even on disk: no persistent cache.
+    os.environ.setdefault("SKMNIST_COMPILATION_CACHE", "0")
     import jax
     from sklearn import datasets
     from sklearn.exceptions import ConvergenceWarning

@@ -432,15 +432,10 @@ def test_estimator_class_outside_allow_list_is_refused(saved, class_name):
         (lambda d: d.pop("network"), "exactly 'class', 'params'"),
         (lambda d: d["network"].update(l2=-1.0), "'network' must hold"),
         (lambda d: d["network"].update(l2=None), "'network' must hold"),
-        (lambda d: d["network"].update(input_scale=float("nan")), "must hold"),
+        (lambda d: d["network"].update(l2=float("nan")), "must hold"),
         (lambda d: d["network"].update(dropout=0.5), "'network' must hold"),
-        (
-            lambda d: d["network"].update(
-                input_mean={"__ndarray__": [0.0] * 63, "dtype": "<f4"},
-                input_variance={"__ndarray__": [1.0] * 63, "dtype": "<f4"},
-            ),
-            "'network' must hold",
-        ),
+        (lambda d: d["network"].update(scale_inputs=1), "'network' must hold"),
+        (lambda d: d["network"].update(scale_inputs=False), "does not fit"),
         (lambda d: d["attributes"].update(n_classes_=3), "wrong type or size"),
         (
             lambda d: d["attributes"].update(

@@ -7,6 +7,7 @@ from fed sigmoid outputs to a ``from_logits=True`` loss, squashing twice.
 """
 
 import functools
+import pickle
 
 import numpy as np
 
@@ -51,6 +52,11 @@ def _scaled(keras, inputs, scale_inputs):
 
 
 _SCALING_LAYER = "input_scaling"
+
+
+def scales_inputs(model):
+    """Whether ``model`` was built with ``scale_inputs=True``."""
+    return any(layer.name == _SCALING_LAYER for layer in model.layers)
 
 
 def set_input_scaling(model, center, divisor):
@@ -355,3 +361,25 @@ def multilabel_loss_class():
             return per_label_mean * keras.ops.cast(n_labels, per_label_mean.dtype)
 
     return MultilabelCrossentropy
+
+
+class PicklableModel:
+    """A Keras model that, unpickled, registers skmnist's Keras classes first.
+
+    Keras rebuilds a pickled model from its config, which names
+    ``MultilabelCrossentropy``; a fresh process (a joblib worker, a later
+    session) has not defined that class yet, since skmnist defines its Keras
+    classes only once Keras is imported. The estimators pickle ``model_``
+    through this wrapper; unpickling gives the Keras model itself.
+    """
+
+    def __init__(self, model):
+        self.model = model
+
+    def __reduce__(self):
+        return _unpickle_model, (pickle.dumps(self.model),)
+
+
+def _unpickle_model(data):
+    multilabel_loss_class()  # imports Keras and registers the class
+    return pickle.loads(data)

@@ -166,11 +166,14 @@ class KerasCNN(BaseKerasClassifier):
     class_weight : dict, "balanced" or None, default=None
         Weights per class, multiplied into ``sample_weight``; they must be
         finite and non-negative.
-    input_scaling : {"max_abs", "standard"} or None, default="max_abs"
-        ``"max_abs"`` divides inputs by the largest absolute value seen in
-        ``fit`` (255 for raw pixels); ``"standard"`` standardises each
-        pixel; ``None`` feeds inputs as is. The scaling is a layer of the
-        model, so no scaled copy of ``X`` is made.
+    input_scaling : {"auto", "max_abs", "standard"} or None, default="max_abs"
+        How the first layer scales each pixel, with constants ``fit``
+        computes from ``X``: ``"max_abs"`` divides by the largest ``|x|``
+        (255 for raw pixels), one scale for the whole image; ``"standard"``
+        standardises each pixel; ``"auto"`` is ``"max_abs"`` for pixel-like
+        ``X`` and ``"standard"`` otherwise; ``None`` feeds pixels as they are.
+        The constants are the layer's variables, so no scaled copy of ``X``
+        is made.
     steps_per_execution : int, default=32
         Most training steps between two batch ends seen by callbacks (one
         TensorFlow graph call); lowered per fit to the largest divisor of the

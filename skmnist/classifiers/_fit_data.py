@@ -88,17 +88,20 @@ def scaling_constants(X, input_scaling):
     ----------
     X : ndarray or sparse matrix of shape (n_samples, n_features)
         The training rows.
-    input_scaling : {"max_abs", "standard"}
+    input_scaling : {"auto", "max_abs", "standard"}
         ``"max_abs"``: no centre, and one divisor for every feature, the
         largest ``|x|`` (255 for raw pixels). ``"standard"``: each feature's
         mean and standard deviation; a feature constant in ``X`` keeps a
-        divisor of 1, as in ``StandardScaler``.
+        divisor of 1, as in ``StandardScaler``. ``"auto"``: ``"max_abs"``
+        for pixel-like ``X`` (:func:`pixel_like`), else ``"standard"``.
 
     Returns
     -------
     center, divisor : ndarray of shape (n_features,), float64
     """
     n_features = X.shape[1]
+    if input_scaling == "auto":
+        input_scaling = "max_abs" if pixel_like(X) else "standard"
     if input_scaling == "max_abs":
         # max and min, not abs(X): no copy of X (sparse X too: its implicit
         # zeros count), and no wrap-around of an unsigned -min.
@@ -128,3 +131,26 @@ def _column_moments(X):
         chunk = X[start : start + _MOMENT_ROWS].astype(np.float64) - mean
         squares += np.einsum("ij,ij->j", chunk, chunk)
     return mean, squares / n_samples
+
+
+def pixel_like(X):
+    """Whether ``X`` holds whole numbers from 0 to 255, as pixels do.
+
+    Raw images (MNIST's 0-255, digits' 0-16) share one scale across their
+    features, which ``"max_abs"`` keeps; other data are standardised per
+    feature. Checked a chunk of rows at a time (sparse ``X``: its stored
+    values), so no copy of ``X`` is made.
+    """
+    if not X.shape[0] or float(X.min()) < 0 or float(X.max()) > 255:
+        return False
+    if X.dtype.kind in "biu":
+        return True
+    if issparse(X):
+        return bool(np.all(X.data == np.rint(X.data)))
+    return all(
+        np.all(chunk == np.rint(chunk))
+        for chunk in (
+            X[start : start + _MOMENT_ROWS]
+            for start in range(0, X.shape[0], _MOMENT_ROWS)
+        )
+    )

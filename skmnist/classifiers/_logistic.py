@@ -94,11 +94,17 @@ class KerasLogistic(MLPAttributesMixin, BaseKerasClassifier):
     class_weight : dict, "balanced" or None, default=None
         Weights per class, multiplied into ``sample_weight``; they must be
         finite and non-negative.
-    input_scaling : {"max_abs", "standard"} or None, default="max_abs"
-        ``"max_abs"`` divides inputs by the largest absolute value seen in
-        ``fit`` (255 for raw pixels), so raw and pre-scaled pixels train alike;
-        ``"standard"`` standardises each feature; ``None`` feeds inputs as is.
-        The scaling is a layer of the model, so no scaled copy of ``X`` is made.
+    input_scaling : {"auto", "max_abs", "standard"} or None, default="auto"
+        How the first layer scales each input feature, with constants ``fit``
+        computes from ``X``: ``"max_abs"`` divides by the largest ``|x|``
+        (255 for raw pixels); ``"standard"`` standardises each feature (as
+        ``StandardScaler``; a feature constant in ``fit`` is only centred);
+        ``"auto"`` is ``"max_abs"`` for pixel-like ``X`` (whole numbers from 0
+        to 255) and ``"standard"`` otherwise, so already standardised data
+        are left nearly as they are; ``None`` feeds inputs as they are. The
+        constants are the layer's variables, not constants of its structure,
+        so the folds of a search share compiled programs; no scaled copy of
+        ``X`` is made.
     steps_per_execution : int, default=32
         Most training steps run per compiled call (one XLA program on JAX,
         one TensorFlow graph call); amortises per-step overhead on CPUs.
@@ -216,7 +222,7 @@ class KerasLogistic(MLPAttributesMixin, BaseKerasClassifier):
         validation_fraction=0.1,
         validation_split=0.0,
         class_weight=None,
-        input_scaling="max_abs",
+        input_scaling="auto",
         steps_per_execution=32,
         jit_compile=False,
         callbacks=None,

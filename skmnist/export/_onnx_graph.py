@@ -182,6 +182,32 @@ def _rescaling(graph, x, layer, rank):
     return x
 
 
+def _input_scaling(layer, rank):
+    """Whether ``layer`` is the builders' input scaling, a frozen BatchNormalization.
+
+    It computes ``(x - moving_mean) * gamma / sqrt(moving_variance + epsilon)``
+    on flat rows; any other BatchNormalization is refused as unsupported.
+    """
+    axis = getattr(layer, "axis", None)
+    return (
+        type(layer).__name__ == "BatchNormalization"
+        and not layer.trainable
+        and layer.scale
+        and not layer.center
+        and rank == 2
+        and axis in (-1, 1)
+    )
+
+
+def _scaling(graph, x, layer):
+    mean = np.asarray(layer.moving_mean, dtype=np.float32)
+    variance = np.asarray(layer.moving_variance, dtype=np.float32)
+    gamma = np.asarray(layer.gamma, dtype=np.float32)
+    factor = gamma / np.sqrt(variance + np.float32(layer.epsilon))
+    x = graph.node("Sub", [x, graph.constant("center", mean)])
+    return graph.node("Mul", [x, graph.constant("factor", factor)])
+
+
 def _normalization(graph, x, layer, rank):
     if layer.invert:
         raise _refuse(layer, "invert=True is not supported")
@@ -220,6 +246,8 @@ def _layer(graph, x, layer, rank):
         return _rescaling(graph, x, layer, rank), rank
     if kind == "Normalization":
         return _normalization(graph, x, layer, rank), rank
+    if _input_scaling(layer, rank):
+        return _scaling(graph, x, layer), rank
     if kind == "Reshape":
         return _reshape(graph, x, layer)
     if kind == "Flatten":

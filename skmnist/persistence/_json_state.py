@@ -19,37 +19,28 @@ MAX_FEATURES = 1 << 20  # n_features_in_
 _REQUIRED = ("classes_", "n_classes_", "target_type_", "n_features_in_")
 _REQUIRED += ("history_", "n_iter_")
 # The builder arguments that fit chooses from its data: the L2 strength
-# (alpha over the first fit's batch size) and the input scaling.
-_NETWORK_KEYS = {"l2", "input_scale", "input_mean", "input_variance"}
+# (alpha over the first fit's batch size) and whether the network scales its
+# inputs (the scaling's constants are variables: they travel with the weights).
+_NETWORK_KEYS = {"l2", "scale_inputs"}
 
 
 def _check_network(network, n_features):
-    """The builder settings of ``estimator.json``: finite, of the right sizes."""
+    """The builder settings of ``estimator.json``: a finite l2, a bool."""
     if isinstance(network, dict):
         network = {key: _decode(value) for key, value in network.items()}
-
-    def finite(value, low=-math.inf):
-        return type(value) in (int, float) and math.isfinite(value) and value >= low
-
-    def vector(value, low=-math.inf):
-        return (
-            isinstance(value, np.ndarray)
-            and value.dtype == np.float32
-            and value.shape == (n_features,)
-            and bool(np.isfinite(value).all() and (value >= low).all())
-        )
-
-    ok = isinstance(network, dict) and set(network) <= _NETWORK_KEYS
-    ok = ok and finite(network.get("l2"), 0) and finite(network.get("input_scale", 1))
-    if ok and {"input_mean", "input_variance"} & set(network):
-        ok = "input_scale" not in network
-        ok = ok and vector(network.get("input_mean"))
-        ok = ok and vector(network.get("input_variance"), 0)
+    l2 = network.get("l2") if isinstance(network, dict) else None
+    ok = (
+        isinstance(network, dict)
+        and set(network) <= _NETWORK_KEYS
+        and type(l2) in (int, float)
+        and math.isfinite(l2)
+        and l2 >= 0
+        and type(network.get("scale_inputs", False)) is bool
+    )
     if not ok:
         raise ValueError(
-            "'network' must hold a finite l2 >= 0 and either a finite input_scale "
-            f"or an input_mean and input_variance of {n_features} finite float32 "
-            "values each."
+            "'network' must hold a finite l2 >= 0 and a boolean scale_inputs "
+            f"(the inputs of the {n_features} features scaled or not)."
         )
     return network
 
@@ -103,6 +94,7 @@ _ATTRIBUTES = {
     "best_loss_": lambda v, a: v is None or type(v) in (int, float),
     "validation_scores_": lambda v, a: v is None or _is_floats(v),
     "best_validation_score_": lambda v, a: v is None or type(v) in (int, float),
+    "_no_improvement_count": lambda v, a: _is_count(v),  # the stopping rule's
 }
 
 

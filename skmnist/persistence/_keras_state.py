@@ -110,19 +110,15 @@ def _pack_keras(estimator, prefix):
 def _network_settings(model):
     """The builder arguments fit chose from its data, read from the network.
 
-    The scaling is a constant of its layer (``Rescaling`` or ``Normalization``)
-    today, so it is saved here; a scaling held in variables travels with the
-    weights instead.
+    The L2 strength, and whether the network scales its inputs: the
+    scaling's constants are variables, saved with the weights.
     """
-    settings = {"l2": 0.0}
+    from .._engine._builders import scales_inputs
+
+    settings = {"l2": 0.0, "scale_inputs": scales_inputs(model)}
     for layer in model.layers:
         if getattr(layer, "kernel_regularizer", None) is not None:
             settings["l2"] = float(layer.kernel_regularizer.l2)
-        if type(layer).__name__ == "Rescaling" and np.ndim(layer.scale) == 0:
-            settings["input_scale"] = float(layer.scale)
-        if type(layer).__name__ == "Normalization" and layer.input_mean is not None:
-            for key in ("input_mean", "input_variance"):
-                settings[key] = np.asarray(getattr(layer, key), np.float32).ravel()
     return settings
 
 
