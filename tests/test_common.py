@@ -115,11 +115,13 @@ QUICK = dict(
 
 # The one expected failure of the Keras classifiers comes from mini-batch
 # training itself, not from code of ours.
+_MINI_BATCHES = (
+    "mini-batch training: zero-weight rows still shape the batches, so it is "
+    "equivalent only within a tolerance (tested in test_training.py)"
+)
 _KERAS_XFAILS = {
-    "check_sample_weight_equivalence_on_dense_data": (
-        "mini-batch training: zero-weight rows still shape the batches, so it is "
-        "equivalent only within a tolerance (tested in test_training.py)"
-    ),
+    "check_sample_weight_equivalence_on_dense_data": _MINI_BATCHES,
+    "check_sample_weight_equivalence_on_sparse_data": _MINI_BATCHES,
 }
 
 

@@ -222,7 +222,7 @@ def test_validation_split_records_every_epoch_and_restores_nothing(small_digits)
     # The held-out rows (stratified, seeded) scored by the final weights give
     # the last val_loss: the weights were not rolled back.
     y_encoded = encode_targets(clf, y, what="y")
-    _, _, _, (X_val, y_val) = _fit_data.split_validation(
+    _, _, _, (X_val, y_val, _) = _fit_data.split_validation(
         clf, X, y, y_encoded, None, None, True, 0
     )
     proba = clf.predict_proba(X_val)

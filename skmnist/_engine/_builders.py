@@ -6,9 +6,6 @@ softmax or sigmoid applied at prediction time. The tutorial this package grew
 from fed sigmoid outputs to a ``from_logits=True`` loss, squashing twice.
 """
 
-import functools
-import pickle
-
 import numpy as np
 
 from ._keras import import_keras
@@ -314,11 +311,10 @@ def compile_model(
 ):
     """Compile ``model`` with a from-logits loss matching ``target_type``.
 
-    The losses are MLPClassifier's: the cross-entropy of the softmax
-    (multiclass), of the sigmoid (binary) or of each label's sigmoid, summed
-    over the labels (multilabel), each averaged over the samples. Keras'
-    ``BinaryCrossentropy`` averages over the labels instead, which divides
-    the gradient by their number. ``optimizer`` is a Keras optimizer or its name (see
+    The cross-entropy of the softmax (multiclass) or of each sigmoid (binary,
+    multilabel; averaged over the labels: the estimators weight each row by
+    their number, so that the loss is MLPClassifier's sum). ``optimizer`` is a
+    Keras optimizer or its name (see
     :func:`skmnist._engine._optim.make_optimizer` for MLPClassifier's parameters).
     """
     keras = import_keras()
@@ -326,10 +322,7 @@ def compile_model(
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
     else:
-        if target_type == "multilabel-indicator":
-            loss = multilabel_loss_class()(from_logits=True)
-        else:
-            loss = keras.losses.BinaryCrossentropy(from_logits=True)
+        loss = keras.losses.BinaryCrossentropy(from_logits=True)
         # A logit of 0 is a probability of 0.5: threshold logits at 0, not 0.5.
         accuracy = keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0)
     model.compile(
@@ -340,46 +333,3 @@ def compile_model(
         jit_compile=jit_compile,
     )
     return model
-
-
-@functools.cache
-def multilabel_loss_class():
-    """``MultilabelCrossentropy``, registered with Keras (defined lazily)."""
-    keras = import_keras()
-
-    @keras.saving.register_keras_serializable(package="skmnist")
-    class MultilabelCrossentropy(keras.losses.BinaryCrossentropy):
-        """Binary cross-entropy summed over the labels, averaged over the samples.
-
-        scikit-learn's multilabel loss (``binary_log_loss``): Keras' parent
-        class takes the mean over the labels, so this multiplies it back.
-        """
-
-        def call(self, y_true, y_pred):
-            per_label_mean = super().call(y_true, y_pred)
-            n_labels = keras.ops.shape(y_pred)[-1]
-            return per_label_mean * keras.ops.cast(n_labels, per_label_mean.dtype)
-
-    return MultilabelCrossentropy
-
-
-class PicklableModel:
-    """A Keras model that, unpickled, registers skmnist's Keras classes first.
-
-    Keras rebuilds a pickled model from its config, which names
-    ``MultilabelCrossentropy``; a fresh process (a joblib worker, a later
-    session) has not defined that class yet, since skmnist defines its Keras
-    classes only once Keras is imported. The estimators pickle ``model_``
-    through this wrapper; unpickling gives the Keras model itself.
-    """
-
-    def __init__(self, model):
-        self.model = model
-
-    def __reduce__(self):
-        return _unpickle_model, (pickle.dumps(self.model),)
-
-
-def _unpickle_model(data):
-    multilabel_loss_class()  # imports Keras and registers the class
-    return pickle.loads(data)

@@ -116,37 +116,40 @@ def device_data(X, y):
 
 
 def validation_chunks(validation):
-    """The validation set as padded ``(X, y, n_real)`` chunks.
+    """The validation set as padded ``(X, y, weights, n_real)`` chunks.
 
     Dense: one chunk, padded to a power of two rows and put on the device
     once. Sparse: a generator of fixed-size chunks, each densified when it is
-    scored, so one compiled program serves them all.
+    scored, so one compiled program serves them all. Padding rows weigh 0.
     """
-    X_val, y_val = validation
+    X_val, y_val, w_val = validation
+    if w_val is None:
+        w_val = np.ones(X_val.shape[0], np.float32)
     if not issparse(X_val):
         import jax
 
         n_rows = 1 << max(0, X_val.shape[0] - 1).bit_length()
-        X_pad, y_pad, n_real = _padded(X_val, y_val, n_rows)
-        return [(jax.device_put(X_pad), jax.device_put(y_pad), n_real)]
+        padded = _padded(X_val, y_val, w_val, n_rows)
+        return [(*(jax.device_put(a) for a in padded[:3]), padded[3])]
     X_val = X_val.tocsr()
     n_rows = chunk_rows(X_val, _SPARSE_VALIDATION_ROWS)
     n_rows = min(n_rows, 1 << max(0, X_val.shape[0] - 1).bit_length())
 
     def chunks():
         for start in range(0, X_val.shape[0], n_rows):
-            stop = start + n_rows
-            yield _padded(X_val[start:stop].toarray(), y_val[start:stop], n_rows)
+            rows = slice(start, start + n_rows)
+            yield _padded(X_val[rows].toarray(), y_val[rows], w_val[rows], n_rows)
 
     return chunks
 
 
-def _padded(X, y, n_rows):
+def _padded(X, y, weights, n_rows):
     n_real = X.shape[0]
     pad = [(0, n_rows - n_real)]
     return (
         np.pad(X, pad + [(0, 0)] * (X.ndim - 1)),
         np.pad(y, pad + [(0, 0)] * (y.ndim - 1)),
+        np.pad(weights, pad),
         np.float32(n_real),
     )
 
@@ -158,8 +161,8 @@ def score_validation(validate, trainable, non_trainable, chunks):
     as scikit-learn's score that early stopping compares.
     """
     loss_sum = correct = seen = 0.0
-    for X, y, n_real in chunks() if callable(chunks) else chunks:
-        loss, right = validate(trainable, non_trainable, X, y, n_real)
+    for X, y, weights, n_real in chunks() if callable(chunks) else chunks:
+        loss, right = validate(trainable, non_trainable, X, y, weights, n_real)
         loss_sum += float(loss) * float(n_real)
         correct += float(right)
         seen += float(n_real)

@@ -258,14 +258,15 @@ def _write_state(model, state):
 
 
 def _make_validate(model, loss_object, multiclass):
-    """``(trainable, non_trainable, X, y, n_real) -> (loss, correct rows)``.
+    """``(trainable, non_trainable, X, y, weights, n_real) -> (loss, correct rows)``.
 
-    One pass over the whole validation set, padded (rows past ``n_real`` get
-    weight 0); the loss includes the regularisation, as Keras' ``val_loss``.
+    One pass over a chunk of the validation set, padded (rows past ``n_real``
+    get weight 0); the loss, weighted, includes the regularisation, as Keras'
+    ``val_loss``; the count of correct rows is unweighted.
     """
     import jax.numpy as jnp
 
-    def validate(trainable, non_trainable, X, y, n_real):
+    def validate(trainable, non_trainable, X, y, weights, n_real):
         out, _, penalties = model.stateless_call(
             trainable,
             non_trainable,
@@ -274,7 +275,7 @@ def _make_validate(model, loss_object, multiclass):
             return_losses=True,
         )
         mask = (jnp.arange(X.shape[0]) < n_real).astype(jnp.float32)
-        loss = loss_object(y, out, sample_weight=mask * (X.shape[0] / n_real))
+        loss = loss_object(y, out, sample_weight=weights * (X.shape[0] / n_real))
         if penalties:
             loss = loss + sum(penalties)
         return loss, jnp.sum(_accuracy(out, y, multiclass) * mask)

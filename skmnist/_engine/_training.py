@@ -127,6 +127,8 @@ def run_fit(
     """Train ``model`` in place for ``epochs`` exact passes; return its history.
 
     ``X`` may be sparse (CSR or CSC): its batches are densified one at a time.
+    ``validation`` is None or ``(X_val, y_val, weights_val)``, the weights
+    None for all ones.
     Rows are reshuffled every epoch unless ``shuffle`` is False (then each
     epoch takes them in order, as MLPClassifier's ``shuffle=False``).
     ``steps_per_execution`` must divide the epoch's number of steps (see
@@ -162,14 +164,16 @@ def run_fit(
             verbose=verbose,
         )
     batches = _sparse_batches if issparse(X) else _repeating_batches
-    if validation is not None and issparse(validation[0]):
-        X_val, y_val = validation
-        from ._jax_data import chunk_rows  # NumPy and SciPy only
+    if validation is not None:
+        X_val, y_val, w_val = validation
+        validation = (X_val, y_val) if w_val is None else validation
+        if issparse(X_val):
+            from ._jax_data import chunk_rows  # NumPy and SciPy only
 
-        size = chunk_rows(X_val, 1024)
-        validation = _sparse_batches(
-            X_val.tocsr(), y_val, None, size, None, False, False
-        )
+            size = chunk_rows(X_val, 1024)
+            validation = _sparse_batches(
+                X_val.tocsr(), y_val, w_val, size, None, False, False
+            )
     return model.fit(
         x=batches(X, y, weights, batch_size, seed, shuffle),
         steps_per_epoch=steps_per_epoch,

@@ -19,7 +19,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from .._engine import _optim, _training
-from .._engine._builders import PicklableModel, build_model
+from .._engine._builders import build_model
 from .._engine._guards import _all_finite, _Diverged, _unchanged_on_failure
 from . import _fit_data, _fit_loop, _stopping
 from ._callbacks import CallbackSupport, FitTask, with_callbacks
@@ -129,14 +129,6 @@ class BaseKerasClassifier(
         tags.input_tags.three_d_array = True
         tags.input_tags.sparse = True  # trained a batch of rows at a time
         return tags
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        if "model_" in state:
-            # Unpickled in a fresh process, the network's loss class must be
-            # registered with Keras before Keras rebuilds the model.
-            state = dict(state, model_=PicklableModel(state["model_"]))
-        return state
 
     def _check_data(self, X=None, y=None, *, reset=False):
         """Validated ``(X, y)``; a subclass adds checks of its own input."""

@@ -129,15 +129,18 @@ def probabilities(logits, target_type):
 
     Returns
     -------
-    ndarray of shape (n_samples, n_classes)
+    ndarray of shape (n_samples, n_classes), float64
         For binary targets two columns, ``1 - p`` and ``p``.
     """
+    # In float64, as log_probabilities: a probability rounds to 1 or 0 only
+    # where its logarithm does, so predict_log_proba is log(predict_proba).
+    logits = np.asarray(logits, dtype=np.float64)
     if target_type == "multiclass":
         return softmax(logits, axis=1)
-    positive = expit(logits)
     if target_type == "binary":
-        return np.column_stack([1.0 - positive[:, 0], positive[:, 0]])
-    return positive
+        # expit(-z), not 1 - expit(z): exact where p rounds to 1.
+        return np.column_stack([expit(-logits[:, 0]), expit(logits[:, 0])])
+    return expit(logits)
 
 
 def log_probabilities(logits, target_type):
@@ -146,6 +149,7 @@ def log_probabilities(logits, target_type):
     ``log_softmax`` and ``log_expit`` stay finite where the probability
     rounds to 0 (``np.log`` of it would be ``-inf``).
     """
+    logits = np.asarray(logits, dtype=np.float64)
     if target_type == "multiclass":
         return log_softmax(logits, axis=1)
     if target_type == "binary":
