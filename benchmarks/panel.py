@@ -116,15 +116,8 @@ def _restart_without_openblas_overrides(argv):
     os.execve(sys.executable, [sys.executable, __file__, *argv], env)
 
 
-def run_panel(datasets, scalings, seeds, n_splits, max_iter=None, log=None):
-    """Fit both sides on every cell; returns ``{(data, prep): {side: stats}}``.
-
-    ``stats`` holds the accuracy averaged over folds and seeds, the summed fit
-    seconds of the folds (averaged over seeds) and the mean epochs per fit.
-    The reference side is named ``"MLPClassifier"``, the others by scaling.
-    """
-    from sklearn.base import clone
-    from sklearn.model_selection import StratifiedKFold
+def make_sides(scalings, max_iter=None):
+    """MLPClassifier() and one KerasMLP() per ``input_scaling`` name, by name."""
     from sklearn.neural_network import MLPClassifier
 
     from skmnist import KerasMLP
@@ -133,10 +126,22 @@ def run_panel(datasets, scalings, seeds, n_splits, max_iter=None, log=None):
     sides = {"MLPClassifier": MLPClassifier(**extra)}
     for name in scalings:
         sides[name] = KerasMLP(input_scaling=_scaling_value(name), **extra)
+    return sides
+
+
+def run_panel(datasets, sides, seeds, n_splits, quick=False, log=None):
+    """Fit every side on every cell; returns ``{(data, prep): {side: stats}}``.
+
+    ``stats`` holds the accuracy averaged over folds and seeds, the summed fit
+    seconds of the folds (averaged over seeds) and the mean epochs per fit.
+    """
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold
+
     folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=0)
     results = {}
     for data_name in datasets:
-        X, y = _load(data_name, quick=max_iter is not None)
+        X, y = _load(data_name, quick=quick)
         for preprocessing in PREPROCESSING:
             cell = {side: {"acc": [], "sec": 0.0, "epochs": []} for side in sides}
             for seed in seeds:
@@ -150,6 +155,8 @@ def run_panel(datasets, scalings, seeds, n_splits, max_iter=None, log=None):
                         cell[side]["acc"].append(model.score(X[test], y[test]))
                         cell[side]["epochs"].append(model[-1].n_iter_)
             for stats in cell.values():
+                by_seed = np.reshape(stats["acc"], (len(seeds), -1)).mean(axis=1)
+                stats["acc_by_seed"] = by_seed.tolist()
                 stats["acc"] = float(np.mean(stats["acc"]))
                 stats["sec"] /= len(seeds)
                 stats["epochs"] = float(np.mean(stats["epochs"]))
@@ -252,10 +259,10 @@ def main(argv=None):
     start = time.perf_counter()
     results = run_panel(
         datasets,
-        scalings,
+        make_sides(scalings, max_iter),
         range(args.seeds),
         n_splits,
-        max_iter=max_iter,
+        quick=args.quick,
         log=sys.stderr,
     )
     seconds = time.perf_counter() - start
