@@ -44,6 +44,11 @@ PREPROCESSING = ("raw", "StandardScaler", "MinMaxScaler")
 # one step underfit it, so its raw cell favours large inputs and moves by
 # points between 3 and 5 folds.
 QUICK_DATASETS, QUICK_SPLITS = ("wine", "digits"), 3
+# With 300 test rows per cell, one seed moves a quick cell by up to 1.7 pt
+# (digits after MinMaxScaler, seeds 0-4: KerasMLP's 128 hidden units against
+# MLPClassifier's 100 make most of it), so a test of the quick subset allows
+# 3 pt per cell; the mean still has to be at or above MLPClassifier's.
+QUICK_WORST_CELL_PT = -3.0
 # Targets of issue 25, in accuracy points.
 WORST_CELL_PT = -1.5
 

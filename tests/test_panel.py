@@ -3,7 +3,9 @@
 Both at their defaults, on the cells where the default input scaling decides
 (wine and 300 digits, raw / StandardScaler / MinMaxScaler, 3 folds): wine's
 features span 0.1 to 1680, and digits after ``StandardScaler`` are already
-scaled. The full panel and its figures are in benchmarks/RESULTS.md.
+scaled. One seed on 300 test rows is noisy, so a cell may be up to 3 points
+below (the full panel's target is 1.5, over 5 folds of all the data); the
+full panel and its figures are in benchmarks/RESULTS.md.
 """
 
 import importlib.util
@@ -43,5 +45,5 @@ def test_default_scaling_keeps_up_with_mlpclassifier_on_the_quick_panel(panel):
         100 * (cell[default]["acc"] - cell["MLPClassifier"]["acc"])
         for cell in results.values()
     ]
-    assert min(diffs) >= panel.WORST_CELL_PT, table
+    assert min(diffs) >= panel.QUICK_WORST_CELL_PT, table
     assert np.mean(diffs) >= 0, table
