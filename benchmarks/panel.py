@@ -95,8 +95,10 @@ def blas_description():
     lines = []
     for lib in threadpool_info():
         kernel = lib.get("architecture") or "-"
+        # The wheel that ships it: NumPy's is the one MLPClassifier's products use.
+        owner = os.path.basename(os.path.dirname(lib["filepath"]))
         lines.append(
-            f"{lib['internal_api']} {lib.get('version') or ''} "
+            f"{lib['internal_api']} {lib.get('version') or ''} of {owner} "
             f"({os.path.basename(lib['filepath'])}): kernel {kernel}, "
             f"{lib['num_threads']} threads"
         )
