@@ -250,7 +250,7 @@ def main(argv=None):
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
     from skmnist import KerasMLP
-    from skmnist._keras import import_keras
+    from skmnist._engine._keras import import_keras
 
     scalings = args.scaling or [str(KerasMLP().input_scaling)]
     datasets = QUICK_DATASETS if args.quick else DATASETS
