@@ -240,8 +240,8 @@ def test_validation_split_holds_out_a_stratified_seeded_share(small_digits):
         marked = np.arange(X.shape[0])[:, None]
         return _fit_data.split_validation(clf, marked, y, y, None, None, True, seed)[3]
 
-    rows, labels = held_out(0)
-    assert len(rows) == 120
+    rows, labels, weights = held_out(0)
+    assert len(rows) == 120 and weights is None  # one label: no factor
     np.testing.assert_array_equal(labels, y[rows.ravel()])
     expected = np.bincount(y, minlength=10) * 0.2
     assert np.all(np.abs(np.bincount(labels, minlength=10) - expected) <= 1)

@@ -171,7 +171,8 @@ class KerasCNN(BaseKerasClassifier):
         computes from ``X``: ``"max_abs"`` divides by the largest ``|x|``
         (255 for raw pixels), one scale for the whole image; ``"standard"``
         standardises each pixel; ``"auto"`` is ``"max_abs"`` for pixel-like
-        ``X`` and ``"standard"`` otherwise; ``None`` feeds pixels as they are.
+        ``X``, no scaling within +-10, else ``"standard"``; ``None`` feeds
+        pixels as they are.
         The constants are the layer's variables, so no scaled copy of ``X``
         is made.
     steps_per_execution : int, default=32

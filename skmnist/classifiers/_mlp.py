@@ -112,8 +112,9 @@ default="relu"
         (255 for raw pixels); ``"standard"`` standardises each feature (as
         ``StandardScaler``; a feature constant in ``fit`` is only centred);
         ``"auto"`` is ``"max_abs"`` for pixel-like ``X`` (whole numbers from 0
-        to 255) and ``"standard"`` otherwise, so already standardised data
-        are left nearly as they are; ``None`` feeds inputs as they are. The
+        to 255), no scaling for ``X`` within +-10 (already scaled data), and
+        ``"standard"`` otherwise (chosen on a panel of data sets, see
+        ``benchmarks/panel.py``); ``None`` feeds inputs as they are. The
         constants are the layer's variables, not constants of its structure,
         so the folds of a search share compiled programs; no scaled copy of
         ``X`` is made.
