@@ -24,7 +24,7 @@ compare: venv
 # on the other one, TensorFlow, which stays supported.
 OTHER_BACKEND_TESTS := tests/test_classifiers.py tests/test_training.py \
 	tests/test_trust.py tests/test_persistence.py tests/test_backends.py \
-	tests/test_sk_callbacks.py tests/test_cnn.py
+	tests/test_sk_callbacks.py tests/test_cnn.py tests/test_parity.py
 
 test: venv
 	$(PY) -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
