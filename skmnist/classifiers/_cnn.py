@@ -7,69 +7,16 @@ length. Its input stays what every skmnist estimator takes, flat pixel rows
 rows become images inside the model, in a ``Reshape`` layer.
 """
 
-import math
 from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._engine._builders import build_cnn
 from ._base import BaseKerasClassifier
+from ._validation import image_shape_of_rows
 
 MAX_FILTERS = 1024  # filters of one Conv2D layer
 MAX_KERNEL_SIZE = 15  # side of a convolution kernel
-
-
-def _image_shape(image_shape, n_features, stack_shape):
-    """``(height, width)`` of the rows: given, from a 3-D input, or inferred."""
-    if image_shape is not None:
-        shape = tuple(image_shape)
-        if not (
-            len(shape) == 2
-            and all(isinstance(side, Integral) and side >= 1 for side in shape)
-        ):
-            raise ValueError(
-                "image_shape must be None or a pair (height, width) of positive "
-                f"integers; got {image_shape!r}."
-            )
-        shape = (int(shape[0]), int(shape[1]))
-        if shape[0] * shape[1] != n_features:
-            raise ValueError(
-                f"image_shape={image_shape!r} holds {shape[0] * shape[1]} pixels, "
-                f"but X has {n_features} features per sample."
-            )
-        if stack_shape is not None and shape != stack_shape:
-            raise ValueError(
-                f"image_shape={image_shape!r} differs from the shape of the "
-                f"images in X, {stack_shape}."
-            )
-        return shape
-    if stack_shape is not None:
-        return stack_shape
-    side = math.isqrt(n_features)
-    if side * side == n_features:
-        return (side, side)
-    for channels, kind in ((3, "RGB"), (4, "RGBA")):
-        side = math.isqrt(n_features // channels)
-        if n_features % channels == 0 and side * side * channels == n_features:
-            if side >= _MIN_COLOUR_SIDE:
-                # Read as one row of pixels it would train, on nonsense.
-                raise ValueError(
-                    f"X has {n_features} features per sample, {channels} x "
-                    f"{side * side}: flattened {kind} images of {side} x {side} "
-                    f"pixels? KerasCNN reads one channel: convert them to grey "
-                    f"levels, e.g. X.reshape(-1, {side}, {side}, {channels})"
-                    f"{'[..., :3]' if channels == 4 else ''}.mean(axis=-1), or "
-                    f"pass image_shape=(1, "
-                    f"{n_features}) to read each row as one line of pixels."
-                )
-    # Other rows that are not square images are read as one row of pixels, so
-    # any flat data trains (convolutions and pooling keep "same" sizes).
-    return (1, n_features)
-
-
-# Rows of 3 or 4 x side**2 features (side >= this) are taken for flattened
-# colour images and refused; smaller ones are tabular data more likely.
-_MIN_COLOUR_SIDE = 8
 
 
 class KerasCNN(BaseKerasClassifier):
@@ -369,7 +316,7 @@ class KerasCNN(BaseKerasClassifier):
             return X, y
         if reset:
             self._filters()  # refuse bad filters before anything is built
-            self.image_shape_ = _image_shape(
+            self.image_shape_ = image_shape_of_rows(
                 self.image_shape, self.n_features_in_, stack
             )
         elif stack is not None and stack != self.image_shape_:

@@ -4,10 +4,13 @@
 adds what pixel data need: ``(n, h, w)`` image stacks are read as rows (a
 view, no copy), integer and float32 pixels keep their dtype (a 60,000 x 784
 uint8 MNIST never becomes a 376 MB float64 copy), and a lone image or 4-D
-input gets a message that says what it looks like.
+input gets a message that says what it looks like. Also the checks before a
+network is built: its size, and how KerasCNN reads flat rows as images.
 """
 
+import math
 import os
+from numbers import Integral
 
 import numpy as np
 from scipy.sparse import issparse
@@ -179,3 +182,56 @@ def _flatten_image_stack(X):
     if not hasattr(X, "ndim"):
         X = np.asarray(X)
     return flatten_images(X)
+
+
+def image_shape_of_rows(image_shape, n_features, stack_shape):
+    """``(height, width)`` of the rows: given, from a 3-D input, or inferred."""
+    if image_shape is not None:
+        shape = tuple(image_shape)
+        if not (
+            len(shape) == 2
+            and all(isinstance(side, Integral) and side >= 1 for side in shape)
+        ):
+            raise ValueError(
+                "image_shape must be None or a pair (height, width) of positive "
+                f"integers; got {image_shape!r}."
+            )
+        shape = (int(shape[0]), int(shape[1]))
+        if shape[0] * shape[1] != n_features:
+            raise ValueError(
+                f"image_shape={image_shape!r} holds {shape[0] * shape[1]} pixels, "
+                f"but X has {n_features} features per sample."
+            )
+        if stack_shape is not None and shape != stack_shape:
+            raise ValueError(
+                f"image_shape={image_shape!r} differs from the shape of the "
+                f"images in X, {stack_shape}."
+            )
+        return shape
+    if stack_shape is not None:
+        return stack_shape
+    side = math.isqrt(n_features)
+    if side * side == n_features:
+        return (side, side)
+    for channels, kind in ((3, "RGB"), (4, "RGBA")):
+        side = math.isqrt(n_features // channels)
+        if n_features % channels == 0 and side * side * channels == n_features:
+            if side >= _MIN_COLOUR_SIDE:
+                # Read as one row of pixels it would train, on nonsense.
+                raise ValueError(
+                    f"X has {n_features} features per sample, {channels} x "
+                    f"{side * side}: flattened {kind} images of {side} x {side} "
+                    f"pixels? KerasCNN reads one channel: convert them to grey "
+                    f"levels, e.g. X.reshape(-1, {side}, {side}, {channels})"
+                    f"{'[..., :3]' if channels == 4 else ''}.mean(axis=-1), or "
+                    f"pass image_shape=(1, "
+                    f"{n_features}) to read each row as one line of pixels."
+                )
+    # Other rows that are not square images are read as one row of pixels, so
+    # any flat data trains (convolutions and pooling keep "same" sizes).
+    return (1, n_features)
+
+
+# Rows of 3 or 4 x side**2 features (side >= this) are taken for flattened
+# colour images and refused; smaller ones are tabular data more likely.
+_MIN_COLOUR_SIDE = 8
