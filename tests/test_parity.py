@@ -2,6 +2,9 @@
 errors, sparse input and multilabel loss, each checked against scikit-learn's
 own estimator run side by side."""
 
+import pickle
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -380,11 +383,7 @@ def test_a_5_fold_cv_compiles_its_programs_once(iris):
 
 
 def test_a_multilabel_estimator_unpickles_in_a_fresh_process(tmp_path):
-    """Its loss is skmnist's class, registered with Keras before the model."""
-    import pickle
-    import subprocess
-    import sys
-
+    """Nothing of skmnist's needs registering with Keras before unpickling."""
     X, Y = make_multilabel_classification(n_samples=40, n_classes=3, random_state=0)
     clf = KerasLogistic(max_iter=1, random_state=0).fit(X, Y)
     path = tmp_path / "clf.pkl"
