@@ -281,7 +281,7 @@ def test_truncated_response_is_an_error_and_leaves_nothing(serve, tmp_path):
 
 def test_http_error_names_url_cause_and_manual_path(serve, tmp_path):
     remote = serve(b"", mode="missing")
-    with pytest.raises(OSError, match="404 Client Error") as info:
+    with pytest.raises(OSError, match="HTTP Error 404: Not Found") as info:
         download_mnist(data_home=tmp_path)
     assert remote.url in str(info.value) and "by hand" in str(info.value)
     assert files_in(tmp_path) == []

@@ -96,7 +96,7 @@ def test_what_is_no_regular_file_is_refused_before_reading(tmp_path):
     # In a process of its own, bounded in time and memory: reading /dev/zero
     # unbounded, or opening the FIFO, must fail this test, not the machine.
     results = measure_peaks([(str(path), path) for path in cases], limit=2 << 30)
-    for (path, match), (_, outcome, _, _, message) in zip(cases.items(), results):
+    for (path, match), (_, outcome, _, _, message, _) in zip(cases.items(), results):
         assert outcome == "UntrustedModelError", (path, message)
         assert re.search(match, message), message
 
@@ -591,19 +591,22 @@ _MEASURE = textwrap.dedent(r"""
         limit = int(sys.argv[2])
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
-    def peak_mb():
+    def mb(field):
         status = Path("/proc/self/status").read_text()
-        return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+        return int(re.search(field + r":\s+(\d+) kB", status).group(1)) / 1024
 
     results = []
     for name, path in json.loads(sys.argv[1]):
         Path("/proc/self/clear_refs").write_text("5")
+        before = mb("VmRSS")
         try:
             skmnist.load(path)
             outcome, message = "LOADED", ""
         except (ValueError, MemoryError) as exc:
             outcome, message = type(exc).__name__, str(exc)
-        results.append([name, outcome, peak_mb(), "keras" in sys.modules, message])
+        peak = mb("VmHWM")
+        keras = "keras" in sys.modules
+        results.append([name, outcome, peak, keras, message, peak - before])
     print(json.dumps(results))
 """)
 
@@ -634,11 +637,13 @@ def test_every_crafted_model_file_is_refused_within_a_memory_bound(
     )
     results = measure_peaks([*early.items(), *skops_needed.items()], limit=2 << 30)
     results += measure_peaks(network_needed.items())
-    print("\n".join(f"{r[2]:7.1f} MB  {r[0]}: {r[1]}" for r in results))
+    print("\n".join(f"{r[2]:7.1f} MB (+{r[5]:5.1f})  {r[0]}: {r[1]}" for r in results))
     assert all(outcome == "UntrustedModelError" for _, outcome, *_ in results)
-    for name, _, peak, keras, _ in results[: len(early)]:
-        # Python, NumPy and scikit-learn alone take ~150 MB here.
-        assert not keras and peak <= 160, (name, peak)
+    for name, _, peak, keras, _, growth in results[: len(early)]:
+        # Python, NumPy, scikit-learn and skmnist's readers take 150-165 MB
+        # before the first file, by the versions installed; a refused file
+        # may add a few buffers to that, never the size it declares.
+        assert not keras and growth <= 16, (name, peak, growth)
     for name, _, peak, *_ in results[len(early) :]:
         # skops' trusted-type list imports all of scikit-learn (+35 MB); the
         # tensors are checked against the network Keras builds, which costs

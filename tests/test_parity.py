@@ -287,12 +287,13 @@ def test_sparse_input_is_never_densified_whole(monkeypatch, rng):
 # -- multilabel ------------------------------------------------------------------
 
 
-def test_multilabel_partial_fit_learns_as_mlpclassifier():
+@pytest.mark.parametrize("input_scaling", ["auto", None])
+def test_multilabel_partial_fit_learns_as_mlpclassifier(input_scaling):
     # scikit-learn's own test (test_multilabel_classification): 100 sgd
-    # steps at 0.2. Keras' mean over labels divided the gradient by 5. Both
-    # sides see the same inputs (word counts 0-11): input scaling would
-    # divide them by 11 (they look like pixels), and so the first layer's
-    # steps, which 100 steps at a fixed rate do not make up for.
+    # steps at 0.2. Keras' mean over labels divided the gradient by 5. The
+    # inputs are word counts 0-11: the default scaling once took them for
+    # pixels and divided them by 11, and so the first layer's steps, which
+    # 100 steps at a fixed rate did not make up for (0.42).
     X, Y = make_multilabel_classification(
         n_samples=50, random_state=0, return_indicator=True
     )
@@ -305,7 +306,8 @@ def test_multilabel_partial_fit_learns_as_mlpclassifier():
         alpha=1e-5,
         learning_rate_init=0.2,
     )
-    ours, theirs = KerasMLP(input_scaling=None, **params), MLPClassifier(**params)
+    ours = KerasMLP(input_scaling=input_scaling, **params)
+    theirs = MLPClassifier(**params)
     for _ in range(100):
         ours.partial_fit(X, Y, classes=[0, 1, 2, 3, 4])
         theirs.partial_fit(X, Y, classes=[0, 1, 2, 3, 4])

@@ -102,14 +102,14 @@ def test_predict_notes_low_confidence_on_stderr_only(model, digits, tmp_path, ca
     captured = capsys.readouterr()
     assert status == 0
     # The table and the CSV keep their columns; the note goes to stderr.
-    assert "Low confidence" not in captured.out
+    assert "confidence" not in captured.out
     header = captured.out.splitlines()[0].split()
     assert header == ["image", "digit", "probability"]
     rows = list(csv.reader((tmp_path / "pred.csv").open()))
     assert rows[0] == ["image", "digit", "probability"] and len(rows) == 3
     lines = captured.err.strip().splitlines()
     assert lines[0] == (
-        f"Low confidence (under {LOW_CONFIDENCE:.2f}) for 1 of 2 images; "
+        f"1 of 2 images under {LOW_CONFIDENCE:.2f} confidence; "
         "the digit may be wrong:"
     )
     assert len(lines) == 2 and lines[1].startswith(f"  {tmp_path / 'digits.npy'}[1]: ")

@@ -99,8 +99,8 @@ class KerasLogistic(MLPAttributesMixin, BaseKerasClassifier):
         computes from ``X``: ``"max_abs"`` divides by the largest ``|x|``
         (255 for raw pixels); ``"standard"`` standardises each feature (as
         ``StandardScaler``; a feature constant in ``fit`` is only centred);
-        ``"auto"`` is ``"max_abs"`` for pixel-like ``X`` (whole numbers from 0
-        to 255), no scaling for ``X`` within +-10 (already scaled data), and
+        ``"auto"`` is ``"max_abs"`` for 8-bit pixels (whole numbers from 0
+        to 255, the largest 128 or more), no scaling for ``X`` within +-10 (already scaled data), and
         ``"standard"`` otherwise (chosen on a panel of data sets, see
         ``benchmarks/panel.py``); ``None`` feeds inputs as they are. The
         constants are the layer's variables, not constants of its structure,

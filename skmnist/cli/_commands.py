@@ -294,8 +294,8 @@ def _note_low_confidence(err, names, proba, classes):
     if not len(low):
         return
     err.print(
-        f"Low confidence (under {LOW_CONFIDENCE:.2f}) for {len(low)} of "
-        f"{len(names)} images; the digit may be wrong:",
+        f"{len(low)} of {len(names)} images under {LOW_CONFIDENCE:.2f} "
+        "confidence; the digit may be wrong:",
         highlight=False,
         markup=False,
         soft_wrap=True,

@@ -10,6 +10,7 @@ import gzip
 import importlib.resources
 import inspect
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -197,14 +198,32 @@ def fetch_remote(remote, data_home, *, force=False):
             f"{_by_hand(remote, final)}"
         ) from exc
     except OSError as exc:  # requests' errors are OSErrors
-        cause = " ".join(str(getattr(exc, "args", [exc])[0]).split()) or repr(exc)
         raise OSError(
-            f"Could not download MNIST from {remote.url} ({cause}). "
+            f"Could not download MNIST from {remote.url} ({_cause(exc)}). "
             + _by_hand(remote, final)
         ) from exc
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return final
+
+
+def _cause(exc):
+    """One short line for a failed download: the HTTP status, or what broke.
+
+    requests words its errors for programmers (``404 Client Error: Not Found
+    for url: ...``, ``('Connection broken: IncompleteRead(...)', ...)``); a
+    user needs the status or the fact that the connection dropped.
+    """
+    import requests
+
+    response = getattr(exc, "response", None)
+    if isinstance(exc, requests.HTTPError) and response is not None:
+        return f"HTTP Error {response.status_code}: {response.reason}"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        read = re.search(r"\d+ bytes read, \d+ more expected", str(exc))
+        return "connection closed" + (f" after {read[0]}" if read else " early")
+    text = " ".join(str(exc.args[0] if exc.args else exc).split())
+    return text or type(exc).__name__
 
 
 def remove_stale_downloads(data_home):
