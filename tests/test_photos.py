@@ -109,8 +109,7 @@ def test_predict_notes_low_confidence_on_stderr_only(model, digits, tmp_path, ca
     assert rows[0] == ["image", "digit", "probability"] and len(rows) == 3
     lines = captured.err.strip().splitlines()
     assert lines[0] == (
-        f"1 of 2 images under {LOW_CONFIDENCE:.2f} confidence; "
-        "the digit may be wrong:"
+        f"1 of 2 images under {LOW_CONFIDENCE:.2f} confidence; the digit may be wrong:"
     )
     assert len(lines) == 2 and lines[1].startswith(f"  {tmp_path / 'digits.npy'}[1]: ")
     proba = model.predict_proba(images[unsure].reshape(1, -1))[0]

@@ -100,12 +100,12 @@ class KerasLogistic(MLPAttributesMixin, BaseKerasClassifier):
         (255 for raw pixels); ``"standard"`` standardises each feature (as
         ``StandardScaler``; a feature constant in ``fit`` is only centred);
         ``"auto"`` is ``"max_abs"`` for 8-bit pixels (whole numbers from 0
-        to 255, the largest 128 or more), no scaling for ``X`` within +-10 (already scaled data), and
-        ``"standard"`` otherwise (chosen on a panel of data sets, see
-        ``benchmarks/panel.py``); ``None`` feeds inputs as they are. The
-        constants are the layer's variables, not constants of its structure,
-        so the folds of a search share compiled programs; no scaled copy of
-        ``X`` is made.
+        to 255, the largest 128 or more), no scaling for ``X`` within +-10
+        (already scaled data), and ``"standard"`` otherwise (chosen on a
+        panel of data sets, see ``benchmarks/panel.py``); ``None`` feeds
+        inputs as they are. The constants are the layer's variables, not
+        constants of its structure, so the folds of a search share compiled
+        programs; no scaled copy of ``X`` is made.
     steps_per_execution : int, default=32
         Most training steps run per compiled call (one XLA program on JAX,
         one TensorFlow graph call); amortises per-step overhead on CPUs.
