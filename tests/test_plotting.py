@@ -354,7 +354,9 @@ def test_grid_plot_on_given_axes_returns_self():
     fig, axes = plt.subplots(2, 4)
     assert display.plot(n_cols=2, ax=axes) is display
     assert display.figure_ is fig and display.axes_.shape == (2, 2, 2)
-    with pytest.raises(ValueError, match="ax must hold 8 Axes"):
+    with pytest.raises(
+        ValueError, match=r"ax must be None or 8 matplotlib Axes \(n_rows=2, n_cols=2"
+    ):
         display.plot(n_cols=2, ax=axes[0])
 
 

@@ -111,11 +111,9 @@ class ComparisonDisplay:
         names = [str(name) for name in self.names]
         errors = self.errors or {}
         labels = {**_AXIS_LABELS, **(self.labels or {})}
-        fig, axes = new_axes(
-            ax,
-            len(self.values),
-            figsize=(5 * len(self.values), 1.4 + 0.45 * len(names)),
-        )
+        n_panels = len(self.values)
+        figsize = (5 * n_panels, 1.4 + 0.45 * len(names))
+        fig, axes = new_axes(ax, 1, n_panels, figsize=figsize)
         best = None if self.best is None else str(self.best)
         colors = [BEST_COLOR if name == best else BAR_COLOR for name in names]
         positions = np.arange(len(names))
