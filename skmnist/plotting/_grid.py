@@ -264,6 +264,11 @@ class PredictionGridDisplay:
         y_true, y_proba = np.asarray(y_true), np.asarray(y_proba, dtype=float)
         _check_positive(n_rows, "n_rows")
         _check_positive(n_cols, "n_cols")
+        if y_proba.ndim != 2:
+            raise ValueError(
+                "y_proba must be 2-D, one row of class probabilities per image; "
+                f"got shape {y_proba.shape}."
+            )
         if not len(images) == len(y_true) == len(y_proba):
             raise ValueError(
                 "images, y_true and y_proba must have the same number of samples; "

@@ -193,8 +193,10 @@ def save_report_figures(
     slugs = set()
     for name, y_pred in predictions.items():
         slug = base = _slug(name)
-        while slug in slugs:  # two names may slugify alike
-            slug = f"{base}-{len(slugs) + 1}"
+        n = 1
+        while slug in slugs:  # two names may slugify alike: lr, lr-2, lr-3...
+            n += 1
+            slug = f"{base}-{n}"
         slugs.add(slug)
         fig, ax = plt.subplots(figsize=(6, 5), layout="constrained")
         labels = getattr(estimators[name], "classes_", None)
