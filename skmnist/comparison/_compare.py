@@ -311,15 +311,11 @@ def _with_epoch_hook(estimator, name, on_epoch, validation="val"):
             return self
 
         def on_epoch_end(self, epoch, logs=None):
-            on_epoch(
-                name,
-                epoch + 1,
-                self.params.get("epochs") or epoch + 1,
-                {
-                    f"{validation}_{key[4:]}" if key.startswith("val_") else key: value
-                    for key, value in (logs or {}).items()
-                },
-            )
+            logs = {
+                f"{validation}_{metric[4:]}" if metric.startswith("val_") else metric: v
+                for metric, v in (logs or {}).items()
+            }
+            on_epoch(name, epoch + 1, self.params.get("epochs") or epoch + 1, logs)
 
     estimator.set_params(**{key: [*(params[key] or []), EpochHook()]})
     return estimator, key

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 
-def new_axes(ax, n_rows, n_cols, *, figsize, layout=""):
+def _new_axes(ax, n_rows, n_cols, *, figsize, layout=""):
     """Return the figure and the ``n_rows * n_cols`` Axes (flat) to draw on.
 
     ``ax=None`` makes them with pyplot, so that a Display shows in notebooks as
@@ -27,7 +27,7 @@ def new_axes(ax, n_rows, n_cols, *, figsize, layout=""):
     return axes[0].figure, axes
 
 
-def as_images(X, image_shape=None):
+def _as_images(X, image_shape=None):
     """Fold samples (flat, one flat sample, or images) into ``(n, height, width)``.
 
     Flat samples must hold a square number of pixels (28x28 MNIST, 8x8
@@ -62,7 +62,7 @@ def as_images(X, image_shape=None):
     return X.reshape(-1, *image_shape)
 
 
-def probabilities(estimator, X):
+def _probabilities(estimator, X):
     """``(predict_proba(X), classes_)`` of a fitted classifier, or raise."""
     check_is_fitted(estimator)
     if not hasattr(estimator, "predict_proba"):
@@ -73,7 +73,7 @@ def probabilities(estimator, X):
     return np.asarray(estimator.predict_proba(X)), np.asarray(estimator.classes_)
 
 
-def style(defaults, user, artist_class):
+def _style(defaults, user, artist_class):
     """``user`` matplotlib keywords over ``defaults``, aliases (``c``...) resolved."""
     from matplotlib.cbook import normalize_kwargs
 

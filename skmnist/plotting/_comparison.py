@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._common import new_axes, style
+from ._common import _new_axes, _style
 
 _AXIS_LABELS = {
     "error_rate": "test error rate (1 - accuracy; lower is better)",
@@ -113,7 +113,7 @@ class ComparisonDisplay:
         labels = {**_AXIS_LABELS, **(self.labels or {})}
         n_panels = len(self.values)
         figsize = (5 * n_panels, 1.4 + 0.45 * len(names))
-        fig, axes = new_axes(ax, 1, n_panels, figsize=figsize)
+        fig, axes = _new_axes(ax, 1, n_panels, figsize=figsize)
         best = None if self.best is None else str(self.best)
         colors = [BEST_COLOR if name == best else BAR_COLOR for name in names]
         positions = np.arange(len(names))
@@ -126,7 +126,7 @@ class ComparisonDisplay:
                     f"({len(names)}); got shape {values.shape}."
                 )
             error = (self.errors or {}).get(metric)
-            bar_kw = style(
+            bar_kw = _style(
                 {"color": colors, "xerr": error, "capsize": 3}, kwargs, Rectangle
             )
             self.bars_[metric] = bars = panel.barh(positions, values, **bar_kw)

@@ -4,7 +4,7 @@ from numbers import Integral
 
 import numpy as np
 
-from ._common import as_images, new_axes, probabilities, style
+from ._common import _as_images, _new_axes, _probabilities, _style
 
 RIGHT_COLOR, WRONG_COLOR, BAR_COLOR = "blue", "red", "#777777"
 
@@ -109,9 +109,9 @@ class DigitPredictionDisplay:
         from matplotlib.patches import Rectangle
 
         image = np.asarray(self.image)
-        image = image if image.ndim == 2 else as_images(image)[0]
+        image = image if image.ndim == 2 else _as_images(image)[0]
         y_proba, classes = _check_prediction(self.y_true, self.y_proba, self.labels)
-        fig, axes = new_axes(ax, 1, 2, figsize=(6, 3))
+        fig, axes = _new_axes(ax, 1, 2, figsize=(6, 3))
         image_ax, bar_ax = axes
         predicted = int(np.argmax(y_proba))
         true = int(np.flatnonzero(classes == self.y_true)[0])
@@ -128,7 +128,7 @@ class DigitPredictionDisplay:
 
         positions = np.arange(classes.size)
         self.bars_ = bar_ax.bar(
-            positions, y_proba, **style({"color": BAR_COLOR}, bar_kw, Rectangle)
+            positions, y_proba, **_style({"color": BAR_COLOR}, bar_kw, Rectangle)
         )
         # Same order as the tutorial: a right prediction ends up blue.
         self.bars_[predicted].set_color(WRONG_COLOR)
@@ -199,12 +199,12 @@ class DigitPredictionDisplay:
         >>> len(display.bars_), str(display.y_pred_)
         (10, '0')
         """
-        images = as_images(X, image_shape)
+        images = _as_images(X, image_shape)
         if not isinstance(index, Integral) or not 0 <= index < len(images):
             raise ValueError(
                 f"index must be an integer in [0, {len(images)}); got {index!r}."
             )
-        proba, classes = probabilities(estimator, np.asarray(X)[index : index + 1])
+        proba, classes = _probabilities(estimator, np.asarray(X)[index : index + 1])
         display = cls(images[index], np.asarray(y)[index], proba[0], labels=classes)
         return display.plot(ax=ax, im_kw=im_kw, bar_kw=bar_kw, title=title)
 
@@ -251,6 +251,6 @@ class DigitPredictionDisplay:
             The drawn display.
         """
         if image_shape is not None:  # plot() folds a flat image only if square
-            image = as_images(np.reshape(image, (1, -1)), image_shape)[0]
+            image = _as_images(np.reshape(image, (1, -1)), image_shape)[0]
         display = cls(image, y_true, y_proba, labels=labels)
         return display.plot(ax=ax, im_kw=im_kw, bar_kw=bar_kw, title=title)

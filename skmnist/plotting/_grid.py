@@ -5,7 +5,7 @@ from numbers import Integral
 
 import numpy as np
 
-from ._common import as_images, new_axes, probabilities
+from ._common import _as_images, _new_axes, _probabilities
 from ._digits import DigitPredictionDisplay
 
 
@@ -92,7 +92,7 @@ class PredictionGridDisplay:
         _check_positive(n_cols, "n_cols")
         images, y_true = np.asarray(self.images), np.asarray(self.y_true)
         n_rows = max(1, ceil(len(images) / n_cols))
-        fig, axes = new_axes(
+        fig, axes = _new_axes(
             ax,
             n_rows,
             2 * n_cols,
@@ -182,7 +182,7 @@ class PredictionGridDisplay:
         >>> all(d.y_pred_ != d.y_true for d in display.displays_.flat)
         True
         """
-        images = as_images(X, image_shape)  # fail on the shape before predicting
+        images = _as_images(X, image_shape)  # fail on the shape before predicting
         X, y = np.asarray(X), np.asarray(y)
         if len(y) != len(images):
             raise ValueError(
@@ -193,7 +193,7 @@ class PredictionGridDisplay:
         _check_positive(n_cols, "n_cols")
         # Mistakes may be anywhere; otherwise only the samples shown are predicted.
         n_predicted = len(y) if misclassified_only else n_rows * n_cols
-        proba, classes = probabilities(estimator, X[:n_predicted])
+        proba, classes = _probabilities(estimator, X[:n_predicted])
         return cls.from_predictions(
             images[:n_predicted],
             y[:n_predicted],
@@ -260,7 +260,7 @@ class PredictionGridDisplay:
         display : PredictionGridDisplay
             The drawn display.
         """
-        images = as_images(images, image_shape)
+        images = _as_images(images, image_shape)
         y_true, y_proba = np.asarray(y_true), np.asarray(y_proba, dtype=float)
         _check_positive(n_rows, "n_rows")
         _check_positive(n_cols, "n_cols")

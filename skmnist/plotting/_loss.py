@@ -5,7 +5,7 @@ from collections.abc import Mapping
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._common import new_axes, style
+from ._common import _new_axes, _style
 
 _METRICS = ("loss", "accuracy", "both")
 # History key prefix, colour and legend label of the two curves of a panel.
@@ -138,7 +138,7 @@ class LossCurveDisplay:
                     f"metric={metric!r} needs {key!r} or 'val_{key}' in the "
                     f"history; it has {sorted(history)}."
                 )
-        fig, axes = new_axes(ax, 1, len(panels), figsize=(5.5 * len(panels), 4))
+        fig, axes = _new_axes(ax, 1, len(panels), figsize=(5.5 * len(panels), 4))
         name = self.name if name is None else name
         self.lines_, markers = {}, []
         for key, panel in zip(panels, axes):
@@ -150,14 +150,14 @@ class LossCurveDisplay:
                 epochs = np.arange(1, values.size + 1)
                 # Dots show each epoch while they stay apart.
                 dots = {"marker": "o", "markersize": 3} if values.size <= 30 else {}
-                line_kw = style(
+                line_kw = _style(
                     {"label": label, "color": color, **dots}, kwargs, Line2D
                 )
                 self.lines_[key].extend(panel.plot(epochs, values, **line_kw))
             if self.best_epoch is not None:
                 best = f"best epoch ({self.best_epoch})"
                 marker_kw = {"color": "0.35", "linestyle": "--", "label": best}
-                marker_kw = style(marker_kw, best_epoch_kw, Line2D)
+                marker_kw = _style(marker_kw, best_epoch_kw, Line2D)
                 markers.append(panel.axvline(self.best_epoch, **marker_kw))
             panel.xaxis.set_major_locator(MaxNLocator(integer=True))
             panel_title = f"{name}: {key}" if name else key.capitalize()

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._common import as_images, new_axes
+from ._common import _as_images, _new_axes
 from ._comparison import ComparisonDisplay
 from ._grid import PredictionGridDisplay
 from ._loss import LossCurveDisplay, _history_of
@@ -41,18 +41,12 @@ def _best_with_proba(estimators, predictions, X_test, y_test, result):
         row for row in getattr(result, "rows", None) or [] if row.get("model") in scored
     ]
     if len(rows) != len(scored):
-        rows = [
-            {
-                "model": name,
-                "log_loss": log_loss(
-                    y_test,
-                    estimators[name].predict_proba(X_test),
-                    labels=estimators[name].classes_,
-                ),
-                "accuracy": float(np.mean(predictions[name] == y_test)),
-            }
-            for name in scored
-        ]
+        rows = []
+        for name in scored:
+            proba = estimators[name].predict_proba(X_test)
+            loss = log_loss(y_test, proba, labels=estimators[name].classes_)
+            accuracy = float(np.mean(predictions[name] == y_test))
+            rows.append({"model": name, "log_loss": loss, "accuracy": accuracy})
     return ComparisonResult(rows).best["model"] if rows else None
 
 
@@ -75,7 +69,7 @@ def _comparison_title(result, refit):
 
 def _loss_figure(histories, dpi, path):
     n_rows = len(histories)
-    fig, axes = new_axes(None, n_rows, 2, figsize=(11, 3.6 * n_rows))
+    fig, axes = _new_axes(None, n_rows, 2, figsize=(11, 3.6 * n_rows))
     for row, (name, (history, best_epoch)) in zip(
         axes.reshape(-1, 2), histories.items()
     ):
@@ -101,7 +95,8 @@ def save_report_figures(
     to the lower log loss),
     ``misclassified.png`` (the same for its first 15 mistakes),
     ``confusion_<model>.png`` for each estimator (scikit-learn's
-    :class:`~sklearn.metrics.ConfusionMatrixDisplay`; the name slugified) and
+    :class:`~sklearn.metrics.ConfusionMatrixDisplay`; the name slugified,
+    numbered from ``-2`` when two slugify alike) and
     ``comparison.png`` when ``result`` is given (error rates and fit times,
     see :class:`ComparisonDisplay`). When ``result`` comes from a
     cross-validated comparison, the titles say that the models were refit on
@@ -155,7 +150,7 @@ def save_report_figures(
         )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    as_images(X_test, image_shape)  # fail on the shape before any work
+    _as_images(X_test, image_shape)  # fail on the shape before any work
     y_test = np.asarray(y_test)
     paths, histories = [], {}
     for name, estimator in estimators.items():
