@@ -250,7 +250,7 @@ class DigitPredictionDisplay:
         display : DigitPredictionDisplay
             The drawn display.
         """
-        if image_shape is not None:  # plot() folds a flat image only if square
+        if image_shape is not None:  # plot() folds flat square images itself
             image = _as_images(np.reshape(image, (1, -1)), image_shape)[0]
         display = cls(image, y_true, y_proba, labels=labels)
         return display.plot(ax=ax, im_kw=im_kw, bar_kw=bar_kw, title=title)

@@ -114,7 +114,7 @@ class PredictionGridDisplay:
                 labels=self.labels,
             ).plot(ax=pair, im_kw=im_kw, bar_kw=bar_kw, title=label)
         self.axes_, self.ax_, self.figure_ = axes, axes[0, 0, 0], fig
-        if len(images) == 0:
+        if len(images) == 0:  # an empty Axes spans 0..1: (0.5, 0.5) is its centre
             self.ax_.text(0.5, 0.5, "no images to show", ha="center", va="center")
         if title is not None:
             fig.suptitle(title)
