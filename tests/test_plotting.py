@@ -354,7 +354,9 @@ def test_grid_plot_on_given_axes_returns_self():
     fig, axes = plt.subplots(2, 4)
     assert display.plot(n_cols=2, ax=axes) is display
     assert display.figure_ is fig and display.axes_.shape == (2, 2, 2)
-    with pytest.raises(ValueError, match="ax must hold 8 Axes"):
+    with pytest.raises(
+        ValueError, match=r"ax must be None or 8 matplotlib Axes \(n_rows=2, n_cols=2"
+    ):
         display.plot(n_cols=2, ax=axes[0])
 
 
@@ -366,6 +368,9 @@ def test_grid_errors(mlp_early, small_digits):
         PredictionGridDisplay.from_estimator(mlp_early, X_test, y_test[:-1])
     with pytest.raises(ValueError, match="must be square"):
         PredictionGridDisplay.from_estimator(mlp_early, X_test[:, :50], y_test)
+    # A 1-D y_proba once failed with an IndexError naming no argument.
+    with pytest.raises(ValueError, match="y_proba must be 2-D"):
+        PredictionGridDisplay.from_predictions(X_test[:3], y_test[:3], np.ones(3))
 
 
 # -- ComparisonDisplay -------------------------------------------------------
@@ -522,6 +527,28 @@ def test_save_report_figures(tmp_path, small_digits, mlp_early, mlp_validated):
         "confusion_lr.png",
         "confusion_lr-2.png",
     ]
+
+
+def test_save_report_figures_with_names_that_slugify_alike(tmp_path):
+    # "A" slugifies as "a", which is taken, and so is "a-3": the suffix once
+    # counted the names seen (2 + 1) and looped forever on "a-3". In a
+    # subprocess, so that a loop fails the test instead of hanging it.
+    code = (
+        "import sys; from sklearn.datasets import load_digits; "
+        "from sklearn.naive_bayes import GaussianNB; "
+        "from skmnist.plotting import save_report_figures; "
+        "X, y = load_digits(return_X_y=True); m = GaussianNB().fit(X, y); "
+        "paths = save_report_figures(sys.argv[1], dict.fromkeys(['a-3', 'a', 'A'], m), "
+        "X[:20], y[:20]); print(*[p.name for p in paths if 'confusion' in p.name])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout.split()
+    assert out == ["confusion_a-3.png", "confusion_a.png", "confusion_a-2.png"]
 
 
 def test_save_report_figures_errors(tmp_path, small_digits):

@@ -84,31 +84,21 @@ def default_estimators(
         raise ValueError(
             f"Unknown model name(s) {unknown}; choose from {list(MODEL_NAMES)}."
         )
+    from ..classifiers import KerasCNN, KerasLogistic, KerasMLP
+
     epochs = {} if max_iter is None else {"max_iter": max_iter}
+    keras = {"logistic": KerasLogistic, "mlp": KerasMLP, "cnn": KerasCNN}
     estimators = {}
     for name in names:
         if name == "baseline":
             estimators[name] = make_baseline(random_state=random_state)
         elif name == "sklearn-mlp":
-            estimators[name] = Pipeline(
-                [
-                    ("scale", PixelScaler()),
-                    (
-                        "mlp",
-                        MLPClassifier(
-                            hidden_layer_sizes=(128,),
-                            early_stopping=False,
-                            random_state=random_state,
-                            **epochs,
-                        ),
-                    ),
-                ]
+            mlp = MLPClassifier(
+                hidden_layer_sizes=(128,), random_state=random_state, **epochs
             )
+            estimators[name] = Pipeline([("scale", PixelScaler()), ("mlp", mlp)])
         else:
-            from ..classifiers import KerasCNN, KerasLogistic, KerasMLP
-
-            cls = {"logistic": KerasLogistic, "mlp": KerasMLP, "cnn": KerasCNN}[name]
-            estimators[name] = cls(
+            estimators[name] = keras[name](
                 random_state=random_state, callbacks=callbacks, **epochs
             )
     return estimators
@@ -321,15 +311,11 @@ def _with_epoch_hook(estimator, name, on_epoch, validation="val"):
             return self
 
         def on_epoch_end(self, epoch, logs=None):
-            on_epoch(
-                name,
-                epoch + 1,
-                self.params.get("epochs") or epoch + 1,
-                {
-                    f"{validation}_{key[4:]}" if key.startswith("val_") else key: value
-                    for key, value in (logs or {}).items()
-                },
-            )
+            logs = {
+                f"{validation}_{metric[4:]}" if metric.startswith("val_") else metric: v
+                for metric, v in (logs or {}).items()
+            }
+            on_epoch(name, epoch + 1, self.params.get("epochs") or epoch + 1, logs)
 
     estimator.set_params(**{key: [*(params[key] or []), EpochHook()]})
     return estimator, key
@@ -377,36 +363,30 @@ def _monitoring(estimator, X_test, y_test, *, cv=None):
 def _as_named(estimators):
     if estimators is None:
         return default_estimators()
-    if isinstance(estimators, dict):
+    try:
         named = dict(estimators)
-    else:
-        try:
-            named = dict(estimators)
-        except (TypeError, ValueError):
-            raise TypeError(
-                "estimators must be a dict of name -> estimator or a "
-                "list of (name, estimator) pairs; got "
-                f"{type(estimators).__name__}."
-            ) from None
+    except (TypeError, ValueError):
+        raise TypeError(
+            "estimators must be a dict of name -> estimator or a list of "
+            f"(name, estimator) pairs; got {type(estimators).__name__}."
+        ) from None
     if not named:
         raise ValueError("estimators must not be empty; got an empty collection.")
     return named
 
 
 def _row(name, scores, *, with_std):
-    values = {
+    values = {  # cross_validate's arrays, one value per split
         "accuracy": scores["test_accuracy"],
-        "log_loss": (-scores["test_log_loss"] if "test_log_loss" in scores else None),
+        "log_loss": -scores["test_log_loss"] if "test_log_loss" in scores else None,
         "f1_macro": scores["test_f1_macro"],
         "fit_seconds": scores["fit_time"],
         "predict_seconds": scores["score_time"],
     }
     row = {"model": name}
-    for key in METRICS:
-        row[key] = None if values[key] is None else float(np.mean(values[key]))
-    if with_std:
+    statistics = {"": np.mean, "_std": np.std} if with_std else {"": np.mean}
+    for suffix, statistic in statistics.items():
         for key in METRICS:
-            row[f"{key}_std"] = (
-                None if values[key] is None else float(np.std(values[key]))
-            )
+            value = values[key]
+            row[key + suffix] = None if value is None else float(statistic(value))
     return row

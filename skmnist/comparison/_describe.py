@@ -1,11 +1,4 @@
-"""What a fitted model is, in words and numbers: the report's estimator legend.
-
-``describe_estimator`` names the class and the parameters that differ from
-their defaults (as scikit-learn's ``print_changed_only`` repr does, but on one
-line and without the pipeline's step names), ``count_parameters`` counts the
-fitted weights and ``iterations_run`` reads the epochs or solver iterations
-that the fit actually ran.
-"""
+"""What a fitted model is, in words and numbers: the report's estimator legend."""
 
 import inspect
 
@@ -18,11 +11,10 @@ _EPOCH_SOLVERS = {"adam", "sgd"}
 
 
 def describe_estimator(estimator):
-    """One line naming the class and its non-default parameters.
+    """One line naming the class and the parameters that differ from the defaults.
 
-    A pipeline reads ``Pipeline(PixelScaler(), LogisticRegression(C=0.1))``;
-    parameters holding estimators are described the same way, other objects
-    by their class name.
+    Like scikit-learn's ``print_changed_only`` repr, but on one line and
+    without a pipeline's step names: ``Pipeline(PixelScaler(), SVC(C=10))``.
     """
     if isinstance(estimator, Pipeline):
         steps = [
@@ -31,8 +23,6 @@ def describe_estimator(estimator):
             if step is not None and step != "passthrough"
         ]
         return f"Pipeline({', '.join(steps)})"
-    if not hasattr(estimator, "get_params"):
-        return type(estimator).__name__
     try:
         defaults = inspect.signature(type(estimator).__init__).parameters
     except (TypeError, ValueError):

@@ -1,10 +1,7 @@
-"""ComparisonResult: the rows that :func:`skmnist.compare` measured, as tables.
-
-Public as ``skmnist.ComparisonResult`` and ``skmnist.comparison.ComparisonResult``;
-it lives here so that ``comparison.py`` holds only the fitting.
-"""
+"""ComparisonResult: the rows that :func:`skmnist.compare` measured, as tables."""
 
 import math
+from numbers import Real
 
 import numpy as np
 
@@ -23,15 +20,20 @@ COLUMNS = {
 _WITH_STD = ("accuracy", "log_loss", "f1_macro")
 
 
+def _missing(value):
+    return value is None or (isinstance(value, Real) and math.isnan(value))
+
+
 def _rank(row):
     """Sort key of "best": higher accuracy, ties to the lower log loss."""
     loss = row.get("log_loss")
-    loss = math.inf if loss is None or math.isnan(loss) else loss
-    return (row["accuracy"], -loss)
+    return (row["accuracy"], -math.inf if _missing(loss) else -loss)
 
 
 class ComparisonResult:
     """What :func:`compare` measured: one row per model.
+
+    All parameters are stored as attributes of the same names.
 
     Parameters
     ----------
@@ -58,19 +60,6 @@ class ComparisonResult:
         cross-validation, those split into folds and used for the refit).
     n_test : int, default=None
         Test samples scored (with cross-validation, by the refit model).
-
-    Attributes
-    ----------
-    rows : list of dict
-        The rows, as given.
-    estimators : dict of str to estimator
-        The fitted models, as given.
-    cv : int or None
-        The number of folds, as given.
-    n_train : int or None
-        The training samples, as given.
-    n_test : int or None
-        The test samples, as given.
 
     Examples
     --------
@@ -158,13 +147,9 @@ class ComparisonResult:
         for row in self.rows:
             cells = []
             for key, (_, fmt) in self.columns().items():
-                value = row.get(key)
-                if value is None or (isinstance(value, float) and math.isnan(value)):
-                    cells.append("n/a")
-                    continue
-                cell = fmt.format(value)
-                std = row.get(f"{key}_std") if key in std_for else None
-                if std is not None and not math.isnan(std):
+                value, std = row.get(key), row.get(f"{key}_std")
+                cell = "n/a" if _missing(value) else fmt.format(value)
+                if key in std_for and not _missing(value) and not _missing(std):
                     cell += " ± " + fmt.format(std)
                 cells.append(cell)
             table.append(cells)

@@ -1,59 +1,37 @@
-"""Helpers shared by the displays: axes handling and pixels-to-image reshaping."""
+"""What the Displays share: their Axes, images, predictions and style keywords."""
 
 from math import isqrt
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
 
-def new_axes(ax, n_panels, *, figsize):
-    """Return ``n_panels`` new Axes in a row, or those given.
+def _new_axes(ax, n_rows, n_cols, *, figsize, layout=""):
+    """Return the figure and the ``n_rows * n_cols`` Axes (flat) to draw on.
 
-    Parameters
-    ----------
-    ax : matplotlib Axes, sequence of Axes or None
-        ``None`` (a new pyplot figure, so that the display shows in notebooks
-        as scikit-learn's do), one Axes when ``n_panels == 1``, or a sequence
-        of ``n_panels`` Axes.
-    n_panels : int
-        Axes wanted.
-    figsize : tuple of float
-        Size of a new figure, in inches.
-
-    Returns
-    -------
-    figure : matplotlib Figure
-        The figure of the Axes.
-    axes : ndarray of matplotlib Axes
-        The ``n_panels`` Axes, flat.
+    ``ax=None`` makes them with pyplot, so that a Display shows in notebooks as
+    scikit-learn's do; Axes given are checked. ``layout`` explains their order.
     """
     import matplotlib.pyplot as plt
 
     if ax is None:
         fig, axes = plt.subplots(
-            1, n_panels, figsize=figsize, layout="constrained", squeeze=False
+            n_rows, n_cols, figsize=figsize, layout="constrained", squeeze=False
         )
         return fig, axes.ravel()
     axes = np.asarray(ax, dtype=object).ravel()
-    if axes.size != n_panels or not all(hasattr(a, "plot") for a in axes):
-        raise ValueError(f"ax must be None or {n_panels} matplotlib Axes; got {ax!r}.")
+    if axes.size != n_rows * n_cols or not all(hasattr(a, "plot") for a in axes):
+        raise ValueError(
+            f"ax must be None or {n_rows * n_cols} matplotlib Axes{layout}; got {ax!r}."
+        )
     return axes[0].figure, axes
 
 
-def as_images(X, image_shape=None):
-    """Reshape samples ``X`` to an array of 2-D images ``(n, height, width)``.
+def _as_images(X, image_shape=None):
+    """Fold samples (flat, one flat sample, or images) into ``(n, height, width)``.
 
-    Parameters
-    ----------
-    X : array-like of shape (n_samples, n_features), (n_features,) or (n, h, w)
-        Samples; flat ones must hold a square number of pixels (28x28 MNIST,
-        8x8 digits) unless ``image_shape`` says how to fold them.
-    image_shape : tuple (height, width), default=None
-        How to fold non-square flat samples.
-
-    Returns
-    -------
-    images : ndarray of shape (n_samples, height, width)
-        The samples as images (a view when possible).
+    Flat samples must hold a square number of pixels (28x28 MNIST, 8x8
+    digits) unless ``image_shape`` says how to fold them.
     """
     X = np.asarray(X)
     if X.ndim == 3:
@@ -84,23 +62,19 @@ def as_images(X, image_shape=None):
     return X.reshape(-1, *image_shape)
 
 
-def style(defaults, user, artist_class):
-    """Merge ``user`` matplotlib keywords over ``defaults``, aliases understood.
+def _probabilities(estimator, X):
+    """``(predict_proba(X), classes_)`` of a fitted classifier, or raise."""
+    check_is_fitted(estimator)
+    if not hasattr(estimator, "predict_proba"):
+        raise TypeError(
+            "estimator must have predict_proba to draw class probabilities; "
+            f"got {type(estimator).__name__}."
+        )
+    return np.asarray(estimator.predict_proba(X)), np.asarray(estimator.classes_)
 
-    Parameters
-    ----------
-    defaults : dict
-        The display's keywords.
-    user : dict or None
-        The caller's keywords, which win.
-    artist_class : type
-        The matplotlib artist whose aliases (``c`` for ``color``...) apply.
 
-    Returns
-    -------
-    kwargs : dict
-        The merged keywords, under their full names.
-    """
+def _style(defaults, user, artist_class):
+    """``user`` matplotlib keywords over ``defaults``, aliases (``c``...) resolved."""
     from matplotlib.cbook import normalize_kwargs
 
     return {

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._common import new_axes, style
+from ._common import _new_axes, _style
 
 _AXIS_LABELS = {
     "error_rate": "test error rate (1 - accuracy; lower is better)",
@@ -107,19 +107,17 @@ class ComparisonDisplay:
             The display, with ``ax_``, ``axes_``, ``figure_`` and ``bars_``.
         """
         from matplotlib.patches import Rectangle
+        from matplotlib.ticker import PercentFormatter
 
         names = [str(name) for name in self.names]
-        errors = self.errors or {}
         labels = {**_AXIS_LABELS, **(self.labels or {})}
-        fig, axes = new_axes(
-            ax,
-            len(self.values),
-            figsize=(5 * len(self.values), 1.4 + 0.45 * len(names)),
-        )
+        n_panels = len(self.values)
+        figsize = (5 * n_panels, 1.4 + 0.45 * len(names))
+        fig, axes = _new_axes(ax, 1, n_panels, figsize=figsize)
         best = None if self.best is None else str(self.best)
         colors = [BEST_COLOR if name == best else BAR_COLOR for name in names]
         positions = np.arange(len(names))
-        self.bars_ = {}
+        self.bars_, rates = {}, []
         for (metric, values), panel in zip(self.values.items(), axes):
             values = np.asarray(values, dtype=float)
             if values.shape != (len(names),):
@@ -127,11 +125,11 @@ class ComparisonDisplay:
                     f"values[{metric!r}] must hold one number per model "
                     f"({len(names)}); got shape {values.shape}."
                 )
-            error = errors.get(metric)
-            bar_kw = style(
+            error = (self.errors or {}).get(metric)
+            bar_kw = _style(
                 {"color": colors, "xerr": error, "capsize": 3}, kwargs, Rectangle
             )
-            bars = panel.barh(positions, values, **bar_kw)
+            self.bars_[metric] = bars = panel.barh(positions, values, **bar_kw)
             text = _FORMATS.get(metric, "{:.3f}")
             panel.bar_label(bars, labels=_value_labels(values, error, text), padding=5)
             for position in positions[np.isnan(values)]:  # no bar to label
@@ -142,15 +140,10 @@ class ComparisonDisplay:
             panel.invert_yaxis()  # first model on top, as in the table
             panel.margins(x=0.25)  # room for the value labels
             if "error_rate" in metric:
-                from matplotlib.ticker import PercentFormatter
-
                 panel.xaxis.set_major_formatter(PercentFormatter(1.0))
+                rates.append(panel)
             panel.set(xlabel=labels.get(metric, metric))
             panel.grid(True, axis="x", alpha=0.3)
-            self.bars_[metric] = bars
-        rates = [
-            panel for metric, panel in zip(self.values, axes) if "error_rate" in metric
-        ]
         if len(rates) > 1:  # error rates side by side read on one scale
             right = max(panel.get_xlim()[1] for panel in rates)
             for panel in rates:
@@ -220,41 +213,28 @@ class ComparisonDisplay:
                     f"metric {metric!r} needs {key!r}, which is missing from "
                     f"rows {missing}; the rows have {sorted(rows[missing[0]])}."
                 )
-
-        # None marks a metric a model lacks (log loss without predict_proba).
-        def number(value):
-            return np.nan if value is None else float(value)
-
         values, errors = {}, {}
         for metric in metrics:
             key, std_key = _DERIVED.get(metric, (metric, f"{metric}_std"))
-            values[metric] = [number(row[key]) for row in rows]
-            if metric in _DERIVED:
-                values[metric] = [1 - value for value in values[metric]]
+            # None (a metric a model lacks: log loss without predict_proba) -> NaN
+            column = np.array([row[key] for row in rows], dtype=float)
+            values[metric] = (1 - column if metric in _DERIVED else column).tolist()
             if std_key and any(row.get(std_key) is not None for row in rows):
-                errors[metric] = [number(row.get(std_key)) for row in rows]
-        labels = None
-        if getattr(result, "cv", None):
-            labels = {
-                "error_rate": "cross-validated error rate, mean ± std (lower is better)"
-            }
+                stds = np.array([row.get(std_key) for row in rows], dtype=float)
+                errors[metric] = stds.tolist()
+        cv_label = "cross-validated error rate, mean ± std (lower is better)"
+        labels = {"error_rate": cv_label} if getattr(result, "cv", None) else None
         try:
             best = result.best["model"]
         except (AttributeError, KeyError, TypeError, ValueError):
             best = None
-        display = cls(
-            [row["model"] for row in rows],
-            values,
-            errors=errors,
-            best=best,
-            labels=labels,
-        )
+        names = [row["model"] for row in rows]
+        display = cls(names, values, errors=errors, best=best, labels=labels)
         return display.plot(ax=ax, title=title, **kwargs)
 
 
 def _value_labels(values, errors, text):
-    if errors is None:
-        return [text.format(v) for v in values]
+    errors = np.full(len(values), np.nan) if errors is None else errors
     return [
         text.format(v) if np.isnan(e) else f"{text.format(v)} ± {text.format(e)}"
         for v, e in zip(values, np.asarray(errors, dtype=float))

@@ -1,23 +1,12 @@
-"""The tutorial's image + probability-bars pair, alone and in a grid."""
+"""DigitPredictionDisplay: the tutorial's image beside its probability bars."""
 
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
 
-from ._common import as_images, new_axes, style
+from ._common import _as_images, _new_axes, _probabilities, _style
 
 RIGHT_COLOR, WRONG_COLOR, BAR_COLOR = "blue", "red", "#777777"
-
-
-def _probabilities(estimator, X):
-    check_is_fitted(estimator)
-    if not hasattr(estimator, "predict_proba"):
-        raise TypeError(
-            "estimator must have predict_proba to draw class probabilities; "
-            f"got {type(estimator).__name__}."
-        )
-    return np.asarray(estimator.predict_proba(X)), np.asarray(estimator.classes_)
 
 
 def _check_prediction(y_true, y_proba, classes):
@@ -119,11 +108,11 @@ class DigitPredictionDisplay:
         import matplotlib.pyplot as plt
         from matplotlib.patches import Rectangle
 
-        y_proba, classes = _check_prediction(self.y_true, self.y_proba, self.labels)
         image = np.asarray(self.image)
-        if image.ndim != 2:
-            image = as_images(image)[0]
-        fig, (image_ax, bar_ax) = new_axes(ax, 2, figsize=(6, 3))
+        image = image if image.ndim == 2 else _as_images(image)[0]
+        y_proba, classes = _check_prediction(self.y_true, self.y_proba, self.labels)
+        fig, axes = _new_axes(ax, 1, 2, figsize=(6, 3))
+        image_ax, bar_ax = axes
         predicted = int(np.argmax(y_proba))
         true = int(np.flatnonzero(classes == self.y_true)[0])
         color = RIGHT_COLOR if predicted == true else WRONG_COLOR
@@ -139,7 +128,7 @@ class DigitPredictionDisplay:
 
         positions = np.arange(classes.size)
         self.bars_ = bar_ax.bar(
-            positions, y_proba, **style({"color": BAR_COLOR}, bar_kw, Rectangle)
+            positions, y_proba, **_style({"color": BAR_COLOR}, bar_kw, Rectangle)
         )
         # Same order as the tutorial: a right prediction ends up blue.
         self.bars_[predicted].set_color(WRONG_COLOR)
@@ -154,8 +143,7 @@ class DigitPredictionDisplay:
         ticks[true].set_color(RIGHT_COLOR)
 
         self.y_pred_ = classes[predicted]
-        self.ax_, self.bar_ax_, self.figure_ = image_ax, bar_ax, fig
-        self.axes_ = np.array([image_ax, bar_ax], dtype=object)
+        self.ax_, self.bar_ax_, self.axes_, self.figure_ = image_ax, bar_ax, axes, fig
         return self
 
     @classmethod
@@ -211,13 +199,12 @@ class DigitPredictionDisplay:
         >>> len(display.bars_), str(display.y_pred_)
         (10, '0')
         """
-        images = as_images(X, image_shape)
+        images = _as_images(X, image_shape)
         if not isinstance(index, Integral) or not 0 <= index < len(images):
             raise ValueError(
                 f"index must be an integer in [0, {len(images)}); got {index!r}."
             )
-        sample = np.asarray(X)[index : index + 1]
-        proba, classes = _probabilities(estimator, sample)
+        proba, classes = _probabilities(estimator, np.asarray(X)[index : index + 1])
         display = cls(images[index], np.asarray(y)[index], proba[0], labels=classes)
         return display.plot(ax=ax, im_kw=im_kw, bar_kw=bar_kw, title=title)
 
@@ -263,8 +250,7 @@ class DigitPredictionDisplay:
         display : DigitPredictionDisplay
             The drawn display.
         """
-        image = np.asarray(image)
-        if image.ndim == 1 or image_shape is not None:
-            image = as_images(image.reshape(1, -1), image_shape)[0]
+        if image_shape is not None:  # plot() folds flat square images itself
+            image = _as_images(np.reshape(image, (1, -1)), image_shape)[0]
         display = cls(image, y_true, y_proba, labels=labels)
         return display.plot(ax=ax, im_kw=im_kw, bar_kw=bar_kw, title=title)

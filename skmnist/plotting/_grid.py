@@ -5,8 +5,8 @@ from numbers import Integral
 
 import numpy as np
 
-from ._common import as_images
-from ._digits import DigitPredictionDisplay, _probabilities
+from ._common import _as_images, _new_axes, _probabilities
+from ._digits import DigitPredictionDisplay
 
 
 def _check_positive(value, name):
@@ -89,32 +89,20 @@ class PredictionGridDisplay:
         display : PredictionGridDisplay
             The display, with ``displays_``, ``axes_``, ``ax_`` and ``figure_``.
         """
-        import matplotlib.pyplot as plt
-
         _check_positive(n_cols, "n_cols")
         images, y_true = np.asarray(self.images), np.asarray(self.y_true)
-        n_images = len(images)
-        n_rows = max(1, ceil(n_images / n_cols))
-        if ax is None:
-            # The tutorial's size: 4 x 2 inches per pair.
-            fig, axes = plt.subplots(
-                n_rows,
-                2 * n_cols,
-                layout="constrained",
-                figsize=(4 * n_cols, 2 * n_rows + 0.3),
-            )
-        else:
-            axes = np.asarray(ax, dtype=object)
-            if axes.size != n_rows * n_cols * 2:
-                raise ValueError(
-                    f"ax must hold {n_rows * n_cols * 2} Axes (n_rows={n_rows}, "
-                    f"n_cols={n_cols}, 2 per image); got {axes.size}."
-                )
-            fig = axes.flat[0].figure
-        axes = np.asarray(axes, dtype=object).reshape(n_rows, n_cols, 2)
+        n_rows = max(1, ceil(len(images) / n_cols))
+        fig, axes = _new_axes(
+            ax,
+            n_rows,
+            2 * n_cols,
+            figsize=(4 * n_cols, 2 * n_rows + 0.3),  # the tutorial's 4 x 2 in a pair
+            layout=f" (n_rows={n_rows}, n_cols={n_cols}, 2 per image)",
+        )
+        axes = axes.reshape(n_rows, n_cols, 2)
         self.displays_ = np.empty((n_rows, n_cols), dtype=object)
         for cell, pair in enumerate(axes.reshape(-1, 2)):
-            if cell >= n_images:
+            if cell >= len(images):
                 for empty in pair:
                     empty.set_axis_off()
                 continue
@@ -125,18 +113,11 @@ class PredictionGridDisplay:
                 np.asarray(self.y_proba)[cell],
                 labels=self.labels,
             ).plot(ax=pair, im_kw=im_kw, bar_kw=bar_kw, title=label)
-        if n_images == 0:
-            axes.flat[0].text(
-                0.5,
-                0.5,
-                "no images to show",
-                ha="center",
-                va="center",
-                transform=axes.flat[0].transAxes,
-            )
+        self.axes_, self.ax_, self.figure_ = axes, axes[0, 0, 0], fig
+        if len(images) == 0:  # an empty Axes spans 0..1: (0.5, 0.5) is its centre
+            self.ax_.text(0.5, 0.5, "no images to show", ha="center", va="center")
         if title is not None:
             fig.suptitle(title)
-        self.axes_, self.ax_, self.figure_ = axes, axes[0, 0, 0], fig
         return self
 
     @classmethod
@@ -201,7 +182,7 @@ class PredictionGridDisplay:
         >>> all(d.y_pred_ != d.y_true for d in display.displays_.flat)
         True
         """
-        images = as_images(X, image_shape)  # fail on the shape before predicting
+        images = _as_images(X, image_shape)  # fail on the shape before predicting
         X, y = np.asarray(X), np.asarray(y)
         if len(y) != len(images):
             raise ValueError(
@@ -210,19 +191,21 @@ class PredictionGridDisplay:
             )
         _check_positive(n_rows, "n_rows")
         _check_positive(n_cols, "n_cols")
-        n_cells = n_rows * n_cols
-        if misclassified_only:
-            proba, classes = _probabilities(estimator, X)
-            indices = np.flatnonzero(classes[np.argmax(proba, axis=1)] != y)[:n_cells]
-            proba = proba[indices]
-        else:
-            indices = np.arange(min(n_cells, len(y)))
-            proba, classes = _probabilities(estimator, X[indices])
-        display = cls(
-            images[indices], y[indices], proba, labels=classes, indices=indices
-        )
-        return display.plot(
-            n_cols=n_cols, ax=ax, im_kw=im_kw, bar_kw=bar_kw, title=title
+        # Mistakes may be anywhere; otherwise only the samples shown are predicted.
+        n_predicted = len(y) if misclassified_only else n_rows * n_cols
+        proba, classes = _probabilities(estimator, X[:n_predicted])
+        return cls.from_predictions(
+            images[:n_predicted],
+            y[:n_predicted],
+            proba,
+            labels=classes,
+            n_rows=n_rows,
+            n_cols=n_cols,
+            misclassified_only=misclassified_only,
+            ax=ax,
+            im_kw=im_kw,
+            bar_kw=bar_kw,
+            title=title,
         )
 
     @classmethod
@@ -277,10 +260,15 @@ class PredictionGridDisplay:
         display : PredictionGridDisplay
             The drawn display.
         """
-        images = as_images(images, image_shape)
+        images = _as_images(images, image_shape)
         y_true, y_proba = np.asarray(y_true), np.asarray(y_proba, dtype=float)
         _check_positive(n_rows, "n_rows")
         _check_positive(n_cols, "n_cols")
+        if y_proba.ndim != 2:
+            raise ValueError(
+                "y_proba must be 2-D, one row of class probabilities per image; "
+                f"got shape {y_proba.shape}."
+            )
         if not len(images) == len(y_true) == len(y_proba):
             raise ValueError(
                 "images, y_true and y_proba must have the same number of samples; "

@@ -5,13 +5,15 @@ from collections.abc import Mapping
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._common import new_axes, style
+from ._common import _new_axes, _style
 
 _METRICS = ("loss", "accuracy", "both")
+# History key prefix, colour and legend label of the two curves of a panel.
+_CURVES = (("", "C0", "training"), ("val_", "C1", "validation"))
 
 
 def _history_of(estimator):
-    """Return ``(history, best_epoch)`` of a fitted estimator, or raise."""
+    """``(history, best_epoch)`` of a fitted estimator, or raise."""
     check_is_fitted(estimator)
     if hasattr(estimator, "steps"):  # a Pipeline: the history is its last step's
         estimator = estimator[-1]
@@ -89,18 +91,6 @@ class LossCurveDisplay:
         self.best_epoch = best_epoch
         self.name = name
 
-    def _panels(self, history, metric):
-        if metric not in _METRICS:
-            raise ValueError(f"metric must be one of {list(_METRICS)}; got {metric!r}.")
-        wanted = ["loss", "accuracy"] if metric == "both" else [metric]
-        for key in wanted:
-            if key not in history and f"val_{key}" not in history:
-                raise ValueError(
-                    f"metric={metric!r} needs {key!r} or 'val_{key}' in the "
-                    f"history; it has {sorted(history)}."
-                )
-        return wanted
-
     def plot(
         self,
         *,
@@ -139,48 +129,44 @@ class LossCurveDisplay:
         from matplotlib.ticker import MaxNLocator
 
         history = getattr(self.history, "history", self.history)  # keras History
-        panels = self._panels(history, metric)
-        fig, axes = new_axes(ax, len(panels), figsize=(5.5 * len(panels), 4))
+        if metric not in _METRICS:
+            raise ValueError(f"metric must be one of {list(_METRICS)}; got {metric!r}.")
+        panels = ["loss", "accuracy"] if metric == "both" else [metric]
+        for key in panels:
+            if key not in history and f"val_{key}" not in history:
+                raise ValueError(
+                    f"metric={metric!r} needs {key!r} or 'val_{key}' in the "
+                    f"history; it has {sorted(history)}."
+                )
+        fig, axes = _new_axes(ax, 1, len(panels), figsize=(5.5 * len(panels), 4))
         name = self.name if name is None else name
-        self.lines_, self.best_epoch_lines_ = {}, None
+        self.lines_, markers = {}, []
         for key, panel in zip(panels, axes):
             self.lines_[key] = []
-            for curve, color, label in (
-                (key, "C0", "training"),
-                (f"val_{key}", "C1", "validation"),
-            ):
-                if curve not in history:
+            for prefix, color, label in _CURVES:
+                if prefix + key not in history:
                     continue
-                values = np.asarray(history[curve], dtype=float)
+                values = np.asarray(history[prefix + key], dtype=float)
                 epochs = np.arange(1, values.size + 1)
                 # Dots show each epoch while they stay apart.
                 dots = {"marker": "o", "markersize": 3} if values.size <= 30 else {}
-                line_kw = style(
+                line_kw = _style(
                     {"label": label, "color": color, **dots}, kwargs, Line2D
                 )
                 self.lines_[key].extend(panel.plot(epochs, values, **line_kw))
             if self.best_epoch is not None:
-                marker_kw = style(
-                    {
-                        "color": "0.35",
-                        "linestyle": "--",
-                        "label": f"best epoch ({self.best_epoch})",
-                    },
-                    best_epoch_kw,
-                    Line2D,
-                )
-                marker = panel.axvline(self.best_epoch, **marker_kw)
-                self.best_epoch_lines_ = [*(self.best_epoch_lines_ or []), marker]
+                best = f"best epoch ({self.best_epoch})"
+                marker_kw = {"color": "0.35", "linestyle": "--", "label": best}
+                marker_kw = _style(marker_kw, best_epoch_kw, Line2D)
+                markers.append(panel.axvline(self.best_epoch, **marker_kw))
             panel.xaxis.set_major_locator(MaxNLocator(integer=True))
-            panel.set(
-                xlabel="epoch",
-                ylabel=key,
-                title=f"{name}: {key}" if name else key.capitalize(),
-            )
+            panel_title = f"{name}: {key}" if name else key.capitalize()
+            panel.set(xlabel="epoch", ylabel=key, title=panel_title)
             panel.grid(True, alpha=0.3)
             panel.legend()
         if title is not None:
             fig.suptitle(title)
+        self.best_epoch_lines_ = markers or None
         self.ax_, self.axes_, self.figure_ = axes[0], axes, fig
         return self
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._common import as_images
+from ._common import _as_images, _new_axes
 from ._comparison import ComparisonDisplay
 from ._grid import PredictionGridDisplay
 from ._loss import LossCurveDisplay, _history_of
@@ -27,37 +27,27 @@ def _save(fig, path, dpi):
 
 
 def _best_with_proba(estimators, predictions, X_test, y_test, result):
-    """The best model that has ``predict_proba``, by ``ComparisonResult.best``.
+    """The best model with ``predict_proba``, by ``ComparisonResult.best``'s rule.
 
-    The rows of ``result`` rank the models when it has them; otherwise rows
-    are measured here on the test images. Either way the rule is the table's:
-    highest accuracy, ties to the lower log loss.
+    Ranked by the rows of ``result`` when it has one for each such model, else
+    by rows measured here on the test images; either way as the table ranks.
     """
     from sklearn.metrics import log_loss
 
     from ..comparison._result import ComparisonResult
 
     scored = [name for name, est in estimators.items() if hasattr(est, "predict_proba")]
-    if not scored:
-        return None
     rows = [
         row for row in getattr(result, "rows", None) or [] if row.get("model") in scored
     ]
     if len(rows) != len(scored):
         rows = []
         for name in scored:
-            estimator = estimators[name]
-            loss = log_loss(
-                y_test, estimator.predict_proba(X_test), labels=estimator.classes_
-            )
-            rows.append(
-                {
-                    "model": name,
-                    "log_loss": loss,
-                    "accuracy": float(np.mean(predictions[name] == y_test)),
-                }
-            )
-    return ComparisonResult(rows).best["model"]
+            proba = estimators[name].predict_proba(X_test)
+            loss = log_loss(y_test, proba, labels=estimators[name].classes_)
+            accuracy = float(np.mean(predictions[name] == y_test))
+            rows.append({"model": name, "log_loss": loss, "accuracy": accuracy})
+    return ComparisonResult(rows).best["model"] if rows else None
 
 
 def _best_label(name, result):
@@ -78,23 +68,16 @@ def _comparison_title(result, refit):
 
 
 def _loss_figure(histories, dpi, path):
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(
-        len(histories),
-        2,
-        squeeze=False,
-        layout="constrained",
-        figsize=(11, 3.6 * len(histories)),
-    )
-    for row, (name, (history, best_epoch)) in zip(axes, histories.items()):
-        has_accuracy = "accuracy" in history or "val_accuracy" in history
+    n_rows = len(histories)
+    fig, axes = _new_axes(None, n_rows, 2, figsize=(11, 3.6 * n_rows))
+    for row, (name, (history, best_epoch)) in zip(
+        axes.reshape(-1, 2), histories.items()
+    ):
         display = LossCurveDisplay(history, best_epoch=best_epoch, name=name)
-        display.plot(
-            metric="both" if has_accuracy else "loss",
-            ax=row if has_accuracy else row[0],
-        )
-        if not has_accuracy:
+        if "accuracy" in history or "val_accuracy" in history:
+            display.plot(metric="both", ax=row)
+        else:
+            display.plot(metric="loss", ax=row[0])
             row[1].set_axis_off()
     return _save(fig, path, dpi)
 
@@ -112,7 +95,8 @@ def save_report_figures(
     to the lower log loss),
     ``misclassified.png`` (the same for its first 15 mistakes),
     ``confusion_<model>.png`` for each estimator (scikit-learn's
-    :class:`~sklearn.metrics.ConfusionMatrixDisplay`; the name slugified) and
+    :class:`~sklearn.metrics.ConfusionMatrixDisplay`; the name slugified,
+    numbered from ``-2`` when two slugify alike) and
     ``comparison.png`` when ``result`` is given (error rates and fit times,
     see :class:`ComparisonDisplay`). When ``result`` comes from a
     cross-validated comparison, the titles say that the models were refit on
@@ -166,18 +150,16 @@ def save_report_figures(
         )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    as_images(X_test, image_shape)  # fail on the shape before any work
+    _as_images(X_test, image_shape)  # fail on the shape before any work
     y_test = np.asarray(y_test)
-    paths = []
-
-    histories = {}
+    paths, histories = [], {}
     for name, estimator in estimators.items():
         check_is_fitted(estimator)
         try:
             histories[name] = _history_of(estimator)
         except TypeError:
             continue  # no per-epoch history to draw, e.g. LogisticRegression
-    refit = bool(result is not None and getattr(result, "cv", None))
+    refit = bool(getattr(result, "cv", None))
     # Under cross-validation the figures show the models refit on all the
     # training images; say so wherever a model is named.
     fitted = " (refit on all training images)" if refit else ""
@@ -190,14 +172,14 @@ def save_report_figures(
     if best is not None:
         for file, mistakes in (("predictions.png", False), ("misclassified.png", True)):
             kind = "first misclassified" if mistakes else "first"
+            label = f"{_best_label(best, result)}, {best}{fitted}"
             grid = PredictionGridDisplay.from_estimator(
                 estimators[best],
                 X_test,
                 y_test,
                 misclassified_only=mistakes,
                 image_shape=image_shape,
-                title=f"{_best_label(best, result)}, {best}{fitted}: {kind} "
-                "test images\n"
+                title=f"{label}: {kind} test images\n"
                 "each labelled predicted  probability  (true); "
                 "blue: the true class, red: a wrong prediction",
             )
@@ -206,22 +188,20 @@ def save_report_figures(
     slugs = set()
     for name, y_pred in predictions.items():
         slug = base = _slug(name)
-        while slug in slugs:  # two names may slugify alike
-            slug = f"{base}-{len(slugs) + 1}"
+        n = 1
+        while slug in slugs:  # two names may slugify alike: lr, lr-2, lr-3...
+            n += 1
+            slug = f"{base}-{n}"
         slugs.add(slug)
         fig, ax = plt.subplots(figsize=(6, 5), layout="constrained")
+        labels = getattr(estimators[name], "classes_", None)
         ConfusionMatrixDisplay.from_predictions(
-            y_test,
-            y_pred,
-            labels=getattr(estimators[name], "classes_", None),
-            ax=ax,
-            colorbar=False,
-            cmap="Blues",
+            y_test, y_pred, labels=labels, ax=ax, colorbar=False, cmap="Blues"
         )
+        accuracy = np.mean(y_pred == y_test)
         ax.set_title(
             f"{name}{fitted}: confusion matrix\n"
-            f"{len(y_test):,} test images, accuracy "
-            f"{np.mean(y_pred == y_test):.3f}"
+            f"{len(y_test):,} test images, accuracy {accuracy:.3f}"
         )
         paths.append(_save(fig, out_dir / f"confusion_{slug}.png", dpi))
 
