@@ -104,8 +104,11 @@ def main(argv=None):
         with _signals_raise():
             from rich.console import Console
 
-            out = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 120)
-            err = Console(file=sys.stderr, width=None if sys.stderr.isatty() else 120)
+            # Off a terminal 120 columns; plain messages are never highlighted.
+            out, err = (
+                Console(file=f, width=None if f.isatty() else 120, highlight=False)
+                for f in (sys.stdout, sys.stderr)
+            )
             try:
                 args = build_parser().parse_args(argv)
             except SystemExit as exit_:  # --help and --version exit 0 through here
@@ -126,7 +129,7 @@ def main(argv=None):
         message = one_line(error)
         if not message.startswith("skmnist"):
             message = f"skmnist {command}: error: {message}"
-        err.out(message, highlight=False)
+        err.out(message)
         return 2
     except KeyboardInterrupt as interrupt:
         signum = getattr(interrupt, "signum", signal.SIGINT)
@@ -165,4 +168,4 @@ def _say(err, message):
     if err is None:  # stopped before the console was made
         print(f"skmnist: {message}", file=sys.stderr)
     else:
-        err.out(f"skmnist: {message}", highlight=False)
+        err.out(f"skmnist: {message}")

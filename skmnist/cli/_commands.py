@@ -93,8 +93,7 @@ def _compare(args, out, err):
         )
     out.out(
         f"Report: {folder.path / 'report.md'} ({len(paths)} files) in "
-        f"{time.perf_counter() - started:.1f} s",
-        highlight=False,
+        f"{time.perf_counter() - started:.1f} s"
     )
     return 0
 
@@ -113,19 +112,18 @@ def _download(args, out, err):
         check_data_home(datasets.get_data_home(args.data_home))
     except ValueError as error:
         raise UsageError(f"skmnist download: error: {one_line(error)}") from None
-    err.out(f"Downloading MNIST from {args.source} ...", highlight=False)
+    err.out(f"Downloading MNIST from {args.source} ...")
     try:
         path = datasets.download_mnist(
             source=args.source, data_home=args.data_home, force=args.force
         )
         X, y = datasets.load_mnist(subset="all", source=str(path), return_X_y=True)
     except (OSError, ValueError) as error:
-        err.out(f"skmnist download: error: {one_line(error)}", highlight=False)
+        err.out(f"skmnist download: error: {one_line(error)}")
         return 1
     out.out(
         f"Verified {len(y):,} images ({X.shape[1]} pixels each, labels "
-        f"{int(y.min())}-{int(y.max())}) in {path}",
-        highlight=False,
+        f"{int(y.min())}-{int(y.max())}) in {path}"
     )
     return 0
 
@@ -174,8 +172,7 @@ def _predict(args, out, err):
         predicted = model.predict(X)
         out.out(
             f"Accuracy {float((predicted == y).mean()):.4f} on {len(y):,} "
-            f"{args.subset} images ({type(model).__name__} from {Path(args.model)})",
-            highlight=False,
+            f"{args.subset} images ({type(model).__name__} from {Path(args.model)})"
         )
         rows = zip(range(len(y)), y.tolist(), predicted.tolist())
         header = ["index", "true", "predicted"]
@@ -186,7 +183,7 @@ def _predict(args, out, err):
 
         with atomic_open(args.out, "w", newline="") as handle:
             csv.writer(handle).writerows([header, *rows])
-        out.out(f"Predictions: {args.out}", highlight=False)
+        out.out(f"Predictions: {args.out}")
     return 0
 
 
@@ -227,15 +224,13 @@ def _classify(model, X, names, out, err):
         classes = getattr(model, "classes_", np.arange(proba.shape[1]))
         err.out(
             f"Low confidence (under {LOW_CONFIDENCE:.2f}) for {len(low)} of "
-            f"{len(names)} images; the digit may be wrong:",
-            highlight=False,
+            f"{len(names)} images; the digit may be wrong:"
         )
         for i in low:
             first, second = np.argsort(proba[i])[::-1][:2]
             err.out(
                 f"  {names[i]}: {classes[first]} at {proba[i, first]:.4f}, "
-                f"then {classes[second]} at {proba[i, second]:.4f}",
-                highlight=False,
+                f"then {classes[second]} at {proba[i, second]:.4f}"
             )
     return [
         [name, label, "" if np.isnan(p) else f"{p:.6f}"]
@@ -281,8 +276,7 @@ def _export_onnx(args, out, err):
     out.out(
         f"Wrote {out_path} ({out_path.stat().st_size / 1024:,.0f} KiB, opset "
         f"{opset}): {type(model).__name__}, input 'input' float32 (n, {shape}), "
-        "outputs 'label' and 'probabilities'",
-        highlight=False,
+        "outputs 'label' and 'probabilities'"
     )
     return 0
 

@@ -74,9 +74,6 @@ class Reporter:
             self._progress.stop()
         return False
 
-    def _say(self, text):
-        self.console.out(text, highlight=False)
-
     def start(self, label, total=None, *, count_fits=False):
         """Begin a task of ``total`` Keras epochs, or with ``count_fits`` whole fits."""
         _stop.raise_if_stopped()
@@ -88,7 +85,7 @@ class Reporter:
         if self._progress is not None:
             self._task = self._progress.add_task(label, total=total, info="")
         else:
-            self._say(f"{label} ...")
+            self.console.out(f"{label} ...")
 
     def epoch(self, done, total, logs=None):
         """Epoch ``done`` of ``total`` has ended, with Keras ``logs``."""
@@ -119,7 +116,7 @@ class Reporter:
                     if self._count_fits
                     else self._label
                 )
-                self._say(f"  {where}: epoch {done}/{total}: {metrics}")
+                self.console.out(f"  {where}: epoch {done}/{total}: {metrics}")
 
     def fit_begun(self):
         """A fit starts in this thread: it takes the next number."""
@@ -142,7 +139,7 @@ class Reporter:
                 self._progress.update(self._task, completed=self._fits)
             else:
                 seconds = time.perf_counter() - self._started
-                self._say(
+                self.console.out(
                     f"  fit {number}/{self._total} done, {self._fits} finished, "
                     f"{seconds:.1f} s elapsed"
                 )
@@ -152,7 +149,9 @@ class Reporter:
         _stop.raise_if_stopped()
         seconds = time.perf_counter() - self._started
         if self._progress is None:
-            self._say(f"{self._label}: done in {seconds:.1f} s {message}".rstrip())
+            self.console.out(
+                f"{self._label}: done in {seconds:.1f} s {message}".rstrip()
+            )
             return
         task = next(t for t in self._progress.tasks if t.id == self._task)
         # An early-stopped fit ends before its total; show it as complete.

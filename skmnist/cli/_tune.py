@@ -206,7 +206,7 @@ def tune(args, out, err):
         (tmp / "tune.json").write_text(
             json.dumps(summary, indent=2, default=str) + "\n"
         )
-    out.out(f"Best model: {folder.path / 'best_model.skmnist'}", highlight=False)
+    out.out(f"Best model: {folder.path / 'best_model.skmnist'}")
     return 0
 
 
@@ -235,11 +235,10 @@ def _print_summary(out, args, search, top, notes, test_score, n_test):
     out.print(table)
     for note in notes:
         out.print(Text("(!) ", style="yellow") + Text(note["text"]))
-    out.out(f"Best parameters: {_format_params(search.best_params_)}", highlight=False)
+    out.out(f"Best parameters: {_format_params(search.best_params_)}")
     out.out(
         f"Cross-validated accuracy {search.best_score_:.4f}; test accuracy "
-        f"{test_score:.4f} on {n_test:,} images",
-        highlight=False,
+        f"{test_score:.4f} on {n_test:,} images"
     )
 
 
