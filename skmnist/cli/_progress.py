@@ -11,14 +11,7 @@ import math
 import threading
 import time
 
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich import progress
 
 from .._engine._keras import import_keras
 from .._utils import _stop
@@ -57,13 +50,13 @@ class Reporter:
 
     def __enter__(self):
         if self.console.is_terminal:
-            self._progress = Progress(
-                SpinnerColumn(),
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[info]}"),
-                TimeElapsedColumn(),
+            self._progress = progress.Progress(
+                progress.SpinnerColumn(),
+                progress.TextColumn("{task.description}"),
+                progress.BarColumn(),
+                progress.MofNCompleteColumn(),
+                progress.TextColumn("{task.fields[info]}"),
+                progress.TimeElapsedColumn(),
                 console=self.console,
             )
             self._progress.start()

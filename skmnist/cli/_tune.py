@@ -23,14 +23,16 @@ def _parse_param(text):
         )
     try:
         return name, ast.literal_eval(f"[{values}]")
-    except (ValueError, SyntaxError):  # bare words (solver=adam,sgd) are strings
+    # Bare words (solver=adam,sgd) are strings; so is what Python cannot build
+    # (TypeError: a list as a dict key), for the parameter's check to refuse.
+    except (ValueError, SyntaxError, TypeError):
         return name, [_literal_or_word(value.strip()) for value in values.split(",")]
 
 
 def _literal_or_word(text):
     try:
         return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
+    except (ValueError, SyntaxError, TypeError):
         return text
 
 
