@@ -92,6 +92,12 @@ CASES = [
         ["tune", "--model", "mlp", "--param", "alpha=1e-4,1e-2,1e-4", *TINY],
         ["--param alpha", "0.0001 listed twice"],
     ),
+    # A literal Python cannot build (a list as a dict key) is a word, refused
+    # by the parameter's check, not a TypeError's traceback.
+    (
+        ["tune", "--model", "mlp", "--param", "class_weight={[1]: 2}", *TINY],
+        ["--param class_weight", "Got '{[1]: 2}'"],
+    ),
     (
         ["tune", "--model", "mlp", "--param", "max_iter=5,10", *TINY],
         ["--param max_iter and --max-iter", "give one of them"],

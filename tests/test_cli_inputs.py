@@ -72,3 +72,22 @@ def test_compare_out_does_not_delete_its_own_source_data(tmp_path, capsys):
     assert status == 2
     assert data.is_file()
     assert "holds --source" in capsys.readouterr().err
+
+
+def test_names_are_printed_as_they_are(tmp_path, capsys):
+    # File names are text, not rich markup or emoji codes ("[a]" was dropped,
+    # ":ok:" replaced), and a path longer than the 120 columns of a log is not
+    # cut over two lines.
+    model = tmp_path / "m.skmnist"
+    _saved_model(model)
+    images = tmp_path / "digit[a]:ok:.npy"
+    np.save(images, np.zeros((2, 28, 28), np.uint8))
+    out = tmp_path / ("long" * 30) / "p[b].csv"
+    out.parent.mkdir()
+    status = cli.main(
+        ["predict", "--model", str(model), "--out", str(out), str(images)]
+    )
+    stdout = capsys.readouterr().out
+    assert status == 0
+    assert f"{images.name}[0]" in stdout
+    assert f"Predictions: {out}\n" in stdout

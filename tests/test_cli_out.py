@@ -9,8 +9,8 @@ import time
 import pytest
 from cli_helpers import run
 
+from skmnist.cli._folder import ReportFolder
 from skmnist.cli._parser import REPORT_MARKER
-from skmnist.cli._report import ReportFolder
 from skmnist.exceptions import UsageError
 
 QUICK = [

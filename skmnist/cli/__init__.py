@@ -7,14 +7,14 @@ possible. Ctrl-C ends with 130 and SIGTERM (or SIGHUP) with 128 + the signal
 number, leaving no half-written output: reports are built in a temporary
 folder and renamed into place at the end. A signal is also recorded, so that
 one whose exception a library swallowed (JAX's garbage-collection callback)
-still stops the run at its next epoch, and always before anything is
-renamed into place. TensorFlow is imported only once a
-command has to fit or load a Keras model.
+still stops the run at its next epoch, and always before anything is renamed
+into place. TensorFlow is imported only once a command has to fit or load a
+Keras model.
 
 The package's modules depend on each other in one direction only:
 ``__init__`` (``main``) -> ``_commands`` and ``_tune`` (one function per
-command) -> ``_data``, ``_report``, ``_progress`` -> ``_parser`` (the leaf:
-the parser and the tune grids) and the library itself.
+command) -> ``_data``, ``_folder``, ``_report``, ``_progress`` -> ``_parser``
+(the leaf: the parser and the tune grids) and the library itself.
 """
 
 import contextlib
@@ -34,29 +34,22 @@ __all__ = ["UsageError", "build_parser", "main"]
 # and files removed), and recorded, so that one swallowed by a library
 # callback still stops the run at its next step (skmnist._utils._stop).
 _STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+# How long a stopped command waits for the fits still running in threads.
+_THREADS_WAIT_SECONDS = 60
 
 
 def _raise_stopped(signum, frame):
     _stop.request(signum)
 
 
-def _taken_over(signum):
-    """Whether the handler of ``signum`` is the default one, ours to replace.
-
-    ``nohup`` sets SIGHUP to be ignored, and a shell's background job SIGINT:
-    those choices are kept.
-    """
-    handler = signal.getsignal(signum)
-    return handler is signal.SIG_DFL or handler is signal.default_int_handler
-
-
 @contextlib.contextmanager
 def _signals_raise():
     """Turn SIGINT, SIGTERM and SIGHUP into :class:`~skmnist._utils._stop.Stopped`.
 
-    Only signals left at their default action are taken over; the previous
-    handlers are restored afterwards. Outside the main thread nothing changes
-    (Python delivers signals to the main thread only). Meanwhile a
+    Only signals left at their default action are taken over (``nohup``
+    ignores SIGHUP, a shell's background job SIGINT: those choices are kept),
+    and their handlers are restored afterwards; outside the main thread, to
+    which Python delivers signals, nothing changes. Meanwhile a
     KeyboardInterrupt that Python can only report as "Exception ignored in
     ..." (raised in a garbage-collection callback, say) is dropped quietly:
     the stop it carried is recorded and honoured at the next step.
@@ -66,7 +59,8 @@ def _signals_raise():
     if threading.current_thread() is threading.main_thread():
         for name in _STOP_SIGNALS:
             signum = getattr(signal, name, None)  # SIGHUP does not exist on Windows
-            if signum is not None and _taken_over(signum):
+            handler = None if signum is None else signal.getsignal(signum)
+            if handler is signal.SIG_DFL or handler is signal.default_int_handler:
                 previous[signum] = signal.signal(signum, _raise_stopped)
 
         def quiet_hook(unraisable):
@@ -110,8 +104,11 @@ def main(argv=None):
         with _signals_raise():
             from rich.console import Console
 
-            out = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 120)
-            err = Console(file=sys.stderr, width=None if sys.stderr.isatty() else 120)
+            # Off a terminal 120 columns; plain messages are never highlighted.
+            out, err = (
+                Console(file=f, width=None if f.isatty() else 120, highlight=False)
+                for f in (sys.stdout, sys.stderr)
+            )
             try:
                 args = build_parser().parse_args(argv)
             except SystemExit as exit_:  # --help and --version exit 0 through here
@@ -128,10 +125,11 @@ def main(argv=None):
                 return 128 + signum
             return status
     except UsageError as error:
+        # Most messages name only the problem; the parser's name the command.
         message = one_line(error)
         if not message.startswith("skmnist"):
             message = f"skmnist {command}: error: {message}"
-        err.print(message, highlight=False, markup=False, soft_wrap=True)
+        err.out(message)
         return 2
     except KeyboardInterrupt as interrupt:
         signum = getattr(interrupt, "signum", signal.SIGINT)
@@ -140,10 +138,6 @@ def main(argv=None):
         return 128 + signum
     finally:
         _stop.clear()
-
-
-# How long a stopped command waits for the fits still running in threads.
-_THREADS_WAIT_SECONDS = 60
 
 
 def _wait_for_search_threads():
@@ -174,4 +168,4 @@ def _say(err, message):
     if err is None:  # stopped before the console was made
         print(f"skmnist: {message}", file=sys.stderr)
     else:
-        err.print(f"skmnist: {message}", highlight=False)
+        err.out(f"skmnist: {message}")

@@ -2,8 +2,6 @@
 
 from ..exceptions import UsageError
 
-# -- data ---------------------------------------------------------------------
-
 
 def load(args, subset):
     from ..datasets import load_mnist
@@ -14,14 +12,10 @@ def load(args, subset):
         )
     except (ValueError, OSError) as error:
         raise UsageError(
-            f"skmnist {args.command}: error: cannot read data from "
-            f"--source {args.source}: {error}"
+            f"cannot read data from --source {args.source}: {error}"
         ) from None
     if len(y) == 0:
-        raise UsageError(
-            f"skmnist {args.command}: error: --source {args.source} "
-            f"holds no {subset} images"
-        )
+        raise UsageError(f"--source {args.source} holds no {subset} images")
     return X, y
 
 
@@ -59,18 +53,17 @@ def check_folds(y, cv):
     rarest = int(counts.min())
     if len(digits) < 2:
         raise UsageError(
-            f"--cv {cv}: the training images hold only the digit "
-            f"{digits[0]}; cross-validation needs two or more"
+            f"--cv {cv}: the training images hold only the digit {digits[0]}; "
+            "cross-validation needs two or more"
         )
     if cv > rarest:
         advice = (
             f"use --cv {rarest} or fewer" if rarest >= 2 else "use more training images"
         )
-        images = "image" if rarest == 1 else "images"
         raise UsageError(
             f"--cv {cv}: more folds than the {rarest} training "
-            f"{images} of the rarest digit ({digits[counts.argmin()]});"
-            f" {advice}"
+            f"{'image' if rarest == 1 else 'images'} of the rarest digit "
+            f"({digits[counts.argmin()]}); {advice}"
         )
 
 

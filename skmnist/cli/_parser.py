@@ -15,31 +15,27 @@ TUNE_GRIDS = {
     "logistic": {"alpha": [1e-4, 1e-2, 1.0]},
     "mlp": {"hidden_layer_sizes": [64, 128], "alpha": [1e-4, 1e-2]},
 }
-DEFAULT_MODELS = ",".join(DEFAULT_MODEL_NAMES)
 MAX_SEED = 2**32 - 1
 # The file that marks a folder as a report written by skmnist (see ReportFolder).
 REPORT_MARKER = ".skmnist-report"
 
 
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
+    # Options defaulting to None or False say what that means in their help.
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        if "default" in action.help:
+            return action.help
+        return super()._get_help_string(action)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, formatter_class=_Formatter, **kwargs)
+
     def error(self, message):
         raise UsageError(f"{self.prog}: error: {message} (see --help)")
-
-
-class _Formatter(argparse.HelpFormatter):
-    """Appends ``(default: X)``; options defaulting to None say in their help."""
-
-    def _get_help_string(self, action):
-        default = action.default
-        if (
-            default is None
-            or default is False
-            or default is argparse.SUPPRESS
-            or not action.option_strings
-            or "default" in action.help
-        ):
-            return action.help
-        return f"{action.help} (default: {default})"
 
 
 class _StoreGiven(argparse.Action):
@@ -57,57 +53,45 @@ def _integer(text):
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
 
 
-def _positive_int(text):
-    value = _integer(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+def _integer_where(accepts, expected):
+    """An argparse ``type``: an integer that ``accepts``, else "EXPECTED, got N"."""
+
+    def parse(text):
+        value = _integer(text)
+        if not accepts(value):
+            raise argparse.ArgumentTypeError(f"{expected}, got {value}")
+        return value
+
+    return parse
 
 
-def _folds(text):
-    value = _integer(text)
-    if value < 2:
-        raise argparse.ArgumentTypeError(
-            f"cross-validation needs at least 2 folds, got {value}"
-        )
-    return value
-
-
-def _n_jobs(text):
-    value = _integer(text)
-    if value == 0:
-        # joblib's convention: -1 is every CPU, -2 all but one, ...
-        raise argparse.ArgumentTypeError(
-            "expected a number of parallel workers (1, 2, ...) or -1 for every "
-            "CPU, got 0"
-        )
-    return value
-
-
-def _seed(text):
-    value = _integer(text)
-    if not 0 <= value <= MAX_SEED:
-        # The range of numpy's and scikit-learn's integer seeds.
-        raise argparse.ArgumentTypeError(
-            f"expected an integer from 0 to {MAX_SEED}, got {value}"
-        )
-    return value
+_positive_int = _integer_where(lambda n: n >= 1, "expected a positive integer")
+_folds = _integer_where(lambda n: n >= 2, "cross-validation needs at least 2 folds")
+# joblib's convention: -1 is every CPU, -2 all but one, ...
+_n_jobs = _integer_where(
+    lambda n: n != 0,
+    "expected a number of parallel workers (1, 2, ...) or -1 for every CPU",
+)
+# The range of numpy's and scikit-learn's integer seeds.
+_seed = _integer_where(
+    lambda n: 0 <= n <= MAX_SEED, f"expected an integer from 0 to {MAX_SEED}"
+)
 
 
 def _add_data_options(parser, *, subsets=True):
     parser.add_argument(
         "--source",
         default="auto",
-        help="where MNIST comes from: auto (full MNIST if cached, else the "
-        "embedded 5,000 images), embedded, keras, openml, or the path of a "
-        "Keras-format .npz or a folder of IDX files",
+        help="where MNIST comes from: auto (full MNIST if cached, else the embedded "
+        "5,000 images), embedded, keras, openml, or the path of a Keras-format .npz "
+        "or a folder of IDX files",
     )
     parser.add_argument(
         "--data-home",
         default=None,
         metavar="DIR",
-        help="cache folder of downloaded data (default: "
-        "$SKMNIST_DATA or ~/skmnist_data)",
+        help="cache folder of downloaded data (default: $SKMNIST_DATA or "
+        "~/skmnist_data)",
     )
     if subsets:
         parser.add_argument(
@@ -115,8 +99,8 @@ def _add_data_options(parser, *, subsets=True):
             type=_positive_int,
             default=None,
             metavar="N",
-            help="fit on a stratified random subset of N training "
-            "images, for quick trials (default: all)",
+            help="fit on a stratified random subset of N training images, for "
+            "quick trials (default: all)",
         )
         parser.add_argument(
             "--n-test",
@@ -132,17 +116,17 @@ def _add_report_options(parser, default, contents):
         "--out",
         default=default,
         metavar="DIR",
-        help=f"report folder ({contents}), written when the run ends. An "
-        f"existing DIR is replaced only if it is empty or skmnist wrote it "
-        f"(it holds a {REPORT_MARKER} file); any other folder stops the "
-        f"command before any work, unless --force. A missing parent folder "
-        f"is created (one level, not a whole path)",
+        help=f"report folder ({contents}), written when the run ends. An existing "
+        f"DIR is replaced only if it is empty or skmnist wrote it (it holds a "
+        f"{REPORT_MARKER} file); any other folder stops the command before any "
+        f"work, unless --force. A missing parent folder is created (one level, not "
+        f"a whole path)",
     )
     parser.add_argument(
         "--force",
         action="store_true",
-        help="replace DIR even if skmnist did not write it, deleting everything "
-        "in it (default: off)",
+        help="replace DIR even if skmnist did not write it, deleting everything in "
+        "it (default: off)",
     )
 
 
@@ -165,12 +149,11 @@ def build_parser():
 
     parser = _Parser(
         prog="skmnist",
-        formatter_class=_Formatter,
         description="Keras classifiers as scikit-learn estimators, compared on "
         "MNIST handwritten digits.",
-        epilog="Run `skmnist COMMAND --help` for the options of a command. Errors "
-        "in the arguments or the data stop the command with exit status 2 "
-        "and a one-line message, before any long work.",
+        epilog="Run `skmnist COMMAND --help` for the options of a command. Errors in "
+        "the arguments or the data stop the command with exit status 2 and a "
+        "one-line message, before any long work.",
     )
     parser.add_argument(
         "--version",
@@ -185,40 +168,36 @@ def build_parser():
 
     compare = commands.add_parser(
         "compare",
-        formatter_class=_Formatter,
         help="fit the models on the same data and compare them",
         description="Fit each model on the training images, score it on the test "
-        "images (or cross-validate it with --cv), print one table and "
-        "write DIR/results.json, DIR/report.md and figures.",
+        "images (or cross-validate it with --cv), print one table and write "
+        "DIR/results.json, DIR/report.md and figures.",
     )
     _add_data_options(compare)
     compare.add_argument(
         "--models",
-        default=DEFAULT_MODELS,
-        help="comma-separated models among baseline "
-        "(LogisticRegression on scaled pixels), logistic "
-        "(KerasLogistic), mlp (KerasMLP), sklearn-mlp "
-        "(scikit-learn's MLPClassifier) and, only when named, cnn "
-        "(KerasCNN: far slower per epoch)",
+        default=",".join(DEFAULT_MODEL_NAMES),
+        help="comma-separated models among baseline (LogisticRegression on scaled "
+        "pixels), logistic (KerasLogistic), mlp (KerasMLP), sklearn-mlp "
+        "(scikit-learn's MLPClassifier) and, only when named, cnn (KerasCNN: far "
+        "slower per epoch)",
     )
     compare.add_argument(
         "--max-iter",
         type=_positive_int,
         default=DEFAULT_EPOCHS,
         metavar="N",
-        help="epochs of each neural network (logistic, mlp, "
-        "sklearn-mlp, cnn); the baseline always runs lbfgs to "
-        "convergence",
+        help="epochs of each neural network (logistic, mlp, sklearn-mlp, cnn); the "
+        "baseline always runs lbfgs to convergence",
     )
     compare.add_argument(
         "--cv",
         type=_folds,
         default=None,
         metavar="K",
-        help="cross-validate on the training images with K >= 2 "
-        "stratified folds instead of scoring the test images; "
-        "K may not exceed the training images of the rarest "
-        "digit (default: no cross-validation)",
+        help="cross-validate on the training images with K >= 2 stratified folds "
+        "instead of scoring the test images; K may not exceed the training images "
+        "of the rarest digit (default: no cross-validation)",
     )
     compare.add_argument(
         "--seed",
@@ -249,12 +228,12 @@ def build_parser():
 
     tune = commands.add_parser(
         "tune",
-        formatter_class=_Formatter,
         help="grid-search a Keras model's parameters",
         description="Cross-validated grid search (GridSearchCV) of KerasLogistic or "
-        "KerasMLP on the training images; the best candidate, refit on "
-        "all of them, is scored on the test images and saved. Default "
-        "grids: " + json.dumps(TUNE_GRIDS) + ".",
+        "KerasMLP on the training images; the best candidate, refit on all of "
+        "them, is scored on the test images and saved. Default grids: "
+        + json.dumps(TUNE_GRIDS)
+        + ".",
     )
     tune.add_argument(
         "--model",
@@ -267,12 +246,10 @@ def build_parser():
         action="append",
         default=None,
         metavar="NAME=V1,V2",
-        help="values to try for one parameter, as Python literals "
-        "(e.g. alpha=1e-4,1e-2, hidden_layer_sizes=(64,),(128,), "
+        help="values to try for one parameter, as Python literals (e.g. "
+        "alpha=1e-4,1e-2, hidden_layer_sizes=(64,),(128,), "
         "learning_rate_init=1e-3,1e-2 or batch_size=auto,64: MLPClassifier's "
-        "names); "
-        "repeat the option for more parameters (default: the "
-        "grids above)",
+        "names); repeat the option for more parameters (default: the grids above)",
     )
     tune.add_argument(
         "--cv",
@@ -298,25 +275,24 @@ def build_parser():
         type=_n_jobs,
         default=None,
         metavar="N",
-        help="fits in parallel; -1 uses every CPU (default: 1). Without "
-        "--scheduler, on the JAX backend they run as threads of this process; "
-        "on TensorFlow as worker processes, whose epochs are not shown",
+        help="fits in parallel; -1 uses every CPU (default: 1). Without --scheduler, "
+        "on the JAX backend they run as threads of this process; on TensorFlow as "
+        "worker processes, whose epochs are not shown",
     )
     tune.add_argument(
         "--scheduler",
         default=None,
         metavar="WHERE",
         help="run the search on Dask: 'local' starts a LocalCluster, "
-        "tcp://HOST:8786 joins a running one (needs "
-        "skmnist[dask]; default: this process and --n-jobs)",
+        "tcp://HOST:8786 joins a running one (needs skmnist[dask]; default: this "
+        "process and --n-jobs)",
     )
     tune.add_argument(
         "--progress-bar",
         action="store_true",
-        help="show scikit-learn's ProgressBar instead: nested bars for the "
-        "search, each fit and its epochs, on standard output, with --n-jobs "
-        "too (needs scikit-learn >= 1.9; default: skmnist's progress on "
-        "standard error)",
+        help="show scikit-learn's ProgressBar instead: nested bars for the search, "
+        "each fit and its epochs, on standard output, with --n-jobs too (needs "
+        "scikit-learn >= 1.9; default: skmnist's progress on standard error)",
     )
     tune.add_argument(
         "--top",
@@ -330,7 +306,6 @@ def build_parser():
 
     download = commands.add_parser(
         "download",
-        formatter_class=_Formatter,
         help="fetch and verify full MNIST (70,000 images)",
         description="Download full MNIST into the cache, verify its checksum and "
         "read it back.",
@@ -355,17 +330,15 @@ def build_parser():
 
     predict = commands.add_parser(
         "predict",
-        formatter_class=_Formatter,
         help="classify your own digit images, or score a model on MNIST",
         description="Load a model saved by `skmnist compare --save`, `skmnist tune` "
-        "or skmnist.save. Given IMAGE files, print the predicted digit "
-        "and its probability for each image. Without IMAGE, print the "
-        "model's accuracy on MNIST (--subset, --source).",
-        epilog="IMAGE files: PNG, JPEG or any picture Pillow reads (converted to "
-        "grey levels, inverted when the background is light, the digit "
-        "cropped, scaled to fit 20 x 20 and centred in 28 x 28 as in "
-        "MNIST); or a .npy / .npz array of 28 x 28 images or 784-pixel "
-        "rows, 0-255 with 0 as background.",
+        "or skmnist.save. Given IMAGE files, print the predicted digit and its "
+        "probability for each image. Without IMAGE, print the model's accuracy on "
+        "MNIST (--subset, --source).",
+        epilog="IMAGE files: PNG, JPEG or any picture Pillow reads (converted to grey "
+        "levels, inverted when the background is light, the digit cropped, scaled "
+        "to fit 20 x 20 and centred in 28 x 28 as in MNIST); or a .npy / .npz "
+        "array of 28 x 28 images or 784-pixel rows, 0-255 with 0 as background.",
     )
     predict.add_argument(
         "--model",
@@ -377,8 +350,8 @@ def build_parser():
         "images",
         nargs="*",
         metavar="IMAGE",
-        help="image files or arrays to classify (default: none, "
-        "score the model on MNIST instead)",
+        help="image files or arrays to classify (default: none, score the model "
+        "on MNIST instead)",
     )
     predict.add_argument(
         "--subset",
@@ -390,19 +363,18 @@ def build_parser():
         "--out",
         default=None,
         metavar="FILE.csv",
-        help="also write the predictions to this CSV file, "
-        "replacing it (default: do not)",
+        help="also write the predictions to this CSV file, replacing it (default: "
+        "do not)",
     )
     _add_data_options(predict, subsets=False)
 
     export_onnx = commands.add_parser(
         "export-onnx",
-        formatter_class=_Formatter,
         help="export a saved model to ONNX, to run it with onnxruntime",
         description="Convert a model saved by `skmnist compare --save`, `skmnist "
-        "tune` or skmnist.save into an ONNX file (skmnist.to_onnx): input "
-        "'input', float32 rows of pixels (n, n_features), 0-255 for MNIST; "
-        "outputs 'label' and 'probabilities'. Needs skmnist[onnx].",
+        "tune` or skmnist.save into an ONNX file (skmnist.to_onnx): input 'input', "
+        "float32 rows of pixels (n, n_features), 0-255 for MNIST; outputs 'label' "
+        "and 'probabilities'. Needs skmnist[onnx].",
     )
     export_onnx.add_argument(
         "model", metavar="MODEL", help="model file written by skmnist.save"

@@ -11,14 +11,7 @@ import math
 import threading
 import time
 
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich import progress
 
 from .._engine._keras import import_keras
 from .._utils import _stop
@@ -34,14 +27,14 @@ _PLAIN_LINES_PER_SEARCH_FIT = 2
 class Reporter:
     """Shows tasks and epochs on ``console`` (a ``rich.console.Console``).
 
-    Use as a context manager; ``start(label, total)`` begins a task,
-    ``epoch(done, total, logs)`` reports Keras epochs of the current task and
-    ``finish(message)`` ends it.
+    A context manager: ``start(label, total)`` begins a task, ``epoch(done,
+    total, logs)`` reports Keras epochs of it and ``finish(message)`` ends it.
+    Every step first raises a stop that a library swallowed (Ctrl-C in JAX's
+    garbage-collection callback): between epochs is where such a stop ends a fit.
     """
 
     def __init__(self, console):
         self.console = console
-        self.live = console.is_terminal
         self._progress = None
         self._task = None
         self._label = ""
@@ -56,16 +49,15 @@ class Reporter:
         self._thread = threading.local()
 
     def __enter__(self):
-        if self.live:
-            self._progress = Progress(
-                SpinnerColumn(),
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[info]}"),
-                TimeElapsedColumn(),
+        if self.console.is_terminal:
+            self._progress = progress.Progress(
+                progress.SpinnerColumn(),
+                progress.TextColumn("{task.description}"),
+                progress.BarColumn(),
+                progress.MofNCompleteColumn(),
+                progress.TextColumn("{task.fields[info]}"),
+                progress.TimeElapsedColumn(),
                 console=self.console,
-                transient=False,
             )
             self._progress.start()
         return self
@@ -76,11 +68,7 @@ class Reporter:
         return False
 
     def start(self, label, total=None, *, count_fits=False):
-        """Begin a task of ``total`` steps.
-
-        The steps are Keras epochs (``total`` then comes from Keras), or with
-        ``count_fits`` whole fits, advanced by :meth:`fit_done`.
-        """
+        """Begin a task of ``total`` Keras epochs, or with ``count_fits`` whole fits."""
         _stop.raise_if_stopped()
         self._label = label
         self._count_fits = count_fits
@@ -90,40 +78,38 @@ class Reporter:
         if self._progress is not None:
             self._task = self._progress.add_task(label, total=total, info="")
         else:
-            self.console.print(f"{label} ...", highlight=False)
+            self.console.out(f"{label} ...")
 
     def epoch(self, done, total, logs=None):
         """Epoch ``done`` of ``total`` has ended, with Keras ``logs``."""
-        # Between epochs: where a stop that a library swallowed (Ctrl-C in
-        # JAX's garbage-collection callback) ends the fit.
         _stop.raise_if_stopped()
         with self._lock:
-            self._epoch(done, total, logs)
-
-    def _epoch(self, done, total, logs):
-        info = f"epoch {done}/{total}: {_describe_logs(logs)}"
-        if self._progress is not None:
-            if self._count_fits:
-                self._progress.update(self._task, info=info)
-            else:
-                self._progress.update(
-                    self._task, completed=done, total=total, info=_describe_logs(logs)
-                )
-            return
-        lines = (
-            _PLAIN_LINES_PER_SEARCH_FIT if self._count_fits else _PLAIN_LINES_PER_FIT
-        )
-        step = max(1, math.ceil(total / lines))
-        # The first epoch too: a fit that stops early (on a flat loss) long
-        # before ``total / lines`` epochs would otherwise show no line at all.
-        if done == 1 or done % step == 0 or done == total:
-            # Fits of a search are numbered; a model's fit is named.
-            where = (
-                f"fit {self._number()}/{self._total}"
+            metrics = _describe_logs(logs)
+            if self._progress is not None:
+                if self._count_fits:
+                    info = f"epoch {done}/{total}: {metrics}"
+                    self._progress.update(self._task, info=info)
+                else:
+                    self._progress.update(
+                        self._task, completed=done, total=total, info=metrics
+                    )
+                return
+            lines = (
+                _PLAIN_LINES_PER_SEARCH_FIT
                 if self._count_fits
-                else self._label
+                else _PLAIN_LINES_PER_FIT
             )
-            self.console.print(f"  {where}: {info}", highlight=False)
+            step = max(1, math.ceil(total / lines))
+            # The first epoch too: a fit that stops early (on a flat loss) long
+            # before ``total / lines`` epochs would otherwise show no line at all.
+            if done == 1 or done % step == 0 or done == total:
+                # Fits of a search are numbered; a model's fit is named.
+                where = (
+                    f"fit {self._number()}/{self._total}"
+                    if self._count_fits
+                    else self._label
+                )
+                self.console.out(f"  {where}: epoch {done}/{total}: {metrics}")
 
     def fit_begun(self):
         """A fit starts in this thread: it takes the next number."""
@@ -146,48 +132,45 @@ class Reporter:
                 self._progress.update(self._task, completed=self._fits)
             else:
                 seconds = time.perf_counter() - self._started
-                self.console.print(
-                    f"  fit {number}/{self._total} done, {self._fits} "
-                    f"finished, {seconds:.1f} s elapsed",
-                    highlight=False,
+                self.console.out(
+                    f"  fit {number}/{self._total} done, {self._fits} finished, "
+                    f"{seconds:.1f} s elapsed"
                 )
 
     def finish(self, message=""):
         """End the current task, with a closing ``message``."""
         _stop.raise_if_stopped()
         seconds = time.perf_counter() - self._started
-        if self._progress is not None:
-            task = next(t for t in self._progress.tasks if t.id == self._task)
-            # An early-stopped fit ends before its total; show it as complete.
-            end = task.completed or 1
-            self._progress.update(
-                self._task,
-                total=end,
-                completed=end,
-                info=f"{seconds:.1f} s {message}".rstrip(),
+        if self._progress is None:
+            self.console.out(
+                f"{self._label}: done in {seconds:.1f} s {message}".rstrip()
             )
-        else:
-            self.console.print(
-                f"{self._label}: done in {seconds:.1f} s {message}".rstrip(),
-                highlight=False,
-            )
+            return
+        task = next(t for t in self._progress.tasks if t.id == self._task)
+        # An early-stopped fit ends before its total; show it as complete.
+        end = task.completed or 1
+        self._progress.update(
+            self._task,
+            total=end,
+            completed=end,
+            info=f"{seconds:.1f} s {message}".rstrip(),
+        )
 
 
 def _describe_logs(logs):
     """``train loss 0.31, val loss 0.38, train accuracy 0.92, ...`` from Keras logs.
 
-    Keras names training metrics bare (``loss``) and validation ones with a
-    ``val_`` prefix; spelling both out keeps a reader from taking one for the
-    other. ``compare`` passes ``test_`` metrics when the validation data is
-    the test set, and they are named so.
+    Keras names training metrics bare (``loss``) and validation ones ``val_``;
+    spelling both out keeps a reader from taking one for the other. ``compare``
+    names them ``test_`` when the validation data is the test set.
     """
     logs = logs or {}
-    parts = []
-    for metric in ("loss", "accuracy"):
-        for prefix, name in (("", "train"), ("val_", "val"), ("test_", "test")):
-            if prefix + metric in logs:
-                parts.append(f"{name} {metric} {logs[prefix + metric]:.4f}")
-    return ", ".join(parts)
+    return ", ".join(
+        f"{name} {metric} {logs[prefix + metric]:.4f}"
+        for metric in ("loss", "accuracy")
+        for prefix, name in (("", "train"), ("val_", "val"), ("test_", "test"))
+        if prefix + metric in logs
+    )
 
 
 class EpochProgress(keras.callbacks.Callback):

@@ -1,17 +1,15 @@
-"""``skmnist tune``: a cross-validated grid search with progress and a summary.
-
-The command line calls :func:`tune` with its parsed arguments.
-"""
+"""``skmnist tune``: a cross-validated grid search with progress and a summary."""
 
 import ast
 import contextlib
+import json
 import time
 
 from .._utils._io import environment
 from ..exceptions import UsageError
 from ._data import check_folds, data_inputs, train_test
+from ._folder import ReportFolder
 from ._parser import TUNE_GRIDS, one_line
-from ._report import ReportFolder, write_json
 
 
 def _parse_param(text):
@@ -20,25 +18,26 @@ def _parse_param(text):
     name = name.strip()
     if not sep or not name.isidentifier() or not values.strip():
         raise UsageError(
-            f"skmnist tune: error: malformed --param {text!r}; expected "
-            "NAME=V1,V2,... e.g. --param alpha=1e-4,1e-2"
+            f"malformed --param {text!r}; expected NAME=V1,V2,... e.g. --param "
+            "alpha=1e-4,1e-2"
         )
     try:
-        parsed = ast.literal_eval(f"[{values}]")
-    except (ValueError, SyntaxError):
-        # Bare words (e.g. solver=adam,sgd) are strings.
-        parsed = [_literal_or_word(value) for value in values.split(",")]
-    return name, parsed
+        return name, ast.literal_eval(f"[{values}]")
+    # Bare words (solver=adam,sgd) are strings; so is what Python cannot build
+    # (TypeError: a list as a dict key), for the parameter's check to refuse.
+    except (ValueError, SyntaxError, TypeError):
+        return name, [_literal_or_word(value.strip()) for value in values.split(",")]
 
 
 def _literal_or_word(text):
     try:
-        return ast.literal_eval(text.strip())
-    except (ValueError, SyntaxError):
-        return text.strip()
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError):
+        return text
 
 
 def _tune_grid(args, estimator):
+    """The grid of ``--param`` (else the default), each value checked."""
     from sklearn.base import clone
     from sklearn.utils._param_validation import InvalidParameterError
 
@@ -50,49 +49,39 @@ def _tune_grid(args, estimator):
     for name, values in map(_parse_param, args.param):
         if name in grid:
             raise UsageError(
-                f"skmnist tune: error: --param {name} given twice; list all its "
-                f"values once, e.g. --param {name}=V1,V2"
+                f"--param {name} given twice; list all its values once, e.g. "
+                f"--param {name}=V1,V2"
             )
         for i, value in enumerate(values):
-            for earlier in values[:i]:
-                if earlier != value:
-                    continue
+            same = [earlier for earlier in values[:i] if earlier == value]
+            if same:
                 what = (
                     f"{value!r} listed twice"
-                    if repr(earlier) == repr(value)
-                    else f"{value!r} equals {earlier!r}, listed before it"
+                    if repr(same[0]) == repr(value)
+                    else f"{value!r} equals {same[0]!r}, listed before it"
                 )
                 raise UsageError(
-                    f"skmnist tune: error: --param {name}: {what}; each candidate "
-                    "would be fitted twice"
+                    f"--param {name}: {what}; each candidate would be fitted twice"
                 )
         grid[name] = values
     if "max_iter" in grid and args.max_iter_given:
         raise UsageError(
-            "skmnist tune: error: --param max_iter and --max-iter both set the "
-            "epochs; give one of them"
+            "--param max_iter and --max-iter both set the epochs; give one of them"
         )
-    valid = estimator.get_params()
+    valid = set(estimator.get_params()) - {"callbacks"}
     for name, values in grid.items():
-        if name not in valid or name == "callbacks":
-            keras_advice = keras_equivalent(name)
-            if keras_advice:
-                raise UsageError(
-                    f"skmnist tune: error: --param {name} is Keras' name: "
-                    f"{keras_advice}"
-                )
+        if name not in valid:
+            if advice := keras_equivalent(name):
+                raise UsageError(f"--param {name} is Keras' name: {advice}")
             raise UsageError(
-                f"skmnist tune: error: unknown parameter {name!r} for "
-                f"--model {args.model}; choose from "
-                f"{', '.join(sorted(set(valid) - {'callbacks'}))}"
+                f"unknown parameter {name!r} for --model {args.model}; choose from "
+                f"{', '.join(sorted(valid))}"
             )
         for value in values:
             try:
                 clone(estimator).set_params(**{name: value})._validate_params()
             except InvalidParameterError as error:
-                raise UsageError(
-                    f"skmnist tune: error: --param {name}: {one_line(error)}"
-                ) from None
+                raise UsageError(f"--param {name}: {one_line(error)}") from None
     return grid
 
 
@@ -102,18 +91,22 @@ def _check_class_weights(grid, y):
 
     classes = set(np.unique(y).tolist())
     for value in grid.get("class_weight", []):
-        if isinstance(value, dict):
-            unknown = sorted(set(value) - classes, key=repr)
-            if unknown:
-                raise UsageError(
-                    f"skmnist tune: error: --param class_weight={value!r}: "
-                    f"{', '.join(map(repr, unknown))} not among the training "
-                    f"labels {sorted(classes)}"
-                )
+        unknown = (
+            sorted(set(value) - classes, key=repr) if isinstance(value, dict) else []
+        )
+        if unknown:
+            raise UsageError(
+                f"--param class_weight={value!r}: {', '.join(map(repr, unknown))} "
+                f"not among the training labels {sorted(classes)}"
+            )
 
 
 def tune(args, out, err):
     """Run ``skmnist tune`` with parsed ``args``; return the exit status."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
     from ..comparison import default_estimators
 
     started = time.perf_counter()
@@ -131,11 +124,23 @@ def tune(args, out, err):
     _check_class_weights(grid, y)
     from sklearn.model_selection import GridSearchCV, ParameterGrid
 
+    from .._engine._keras import import_keras
     from ._progress import EpochProgress, Reporter
 
-    n_fits = len(ParameterGrid(grid)) * args.cv + 1  # +1: the refit on all data
-    reporting = contextlib.nullcontext() if progress_bar else Reporter(err)
-    with reporting as reporter:
+    n_candidates = len(ParameterGrid(grid))
+    n_fits = n_candidates * args.cv + 1  # +1: the refit on all data
+    # On Keras' JAX backend parallel fits run as threads of this process: the
+    # compiled steps release Python's lock and no worker process has to import
+    # Keras and JAX and compile again (benchmarks/RESULTS.md, row 7: 1.07x the
+    # speed of --n-jobs 1 in threads, 0.56x in processes, on 2 cores).
+    in_threads = (
+        args.scheduler is None
+        and args.n_jobs not in (None, 1)
+        and import_keras().backend.backend() == "jax"
+    )
+    # Fits in this process or its threads: their warnings can be gathered.
+    in_process = args.scheduler is None and (args.n_jobs in (None, 1) or in_threads)
+    with contextlib.nullcontext() if progress_bar else Reporter(err) as reporter:
         estimator = default_estimators(
             [name],
             max_iter=args.max_iter,
@@ -150,20 +155,16 @@ def tune(args, out, err):
             scoring="accuracy",
             error_score="raise",
         )
-        n_candidates = len(ParameterGrid(grid))
         if progress_bar:
             search.set_callbacks(progress_bar)
         else:
             reporter.start(
                 f"grid search: {n_candidates} candidate"
-                f"{'s' if n_candidates > 1 else ''} x {args.cv} folds + "
-                "refit on all training images",
+                f"{'s' if n_candidates > 1 else ''} x {args.cv} folds + refit on all "
+                "training images",
                 total=n_fits,
                 count_fits=True,
             )
-        in_threads = args.scheduler is None and _threads_suit(args.n_jobs)
-        # Fits in this process or its threads: their warnings can be gathered.
-        in_process = args.scheduler is None and (args.n_jobs in (None, 1) or in_threads)
         with contextlib.ExitStack() as backend:
             _enter_backend(backend, args.scheduler)
             if in_threads:
@@ -172,13 +173,46 @@ def tune(args, out, err):
                 backend.enter_context(parallel_config(backend="threading"))
             if progress_bar:
                 backend.enter_context(_default_console_like(out))
-            caught = backend.enter_context(_gathered_warnings(in_process))
+            # scikit-learn hands this process's warning filters to every fit:
+            # recorded here and in threads, ignored in worker processes (Dask,
+            # --n-jobs on TensorFlow), from which no record could come back.
+            caught = backend.enter_context(warnings.catch_warnings(record=True))
+            warnings.simplefilter(
+                "always" if in_process else "ignore", ConvergenceWarning
+            )
             search.fit(X, y)
         notes = _warning_notes(caught, n_fits, in_process)
         if not progress_bar:
             reporter.finish()
     test_score = float(search.score(X_test, y_test))
     top = _top_rows(search.cv_results_, args.top)
+    _print_summary(out, args, search, top, notes, test_score, len(y_test))
+    summary = {
+        "model": args.model,
+        "grid": grid,
+        "cv": args.cv,
+        "best_params": search.best_params_,
+        "best_cv_accuracy": float(search.best_score_),
+        "test_accuracy": test_score,
+        "n_train": len(y),
+        "n_test": len(y_test),
+        "top": top,
+        "warnings": notes,
+        "environment": environment(),
+        "wall_seconds": time.perf_counter() - started,
+    }
+    from ._report import save_model
+
+    with folder as tmp:
+        save_model(search.best_estimator_, tmp / "best_model.skmnist")
+        (tmp / "tune.json").write_text(
+            json.dumps(summary, indent=2, default=str) + "\n"
+        )
+    out.out(f"Best model: {folder.path / 'best_model.skmnist'}")
+    return 0
+
+
+def _print_summary(out, args, search, top, notes, test_score, n_test):
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -198,82 +232,37 @@ def tune(args, out, err):
             f"{row['mean_accuracy']:.4f}",
             f"{row['std_accuracy']:.4f}",
             f"{row['mean_fit_seconds']:.2f}",
-            _format_params(row["params"]),
+            Text(_format_params(row["params"])),
         )
     out.print(table)
     for note in notes:
         out.print(Text("(!) ", style="yellow") + Text(note["text"]))
-    out.print(
-        f"Best parameters: {_format_params(search.best_params_)}", highlight=False
-    )
-    out.print(
+    out.out(f"Best parameters: {_format_params(search.best_params_)}")
+    out.out(
         f"Cross-validated accuracy {search.best_score_:.4f}; test accuracy "
-        f"{test_score:.4f} on {len(y_test):,} images",
-        highlight=False,
+        f"{test_score:.4f} on {n_test:,} images"
     )
-    summary = {
-        "model": args.model,
-        "grid": grid,
-        "cv": args.cv,
-        "best_params": search.best_params_,
-        "best_cv_accuracy": float(search.best_score_),
-        "test_accuracy": test_score,
-        "n_train": len(y),
-        "n_test": len(y_test),
-        "top": top,
-        "warnings": notes,
-        "environment": environment(),
-        "wall_seconds": time.perf_counter() - started,
-    }
-    from ._report import save_model
-
-    with folder as tmp:
-        save_model(search.best_estimator_, tmp / "best_model.skmnist")
-        write_json(tmp / "tune.json", summary)
-    out.print(f"Best model: {folder.path / 'best_model.skmnist'}", highlight=False)
-    return 0
-
-
-@contextlib.contextmanager
-def _gathered_warnings(in_process):
-    """Record the search's warnings instead of printing them, as ``compare`` does.
-
-    Yields the list of records. scikit-learn hands this process's warning
-    filters to every fit, wherever it runs: in this process or its threads
-    each ``ConvergenceWarning`` is recorded; in worker processes (``--n-jobs``
-    on TensorFlow, Dask) nothing could bring the records back, so they are
-    ignored there and :func:`_warning_notes` says so.
-    """
-    import warnings
-
-    from sklearn.exceptions import ConvergenceWarning
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always" if in_process else "ignore", ConvergenceWarning)
-        yield caught
 
 
 def _warning_notes(caught, n_fits, in_process):
-    """One line per distinct convergence warning, with how many fits raised it.
+    """One note per distinct convergence warning, with how many fits raised it.
 
     Other warnings recorded are shown again, as Python would have shown them.
     """
+    from collections import Counter
+
     from sklearn.exceptions import ConvergenceWarning
 
     from ..comparison._compare import _convergence_notes
 
-    texts = _convergence_notes(caught)
-    firsts = [
+    counts = Counter(
         str(record.message).splitlines()[0].strip()
         for record in caught
         if issubclass(record.category, ConvergenceWarning)
-    ]
+    )
     notes = [
-        {
-            "text": f"{firsts.count(text)} of {n_fits} fits: {text}",
-            "fits": firsts.count(text),
-        }
-        for text in texts
+        {"text": f"{counts[text]} of {n_fits} fits: {text}", "fits": counts[text]}
+        for text in _convergence_notes(caught)
     ]
     if not in_process:
         notes.append(
@@ -290,9 +279,8 @@ def _warning_notes(caught, n_fits, in_process):
 def _default_console_like(console):
     """Make rich's default console write as ``console`` does, for the block.
 
-    scikit-learn's ``ProgressBar`` draws on rich's default console, which off
-    a terminal is 80 columns wide and cuts its nested task names there; the
-    command's own output is as wide as ``console``.
+    scikit-learn's ``ProgressBar`` draws on it, which off a terminal is 80
+    columns wide and cuts its nested task names there.
     """
     import rich
 
@@ -313,8 +301,8 @@ def _progress_bar():
         import sklearn
 
         raise UsageError(
-            "skmnist tune: error: --progress-bar needs scikit-learn >= 1.9 "
-            f"(sklearn.callback); this is scikit-learn {sklearn.__version__}"
+            "--progress-bar needs scikit-learn >= 1.9 (sklearn.callback); this is "
+            f"scikit-learn {sklearn.__version__}"
         )
     from sklearn.callback import ProgressBar
 
@@ -328,55 +316,35 @@ def _check_scheduler(scheduler):
     from ..exceptions import MissingExtraError
     from ..parallel import _check_scheduler
 
-    name = "skmnist tune: error: --scheduler"
     try:
-        _check_scheduler(scheduler, name=name)
+        _check_scheduler(scheduler, name="--scheduler")
     except ValueError as error:
-        if str(error).startswith(name):  # an address Dask cannot use from here
+        if str(error).startswith("--scheduler"):  # an address Dask cannot use
             raise UsageError(one_line(error)) from None
         raise UsageError(
-            f"{name} {scheduler!r}: expected 'local' or a scheduler address such "
-            "as tcp://HOST:8786"
+            f"--scheduler {scheduler!r}: expected 'local' or a scheduler address "
+            "such as tcp://HOST:8786"
         ) from None
     except MissingExtraError as error:
-        raise UsageError(f"skmnist tune: error: --scheduler: {error}") from None
-
-
-def _threads_suit(n_jobs):
-    """Whether ``n_jobs`` parallel fits should run as threads of this process.
-
-    On Keras' JAX backend they should: the compiled training steps release
-    Python's lock, and threads start no worker that must import scikit-learn,
-    Keras and JAX and compile its own programs (benchmarks/RESULTS.md, row 7:
-    a first search at 1.07x the speed of ``n_jobs=1`` in threads, 0.56x in
-    worker processes, on 2 cores). TensorFlow keeps joblib's processes.
-    """
-    from .._engine._keras import import_keras
-
-    return n_jobs not in (None, 1) and import_keras().backend.backend() == "jax"
+        raise UsageError(f"--scheduler: {error}") from None
 
 
 def _enter_backend(stack, scheduler):
-    """Enter ``search_backend(scheduler)``; set-up errors exit 2 (usage)."""
+    """Enter ``search_backend(scheduler)``; failing to connect exits 2 (usage)."""
     from ..parallel import search_backend
 
-    # A malformed --scheduler or a missing Dask was refused by
-    # _check_scheduler before the data were read; what is left is connecting.
     try:
         stack.enter_context(search_backend(scheduler))
     except (OSError, ValueError, TypeError) as error:
-        raise UsageError(
-            f"skmnist tune: error: --scheduler {scheduler}: {one_line(error)}"
-        ) from None
+        raise UsageError(f"--scheduler {scheduler}: {one_line(error)}") from None
 
 
 def _top_rows(cv_results, n):
-    order = sorted(
-        range(len(cv_results["params"])), key=lambda i: cv_results["rank_test_score"][i]
-    )[:n]
+    ranks = cv_results["rank_test_score"]
+    order = sorted(range(len(cv_results["params"])), key=lambda i: ranks[i])[:n]
     return [
         {
-            "rank": int(cv_results["rank_test_score"][i]),
+            "rank": int(ranks[i]),
             "mean_accuracy": float(cv_results["mean_test_score"][i]),
             "std_accuracy": float(cv_results["std_test_score"][i]),
             "mean_fit_seconds": float(cv_results["mean_fit_time"][i]),
