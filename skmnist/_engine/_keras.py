@@ -34,6 +34,8 @@ import sys
 import threading
 import warnings
 
+from ..exceptions import MissingExtraError
+
 SUPPORTED_BACKENDS = ("jax", "tensorflow")
 
 # TensorFlow reads this once, at import. Level 3 hides its native INFO, WARNING and
@@ -144,7 +146,8 @@ def import_keras():
 
             configure(jax)  # before the first program is compiled
         else:
-            keras = _import_tensorflow_keras()
+            with tensorflow_required():
+                keras = _import_tensorflow_keras()
     try:  # absl's Python logger repeats warnings Keras already gives
         import absl.logging
 
@@ -152,6 +155,26 @@ def import_keras():
     except ImportError:  # pragma: no cover - absl ships with tensorflow
         pass
     return keras
+
+
+@contextlib.contextmanager
+def tensorflow_required():
+    """Turn a missing TensorFlow into the error that names its extra.
+
+    TensorFlow is optional (``skmnist[tensorflow]``); Keras on its TensorFlow
+    backend fails to import without it, deep in Keras' own modules.
+    """
+    try:
+        yield
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] != "tensorflow":
+            raise
+        raise MissingExtraError(
+            "Keras is set to its TensorFlow backend (KERAS_BACKEND or "
+            "keras.json), but TensorFlow is not installed: run "
+            'pip install "skmnist[tensorflow]", or unset KERAS_BACKEND to train '
+            "on JAX, skmnist's default."
+        ) from error
 
 
 def _import_tensorflow_keras():
