@@ -44,6 +44,7 @@ PUBLIC_API := skmnist/__init__.py skmnist/exceptions.py skmnist/baseline.py \
 	skmnist/preprocessing.py skmnist/parallel.py \
 	skmnist/classifiers/__init__.py skmnist/classifiers/_logistic.py \
 	skmnist/classifiers/_mlp.py skmnist/classifiers/_cnn.py \
+	skmnist/classifiers/_scikeras.py \
 	skmnist/comparison/__init__.py skmnist/comparison/_compare.py \
 	skmnist/comparison/_result.py $(wildcard skmnist/plotting/*.py) \
 	skmnist/datasets/__init__.py skmnist/datasets/_mnist.py \
