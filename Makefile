@@ -14,19 +14,26 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev,docs]"
 	touch $@
 
+# make test also installs the optional extras it tests: TensorFlow (its second
+# phase) and scikeras (tests/test_scikeras_interop.py). make compare does not:
+# it runs on the default install.
+$(VENV)/.extras: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e ".[tensorflow,scikeras]"
+	touch $@
+
 venv: $(VENV)/.installed
 
 compare: venv
 	$(VENV)/bin/skmnist compare --source embedded
 
-# The whole suite on the default backend (JAX when installed, see
-# skmnist/_keras.py), then the estimator, training and persistence tests again
-# on the other one, TensorFlow, which stays supported.
+# The whole suite on the default backend (JAX, see skmnist/_engine/_keras.py),
+# then the estimator, training and persistence tests again on the other one,
+# TensorFlow: the skmnist[tensorflow] extra, which stays supported.
 OTHER_BACKEND_TESTS := tests/test_classifiers.py tests/test_training.py \
 	tests/test_trust.py tests/test_persistence.py tests/test_backends.py \
 	tests/test_sk_callbacks.py tests/test_cnn.py tests/test_parity.py
 
-test: venv
+test: venv $(VENV)/.extras
 	$(PY) -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
 	$(PY) -m pytest --doctest-modules skmnist -q -p no:cacheprovider
 	KERAS_BACKEND=tensorflow $(PY) -m pytest -n 2 -q -m "not slow" \
@@ -37,6 +44,7 @@ PUBLIC_API := skmnist/__init__.py skmnist/exceptions.py skmnist/baseline.py \
 	skmnist/preprocessing.py skmnist/parallel.py \
 	skmnist/classifiers/__init__.py skmnist/classifiers/_logistic.py \
 	skmnist/classifiers/_mlp.py skmnist/classifiers/_cnn.py \
+	skmnist/classifiers/_scikeras.py \
 	skmnist/comparison/__init__.py skmnist/comparison/_compare.py \
 	skmnist/comparison/_result.py $(wildcard skmnist/plotting/*.py) \
 	skmnist/datasets/__init__.py skmnist/datasets/_mnist.py \

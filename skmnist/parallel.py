@@ -31,7 +31,7 @@ import re
 from numbers import Integral
 
 from ._engine import _threads
-from ._engine._keras import _muted_native_stderr
+from ._engine._keras import _muted_native_stderr, tensorflow_required
 from .exceptions import MissingExtraError
 
 __all__ = ["MissingExtraError", "search_backend", "set_tensorflow_threads"]
@@ -63,6 +63,8 @@ def set_tensorflow_threads(n_threads):
     RuntimeError
         If TensorFlow has already started in this process with other sizes.
         Setting the sizes it already uses is always allowed.
+    MissingExtraError
+        If TensorFlow, the ``skmnist[tensorflow]`` extra, is not installed.
 
     See Also
     --------
@@ -89,7 +91,7 @@ def set_tensorflow_threads(n_threads):
             f">= 1 or None; got {n_threads!r}."
         )
     n_threads = None if n_threads is None else int(n_threads)
-    with _muted_native_stderr():
+    with _muted_native_stderr(), tensorflow_required():
         import tensorflow as tf
     _threads.request_thread_count(tf, n_threads)
 

@@ -150,6 +150,39 @@ def test_unsupported_backend_is_refused_with_a_way_out():
     assert "'torch'" in process.stderr
 
 
+# TensorFlow is an extra: pretend it is not installed (a finder that refuses it).
+_WITHOUT_TENSORFLOW = """
+    import sys
+
+    class NoTensorFlow:
+        def find_spec(self, name, path=None, target=None):
+            if name.partition(".")[0] == "tensorflow":
+                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+    sys.meta_path.insert(0, NoTensorFlow())
+    from skmnist.exceptions import MissingExtraError
+    try:
+        {call}
+    except MissingExtraError as error:
+        print("MissingExtraError:", error)
+"""
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "import skmnist; skmnist.KerasMLP(max_iter=1).fit([[0.0], [1.0]], [0, 1])",
+        "from skmnist.parallel import set_tensorflow_threads as f; f(1)",
+    ],
+)
+def test_tensorflow_backend_without_tensorflow_names_the_extra(call):
+    process = _run(_WITHOUT_TENSORFLOW.replace("{call}", call), backend="tensorflow")
+    assert "MissingExtraError: Keras is set to its TensorFlow backend" in (
+        process.stdout
+    )
+    assert 'pip install "skmnist[tensorflow]"' in process.stdout
+
+
 # -- models move between backends --------------------------------------------------
 
 
