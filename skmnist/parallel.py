@@ -2,9 +2,9 @@
 
 scikit-learn parallelises a search through joblib: ``n_jobs=k`` runs ``k``
 ``loky`` worker processes on this machine, and joblib's ``"dask"`` backend
-carries the same calls to a Dask cluster. skmnist estimators pickle (scikeras
-serialises the fitted Keras ``model_``), so both work unchanged; this module
-only adds the two things Keras needs on top:
+carries the same calls to a Dask cluster. skmnist estimators pickle (a Keras 3
+model pickles itself), so both work unchanged; this module only adds the two
+things Keras needs on top:
 
 * :func:`set_tensorflow_threads` and an automatic rule that keep ``k`` workers
   from each starting a TensorFlow thread pool as large as the machine;
@@ -204,12 +204,8 @@ def search_backend(scheduler=None, *, n_workers=None, timeout=30, **cluster_kwar
 def _check_scheduler(
     scheduler, *, name="The 'scheduler' parameter of search_backend is"
 ):
-    """Refuse a malformed ``scheduler`` string or a missing Dask, connecting to
-    nothing (the CLI calls it before loading data); return ``distributed``.
-
-    ``name`` starts the messages of addresses Dask cannot use (the CLI says
-    ``--scheduler``).
-    """
+    """Refuse a bad ``scheduler`` or a missing Dask without connecting; return
+    ``distributed``. ``name`` starts the messages (the CLI's is ``--scheduler``)."""
     address = isinstance(scheduler, str) and scheduler != "local"
     if address and not _ADDRESS.match(scheduler):
         raise ValueError(

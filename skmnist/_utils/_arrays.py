@@ -2,20 +2,9 @@
 
 
 def flatten_images(X):
-    """Turn an ``(n, h, w)`` image stack into ``(n, h * w)`` rows, without copying.
+    """``(n, h, w)`` images as ``(n, h * w)`` rows (a view); anything else as it is.
 
-    The one place image stacks become rows (estimators, ``PixelScaler``);
-    anything that is not a 3-D array is returned as it is.
-
-    Parameters
-    ----------
-    X : array-like
-        Images ``(n, h, w)``, or rows already.
-
-    Returns
-    -------
-    array-like
-        ``X.reshape(n, h * w)`` (a view) for 3-D arrays, else ``X``.
+    The one place image stacks become rows (estimators, ``PixelScaler``).
     """
     if getattr(X, "ndim", 2) == 3:
         return X.reshape(X.shape[0], -1)

@@ -35,30 +35,11 @@ def _refusal(path, what, mode):
 
 
 def check_regular_file(path, *, what="file", error=ValueError):
-    """Refuse ``path`` unless it names a regular file (links are followed).
+    """Return ``os.stat(path)``; raise ``error`` unless it is a regular file.
 
-    Parameters
-    ----------
-    path : str or path-like
-        The path the user gave.
-    what : str or None, default="file"
-        How the path is named in the message, e.g. ``"model file"``; None
-        starts the message with the path instead (``"x.png: a FIFO (named
-        pipe), not a regular file"``).
-    error : type of Exception, default=ValueError
-        Raised for a path that exists but is no regular file.
-
-    Returns
-    -------
-    os.stat_result
-        The file's status.
-
-    Raises
-    ------
-    FileNotFoundError
-        If nothing exists at ``path``.
-    error
-        If ``path`` is a folder, device, FIFO or socket.
+    Links are followed; a missing path raises ``FileNotFoundError``. ``what``
+    names the path in the message (``"model file"``); None starts the message
+    with the path instead (``"x.png: a FIFO (named pipe), not a regular file"``).
     """
     info = os.stat(path)
     if not stat.S_ISREG(info.st_mode):
@@ -72,20 +53,6 @@ def open_regular_file(path, *, what="file", error=ValueError):
     ``O_NONBLOCK`` keeps ``open`` from waiting for a writer should the path
     be swapped for a FIFO after :func:`check_regular_file`; ``fstat`` on the
     descriptor then refuses it.
-
-    Parameters
-    ----------
-    path : str or path-like
-        The path the user gave.
-    what : str, default="file"
-        How the path is named in messages.
-    error : type of Exception, default=ValueError
-        Raised for a path that is no regular file.
-
-    Returns
-    -------
-    io.BufferedReader
-        The open file, positioned at its start.
     """
     check_regular_file(path, what=what, error=error)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
@@ -103,24 +70,9 @@ def open_regular_file(path, *, what="file", error=ValueError):
 
 
 def read_bounded(path, max_bytes, *, what="file", error=ValueError):
-    """Read a whole regular file of at most ``max_bytes`` bytes.
+    """The bytes of a regular file; ``error`` if it holds over ``max_bytes``.
 
-    Parameters
-    ----------
-    path : str or path-like
-        The path the user gave.
-    max_bytes : int
-        The most bytes accepted; a larger file is refused after reading one
-        byte more than this, whatever ``stat`` says of its size.
-    what : str, default="file"
-        How the path is named in messages.
-    error : type of Exception, default=ValueError
-        Raised for a path that is no regular file, or a file too large.
-
-    Returns
-    -------
-    bytes
-        The file's content.
+    One byte past the bound is read to tell, whatever ``stat`` says of the size.
     """
     with open_regular_file(path, what=what, error=error) as handle:
         data = handle.read(max_bytes + 1)

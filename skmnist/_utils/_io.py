@@ -52,23 +52,11 @@ def usual_folder_mode():
 def atomic_path(path, *, suffix=".part"):
     """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
 
-    The temporary file is created (empty, private) in ``path``'s folder, which
-    must exist. If the block raises (``KeyboardInterrupt`` included), or the
-    command line recorded a stop signal meanwhile, the temporary file is
-    removed and ``path`` is left as it was. On success the file gets
+    The temporary file (``.NAME.XXXXXX<suffix>``, created empty and private in
+    ``path``'s folder, which must exist) is removed if the block raises
+    (``KeyboardInterrupt`` included) or the command line recorded a stop
+    signal meanwhile, leaving ``path`` as it was. On success it gets
     :func:`usual_file_mode` and replaces ``path`` atomically.
-
-    Parameters
-    ----------
-    path : str or path-like
-        The final file.
-    suffix : str, default=".part"
-        Ending of the temporary name (``.NAME.XXXXXX.part``).
-
-    Yields
-    ------
-    tmp : pathlib.Path
-        Where to write the content.
     """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(
@@ -90,22 +78,7 @@ def atomic_path(path, *, suffix=".part"):
 
 @contextlib.contextmanager
 def atomic_open(path, mode="wb", **kwargs):
-    """Open a temporary file beside ``path`` and rename it onto ``path`` on success.
-
-    Parameters
-    ----------
-    path : str or path-like
-        The final file.
-    mode : {"wb", "w"}, default="wb"
-        Binary or text writing.
-    **kwargs
-        Passed to :func:`open` (``newline=""`` for CSV, say).
-
-    Yields
-    ------
-    handle : file object
-        Write the content here.
-    """
+    """:func:`open` on a temporary file renamed onto ``path`` on success."""
     with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as handle:
         yield handle
 
@@ -118,17 +91,7 @@ def write_bytes_atomic(path, data):
 
 
 def library_versions(names=LIBRARIES):
-    """Versions of the installed ``names`` (None for those not installed).
-
-    Parameters
-    ----------
-    names : sequence of str, default=LIBRARIES
-        Distribution names, as ``pip`` knows them.
-
-    Returns
-    -------
-    dict of str to str or None
-    """
+    """``{distribution name: version}``, None for those not installed."""
     versions = {}
     for name in names:
         try:
@@ -143,14 +106,7 @@ def library_versions(names=LIBRARIES):
 
 
 def environment():
-    """The machine and library versions, for reports and benchmarks.
-
-    Returns
-    -------
-    dict
-        ``python``, ``platform``, ``processor``, ``cpu_count`` and
-        ``libraries`` (see :func:`library_versions`).
-    """
+    """The machine (python, platform, processor, cpu_count) and library versions."""
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),

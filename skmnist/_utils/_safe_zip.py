@@ -196,6 +196,18 @@ def json_depth(value):
     return deepest
 
 
+def read_npy_header(fileobj):
+    """``(shape, dtype)`` from a ``.npy`` header (format 1.0 or 2.0), unchecked."""
+    version = np.lib.format.read_magic(fileobj)
+    if version not in ((1, 0), (2, 0)):
+        raise ValueError(f".npy format version {version} is not supported")
+    read = np.lib.format.read_array_header_1_0
+    if version == (2, 0):
+        read = np.lib.format.read_array_header_2_0
+    shape, _, dtype = read(fileobj)
+    return shape, dtype
+
+
 def npy_header(fileobj, payload_bytes, where, error, *, max_bytes):
     """Read a ``.npy`` header; check it against the bytes that follow it.
 
@@ -205,13 +217,7 @@ def npy_header(fileobj, payload_bytes, where, error, *, max_bytes):
     present, so loading allocates no more than the file really holds.
     """
     try:
-        version = np.lib.format.read_magic(fileobj)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fileobj)
-        elif version == (2, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fileobj)
-        else:
-            raise ValueError(f"unsupported .npy format version {version}")
+        shape, dtype = read_npy_header(fileobj)
     except ZIP_ERRORS + (SyntaxError, TypeError) as exc:
         raise error(f"{where}: not a valid .npy array ({exc}).") from exc
     if dtype.hasobject:

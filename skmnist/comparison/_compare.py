@@ -5,7 +5,6 @@ scorers of :mod:`sklearn.metrics`; a held-out test set is one predefined
 split, so the hold-out and the cross-validated comparison share one code path.
 """
 
-import inspect
 import warnings
 
 import numpy as np
@@ -14,6 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import PredefinedSplit, cross_validate
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import has_fit_parameter
 
 from ._describe import count_parameters, describe_estimator, iterations_run
 from ._result import ComparisonResult
@@ -355,7 +355,7 @@ def _monitoring(estimator, X_test, y_test, *, cv=None):
     """
     if cv is not None or X_test is None or getattr(estimator, "early_stopping", True):
         return None
-    if "validation_data" not in inspect.signature(estimator.fit).parameters:
+    if not has_fit_parameter(estimator, "validation_data"):
         return None
     return {"validation_data": (X_test, y_test)}
 

@@ -110,24 +110,12 @@ def read_npz(path, subsets):
         # swapped in between, and a device or FIFO is refused before opening.
         with open_regular_file(path, what="data file") as handle:
             arrays = _read_npz_arrays(handle, subsets, origin)
-    except (
-        zipfile.BadZipFile,
-        zlib.error,
-        EOFError,
-        OSError,
-        RuntimeError,
-        NotImplementedError,
-    ) as exc:
-        if isinstance(exc, FileNotFoundError):
+    except FileNotFoundError:
+        raise
+    except _safe_zip.ZIP_ERRORS as exc:
+        # Our own messages pass; np.load raises a bare ValueError for a non-npz.
+        if isinstance(exc, ValueError) and str(exc).startswith((origin, "The data")):
             raise
-        raise ValueError(
-            f"{origin}: corrupt or truncated .npz file ({exc}). Delete it and "
-            "download it again."
-        ) from exc
-    except ValueError as exc:
-        if str(exc).startswith((origin, "The data file")):
-            raise
-        # np.load raises a bare ValueError for files that are not npz at all.
         raise ValueError(
             f"{origin}: corrupt or truncated .npz file ({exc}). Delete it and "
             "download it again."

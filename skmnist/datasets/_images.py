@@ -140,16 +140,8 @@ def _read_npy(handle, path, room):
     numpy reads exactly the values the header declares (no more, whatever a
     compressed member inflates to), so checking the header bounds the memory.
     """
-    from numpy.lib import format as npy
-
     try:
-        version = npy.read_magic(handle)
-        if version == (1, 0):
-            shape, _, dtype = npy.read_array_header_1_0(handle)
-        elif version == (2, 0):
-            shape, _, dtype = npy.read_array_header_2_0(handle)
-        else:
-            raise ValueError(f".npy format version {version} is not supported")
+        shape, dtype = _safe_zip.read_npy_header(handle)
         if dtype.hasobject or dtype.kind not in "biuf" or dtype.itemsize > 8:
             raise ValueError(f"expected numbers, got dtype {dtype}")
         n_values = int(np.prod(shape, dtype=object))
@@ -166,7 +158,7 @@ def _read_npy(handle, path, room):
                 f"it that is over the {MAX_IMAGES:,} images skmnist reads at once"
             )
         handle.seek(0)
-        return npy.read_array(handle, allow_pickle=False)
+        return np.lib.format.read_array(handle, allow_pickle=False)
     except ValueError as error:
         raise ValueError(f"{path}: {error}") from None
 

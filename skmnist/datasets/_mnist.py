@@ -28,9 +28,9 @@ from sklearn.utils._param_validation import (
 )
 
 from .._utils._files import check_regular_file
+from .._utils._paths import data_home as _get_data_home
 from . import _sources
 from ._idx import read_idx_folder, read_npz
-from ._sources import get_data_home as _get_data_home
 
 __all__ = ["load_mnist", "download_mnist", "get_data_home"]
 

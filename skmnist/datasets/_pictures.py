@@ -32,17 +32,9 @@ __all__ = ["decode_picture", "read_picture"]
 def read_picture(path):
     """Grey levels of the picture at ``path`` (transparency laid on white).
 
-    Returns a float array of at most :data:`WORK_SIDE` pixels a side, EXIF
-    rotation applied; raises ``ValueError`` naming ``path`` for anything
-    that is not a picture skmnist reads.
-
-    Bounded before decoding: only :data:`PICTURE_FORMATS` are tried (Pillow's
-    other plugins include formats that run external programs), the size the
-    header declares is checked against Pillow's own limit and the pixels to
-    decode against :data:`MAX_PICTURE_PIXELS`, JPEGs are decoded at 1/2, 1/4
-    or 1/8 scale when that still leaves :data:`WORK_SIDE` pixels a side
-    (``draft``), and any larger picture is shrunk to that side before it
-    becomes an array of floats.
+    A float array of at most :data:`WORK_SIDE` pixels a side, EXIF rotation
+    applied, bounded before decoding as the module says; ``ValueError``
+    naming ``path`` for anything that is not a picture skmnist reads.
     """
     try:
         with open_regular_file(path, what=None, error=_PictureRefused) as handle:

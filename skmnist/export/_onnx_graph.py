@@ -26,7 +26,6 @@ SUPPORTED_LAYERS = (
     "Flatten",
     "InputLayer",
     "MaxPooling2D",
-    "Normalization",
     "RandomTranslation",
     "Rescaling",
     "Reshape",
@@ -34,9 +33,14 @@ SUPPORTED_LAYERS = (
 
 SUPPORTED_ACTIVATIONS = ("elu", "gelu", "linear", "relu", "selu", "sigmoid", "tanh")
 
-# keras.activations.selu's constants.
-_SELU_ALPHA = 1.6732632423543772
-_SELU_SCALE = 1.0507009873554805
+# The activations with an ONNX operator of their own (selu: Keras' constants).
+_OPERATORS = {
+    "relu": ("Relu", {}),
+    "sigmoid": ("Sigmoid", {}),
+    "tanh": ("Tanh", {}),
+    "elu": ("Elu", {"alpha": 1.0}),
+    "selu": ("Selu", {"alpha": 1.6732632423543772, "gamma": 1.0507009873554805}),
+}
 
 
 class _Graph:
@@ -86,16 +90,9 @@ def _activation(graph, x, function, layer):
         )
     if name == "linear":
         return x
-    if name == "relu":
-        return graph.node("Relu", [x])
-    if name == "sigmoid":
-        return graph.node("Sigmoid", [x])
-    if name == "tanh":
-        return graph.node("Tanh", [x])
-    if name == "elu":
-        return graph.node("Elu", [x], alpha=1.0)
-    if name == "selu":
-        return graph.node("Selu", [x], alpha=_SELU_ALPHA, gamma=_SELU_SCALE)
+    if name in _OPERATORS:
+        op_type, attributes = _OPERATORS[name]
+        return graph.node(op_type, [x], **attributes)
     # gelu, exact (Keras' default approximate=False): x / 2 * (1 + erf(x / sqrt 2)).
     # The Gelu operator exists only from opset 20.
     scaled = graph.node("Div", [x, graph.constant("sqrt2", np.sqrt(2.0))])
@@ -208,22 +205,6 @@ def _scaling(graph, x, layer):
     return graph.node("Mul", [x, graph.constant("factor", factor)])
 
 
-def _normalization(graph, x, layer, rank):
-    if layer.invert:
-        raise _refuse(layer, "invert=True is not supported")
-    if rank != 2:
-        raise _refuse(layer, "only normalisation of flat rows is supported")
-    mean = np.asarray(layer.mean, dtype=np.float32).reshape(-1)
-    variance = np.asarray(layer.variance, dtype=np.float32).reshape(-1)
-    # Keras divides by max(sqrt(variance), epsilon), computed in float32.
-    from .._engine._keras import import_keras
-
-    epsilon = np.float32(import_keras().backend.epsilon())
-    deviation = np.maximum(np.sqrt(variance), epsilon)
-    x = graph.node("Sub", [x, graph.constant("mean", mean)])
-    return graph.node("Div", [x, graph.constant("deviation", deviation)])
-
-
 def _reshape(graph, x, layer):
     # The built layer's output shape has any -1 of target_shape resolved.
     target = [int(d) for d in layer.output.shape[1:]]
@@ -244,8 +225,6 @@ def _layer(graph, x, layer, rank):
         return _dense(graph, x, layer, rank), rank
     if kind == "Rescaling":
         return _rescaling(graph, x, layer, rank), rank
-    if kind == "Normalization":
-        return _normalization(graph, x, layer, rank), rank
     if _input_scaling(layer, rank):
         return _scaling(graph, x, layer), rank
     if kind == "Reshape":
