@@ -69,9 +69,10 @@ def test_mlpclassifier_params_fit_with_its_fitted_attributes(small_digits, targe
 
 def test_coefs_are_the_model_weights_and_follow_partial_fit(small_digits):
     X, _, y, _ = small_digits
-    clf = KerasLogistic(max_iter=2, random_state=0).fit(X, y)
+    clf = KerasLogistic(max_iter=2, random_state=0, input_scaling="max_abs")
+    clf.fit(X, y)
     assert clf.n_layers_ == 2 and clf.coefs_[0].shape == (64, 10)
-    # The logits are X_scaled @ coefs_ + intercepts_ (input_scaling: 1 / 16).
+    # The logits are X_scaled @ coefs_ + intercepts_ (max_abs: 1 / 16).
     logits = (X / 16.0) @ clf.coefs_[0] + clf.intercepts_[0]
     np.testing.assert_allclose(clf.decision_function(X), logits, rtol=1e-4, atol=1e-4)
     before = clf.coefs_[0].copy()
