@@ -2,6 +2,7 @@
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -285,3 +286,26 @@ def test_sigterm_while_fitting_a_real_process_leaves_no_debris(tmp_path):
     )
     assert "Traceback" not in rest
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_out_files_onto_a_fifo_exit_2_and_leave_it(tmp_path, capsys):
+    # predict --out and export-onnx's OUT used to rename a file over a FIFO
+    # or a device (as root: /dev/null) and report success.
+    import numpy as np
+
+    import skmnist
+
+    X, y = skmnist.load_mnist(source="embedded", subset="test", return_X_y=True)
+    model = tmp_path / "m.skmnist"
+    skmnist.save(skmnist.make_baseline().fit(X[:300], y[:300]), model)
+    np.save(tmp_path / "one.npy", X[:1].reshape(1, 28, 28))
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for argv in (
+        ["predict", "--model", model, tmp_path / "one.npy", "--out", fifo],
+        ["export-onnx", model, fifo],
+    ):
+        status, _, err = run(capsys, *argv)
+        assert_one_line_exit_2(status, err, "is a FIFO", "regular files")
+        assert stat.S_ISFIFO(os.lstat(fifo).st_mode)

@@ -1,10 +1,17 @@
 """The one rule for paths users give: regular files only, read within a bound."""
 
 import os
+import stat
 
 import pytest
 
-from skmnist._utils._files import check_regular_file, open_regular_file, read_bounded
+from skmnist._utils._files import (
+    check_regular_file,
+    open_regular_file,
+    read_bounded,
+    writable_target,
+)
+from skmnist._utils._io import write_bytes_atomic
 
 
 def test_regular_file_is_read(tmp_path):
@@ -41,3 +48,28 @@ def test_folder_and_missing_path(tmp_path):
         check_regular_file(tmp_path, what="data file")
     with pytest.raises(FileNotFoundError):
         check_regular_file(tmp_path / "missing")
+
+
+# -- writing ---------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_write_onto_a_fifo_is_refused_and_leaves_it(tmp_path):
+    # The rename of a finished temporary file would replace the FIFO (or, as
+    # root, /dev/null itself) with a regular file.
+    fifo = tmp_path / "model.skmnist"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match="is a FIFO .*writes only regular files"):
+        write_bytes_atomic(fifo, b"data")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.skmnist"]
+
+
+def test_a_write_through_a_link_replaces_the_file_it_names(tmp_path):
+    target = tmp_path / "target.csv"
+    target.write_text("old")
+    link = tmp_path / "out.csv"
+    link.symlink_to(target)
+    write_bytes_atomic(link, b"new")
+    assert link.is_symlink() and target.read_bytes() == b"new"
+    assert writable_target(tmp_path / "new.csv") == str(tmp_path / "new.csv")

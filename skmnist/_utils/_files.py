@@ -12,7 +12,12 @@ counted while reading, never taken from ``st_size``.
 import os
 import stat
 
-__all__ = ["check_regular_file", "open_regular_file", "read_bounded"]
+__all__ = [
+    "check_regular_file",
+    "open_regular_file",
+    "read_bounded",
+    "writable_target",
+]
 
 
 def _kind(mode):
@@ -82,3 +87,25 @@ def read_bounded(path, max_bytes, *, what="file", error=ValueError):
             "bytes skmnist reads from one such file."
         )
     return data
+
+
+def writable_target(path, *, error=ValueError):
+    """The path a write to ``path`` replaces: links followed, regular files only.
+
+    skmnist writes by renaming a finished temporary file onto the target; on
+    a link that would replace the link, and on ``/dev/null`` or a FIFO it
+    would replace the device itself (as root, ``/dev``'s own node). So links
+    are followed to the file they name, and an existing target that is not a
+    regular file is refused with ``error``.
+    """
+    target = os.path.realpath(path)
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return target
+    if not stat.S_ISREG(mode):
+        raise error(
+            f"{os.fspath(path)} is {_kind(mode)}; skmnist writes only regular "
+            "files (a new name or an existing file), so name another path"
+        )
+    return target

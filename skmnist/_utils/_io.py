@@ -15,6 +15,7 @@ from importlib import metadata
 from pathlib import Path
 
 from . import _stop
+from ._files import writable_target
 
 # Libraries whose versions are written into reports and saved models.
 LIBRARIES = (
@@ -56,9 +57,11 @@ def atomic_path(path, *, suffix=".part"):
     ``path``'s folder, which must exist) is removed if the block raises
     (``KeyboardInterrupt`` included) or the command line recorded a stop
     signal meanwhile, leaving ``path`` as it was. On success it gets
-    :func:`usual_file_mode` and replaces ``path`` atomically.
+    :func:`usual_file_mode` and replaces ``path`` atomically. A link is
+    followed to the file it names; an existing ``path`` that is not a regular
+    file (``/dev/null``, a FIFO) raises ``ValueError`` before anything is made.
     """
-    path = Path(path)
+    path = Path(writable_target(path))
     fd, tmp = tempfile.mkstemp(
         dir=path.absolute().parent, prefix=f".{path.name}.", suffix=suffix
     )

@@ -239,6 +239,7 @@ def _classify(model, X, names, out, err):
 
 
 def _export_onnx(args, out, err):
+    from .._utils._files import writable_target
     from .._utils._io import write_bytes_atomic
     from ..exceptions import MissingExtraError
 
@@ -252,6 +253,10 @@ def _export_onnx(args, out, err):
         )
     if out_path.is_dir():
         raise UsageError(f"OUT {args.out}: is a folder; name an .onnx file")
+    try:
+        writable_target(out_path)
+    except ValueError as error:
+        raise UsageError(f"OUT {error}") from None
     if not out_path.absolute().parent.is_dir():
         raise UsageError(
             f"OUT {args.out}: folder {out_path.absolute().parent} does not exist"

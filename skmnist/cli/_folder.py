@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from .._utils import _stop
+from .._utils._files import writable_target
 from .._utils._io import usual_folder_mode
 from ..exceptions import UsageError
 from ._parser import REPORT_MARKER
@@ -181,6 +182,10 @@ def check_out_file(path, *, inputs):
     path = Path(path)
     if path.is_dir():
         raise UsageError(f"--out {path}: is a folder; name a .csv file")
+    try:
+        path = Path(writable_target(path))
+    except ValueError as error:
+        raise UsageError(f"--out {error}") from None
     for option, values in inputs.items():
         if any(path.resolve() == Path(value).resolve() for value in values):
             raise UsageError(
