@@ -306,6 +306,26 @@ def test_weights_that_do_not_fit_the_built_network_are_refused(
     _refused(tmp_path, hostile.edit_tensors(model_bytes, edit), FITS + ".*" + match)
 
 
+def _negative_variance(arrays):
+    arrays["model/input_scaling/moving_variance"][3] = -1.0
+
+
+def _nan_kernel(arrays):
+    arrays["model/hidden_0/kernel"][0, 0] = np.nan
+
+
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        # Loaded, this model predicted NaN for every row, and class 0.
+        (_negative_variance, "input_scaling/moving_variance holds negative"),
+        (_nan_kernel, "hidden_0/kernel holds NaN or infinite values"),
+    ],
+)
+def test_weights_no_fit_writes_are_refused(model_bytes, tmp_path, edit, match):
+    _refused(tmp_path, hostile.edit_tensors(model_bytes, edit), match)
+
+
 @pytest.fixture(scope="module")
 def baseline_bytes(small_digits, tmp_path_factory):
     X, _, y, _ = small_digits

@@ -230,8 +230,14 @@ def _rebuild(estimator, network, data, header, where):
         raise Untrusted(f"{where}: unreadable tensors ({exc}).") from exc
     for name, variable in variables.items():
         value = arrays[name].astype(variable.dtype)
+        if value.dtype.kind == "f" and not np.isfinite(value).all():
+            raise Untrusted(f"{where}: {name} holds NaN or infinite values.")
         if not np.array_equal(value, arrays[name]):  # a step count past int32
             raise Untrusted(f"{where}: {name} holds values out of range.")
+        # The input scaling divides by sqrt(variance): a negative one, which
+        # fit never writes, would make every prediction NaN.
+        if name.endswith("moving_variance") and (value < 0).any():
+            raise Untrusted(f"{where}: {name} holds negative variances.")
         variable.assign(value)
     return model
 
