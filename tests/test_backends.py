@@ -183,6 +183,26 @@ def test_tensorflow_backend_without_tensorflow_names_the_extra(call):
     assert 'pip install "skmnist[tensorflow]"' in process.stdout
 
 
+@needs_both
+def test_pickling_a_fitted_estimator_on_jax_leaves_tensorflow_unimported(tmp_path):
+    # Keras pickles a model through its config serialisation, which imported
+    # TensorFlow (5 s, 460 MB) in every process that pickled a fitted model.
+    code = """
+        import json, pickle, sys
+        import numpy as np
+        from sklearn.datasets import load_digits
+        from skmnist import KerasMLP
+
+        X, y = load_digits(return_X_y=True)
+        model = KerasMLP(max_iter=1, random_state=0).fit(X[:100], y[:100])
+        copy = pickle.loads(pickle.dumps(model))
+        same = np.allclose(copy.predict_proba(X), model.predict_proba(X))
+        print(json.dumps([same, "tensorflow" in sys.modules]))
+    """
+    env = {"KERAS_HOME": str(tmp_path), "PYTHONWARNINGS": "ignore"}
+    assert _backend_of(_run(code, backend="jax", env_extra=env)) == [True, False]
+
+
 # -- models move between backends --------------------------------------------------
 
 

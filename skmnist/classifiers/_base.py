@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._engine import _optim, _training
 from .._engine._builders import build_model
 from .._engine._guards import _all_finite, _Diverged, _unchanged_on_failure
+from .._engine._pickling import KerasModelPickling
 from . import _fit_data, _fit_loop, _stopping
 from ._callbacks import CallbackSupport, FitTask, with_callbacks
 from ._mlp_attributes import OutputAttributesMixin
@@ -35,6 +36,7 @@ from ._validation import check_data
 
 
 class BaseKerasClassifier(
+    KerasModelPickling,
     OutputAttributesMixin,
     _optim.KerasNamesMixin,
     CallbackSupport,
