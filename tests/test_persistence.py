@@ -381,6 +381,8 @@ def test_foreign_zip_is_refused(tmp_path):
     "change, message",
     [
         (lambda m, e: m.update(format_version=99), "Unsupported format_version"),
+        # JSON true is Python's True == 1: once reported as "save format 1".
+        (lambda m, e: m.update(format_version=True), "Unsupported format_version"),
         (lambda m, e: m.update(kind="pickle"), "invalid kind"),
         (lambda m, e: m.update(format="other"), "does not describe"),
         (

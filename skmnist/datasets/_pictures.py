@@ -70,7 +70,8 @@ def decode_picture(handle, name):
         # Pillow's decoders raise many types (OSError, SyntaxError, struct.error,
         # DecompressionBombError, ...) on a bad file; all mean "not a picture".
         raise ValueError(
-            f"{name}: not a picture Pillow can read ({type(error).__name__}: {error})"
+            f"{name}: not a picture skmnist reads (formats: "
+            f"{', '.join(PICTURE_FORMATS)}; {type(error).__name__}: {error})"
         ) from None
 
 

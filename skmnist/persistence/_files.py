@@ -254,7 +254,7 @@ def _expected_entries(manifest):
     if not (isinstance(manifest, dict) and manifest.get("format") == _FORMAT):
         raise UntrustedModelError("manifest.json does not describe an skmnist model.")
     version, versions = manifest.get("format_version"), manifest.get("versions")
-    if version == 1:
+    if type(version) is int and version == 1:  # true == 1 in JSON's Python
         writer = versions.get("skmnist") if isinstance(versions, dict) else None
         raise UntrustedModelError(
             f"This file was written by skmnist {str(writer)[:40]} in save format 1 "
@@ -263,7 +263,7 @@ def _expected_entries(manifest):
             f"{_FORMAT_VERSION}. Fit the model again and save it with this version "
             "(format 1 was never released, so it is not migrated)."
         )
-    if version != _FORMAT_VERSION:
+    if type(version) is not int or version != _FORMAT_VERSION:
         raise UntrustedModelError(
             f"Unsupported format_version {str(version)[:40]}; this skmnist reads "
             f"version {_FORMAT_VERSION}."
