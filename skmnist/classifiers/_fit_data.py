@@ -185,7 +185,7 @@ def pixel_like(X):
     which ``"max_abs"`` keeps (the tutorial's ``/ 255``). Small whole numbers
     are not taken for pixels: on counts (0-11, scikit-learn's multilabel
     sample) one divisor left sgd learning a third as much as standardising
-    did, and on digits' 0-16 the two scored within 0.3 points. Checked a
+    did, and on digits' 0-16 the two scored 0.9777 and 0.9744. Checked a
     chunk of rows at a time (sparse ``X``: its stored values), so no copy of
     ``X`` is made.
     """
