@@ -199,6 +199,17 @@ class KerasCNN(BaseKerasClassifier):
     images with dropout on, so they can stay below the accuracy on the
     unshifted training images.
 
+    On the JAX backend, training runs on a copy of the network whose
+    ``MaxPooling2D`` is a reshape and a max and whose ``RandomTranslation``
+    moves whole pixels by one-hot products: the same outputs, with gradients
+    XLA's CPU backend computes several times faster. ``model_``, what
+    :func:`skmnist.save` writes and what ONNX export reads keep Keras' own
+    layers. With glibc's allocator set by skmnist (``SKMNIST_MALLOC=0``
+    keeps its defaults), the 12 default epochs over the 4,000 embedded MNIST
+    images took 28 CPU-seconds on 2 cores instead of 72, at the same
+    accuracy; TensorFlow's oneDNN convolutions remain a little faster (19 to
+    22 s of wall time against about 25 s on a quiet machine).
+
     Examples
     --------
     >>> from sklearn.datasets import load_digits
