@@ -206,9 +206,8 @@ class KerasCNN(BaseKerasClassifier):
     :func:`skmnist.save` writes and what ONNX export reads keep Keras' own
     layers. With glibc's allocator set by skmnist (``SKMNIST_MALLOC=0``
     keeps its defaults), the 12 default epochs over the 4,000 embedded MNIST
-    images took 28 CPU-seconds on 2 cores instead of 72, at the same
-    accuracy; TensorFlow's oneDNN convolutions remain a little faster (19 to
-    22 s of wall time against about 25 s on a quiet machine).
+    images took 19 to 21 s on 2 cores instead of 45 to 46 s, at the same
+    accuracy: about what TensorFlow's oneDNN convolutions take.
 
     Examples
     --------
