@@ -366,3 +366,38 @@ def test_same_structure_reuses_programs_across_fits(on_jax, small_digits):
     assert a.model_._skmnist_programs is b.model_._skmnist_programs
     # One program, two seeds: the seeds still matter.
     assert not np.array_equal(a.predict_proba(X_test), b.predict_proba(X_test))
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux")
+    or not (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc"),
+    reason="glibc's allocator only",
+)
+@pytest.mark.parametrize(
+    "env_extra, jax_first, applied",
+    [
+        ({}, False, True),
+        ({"SKMNIST_MALLOC": "0"}, False, False),
+        ({"MALLOC_ARENA_MAX": "2"}, False, False),
+        ({}, True, False),
+    ],
+)
+def test_allocator_set_before_jax_starts_unless_told_not_to(
+    env_extra, jax_first, applied
+):
+    # XLA:CPU's per-call scratch block must be reused, not mapped afresh on
+    # every call (skmnist._engine._allocator); the user's own settings win,
+    # and once JAX's threads run it is too late.
+    code = f"""
+        import json
+        if {jax_first}:
+            import jax.numpy
+            jax.numpy.ones(1).block_until_ready()
+        from skmnist._engine._keras import import_keras
+        import_keras()
+        from skmnist._engine import _allocator
+        print(json.dumps(_allocator.applied))
+    """
+    env = {"SKMNIST_MALLOC": "", **env_extra}
+    process = _run(code, backend="jax", env_extra=env)
+    assert _backend_of(process) is applied

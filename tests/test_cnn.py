@@ -196,3 +196,104 @@ def test_convolutions_take_one_step_per_call_and_train_as_the_scan(
     np.testing.assert_allclose(
         stepwise.predict_proba(X_test), scanned.predict_proba(X_test), atol=1e-5
     )
+
+
+def _keras_on_jax():
+    from skmnist._engine._keras import import_keras
+
+    keras = import_keras()
+    if keras.backend.backend() != "jax":
+        pytest.skip("the JAX engine only")
+    return keras
+
+
+@pytest.mark.parametrize(
+    "shape, pool, padding",
+    [((7, 5, 3), 2, "same"), ((7, 5, 3), 2, "valid"), ((1, 9, 2), 3, "same")],
+)
+def test_jax_pooling_twin_gives_keras_outputs(shape, pool, padding):
+    # The JAX engine trains a copy of the model whose pooling is a reshape and
+    # a max (skmnist._engine._jax_layers): the same maxima, bit for bit.
+    from skmnist._engine import _jax_layers
+
+    keras = _keras_on_jax()
+    layer = keras.layers.MaxPooling2D(pool, padding=padding)
+    twin = _jax_layers.clone_layer(layer)
+    assert type(twin).__name__ == "ReshapeMaxPooling2D"
+    X = np.random.default_rng(0).normal(size=(4, *shape)).astype(np.float32)
+    expected = keras.ops.convert_to_numpy(layer(X))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(twin(X)), expected)
+
+
+@pytest.mark.parametrize("factor", [0.1, 0.3, 0.45])
+def test_jax_translation_twin_gives_keras_images(factor):
+    # Same random draws, same whole-pixel moves, same edge fill, bit for bit;
+    # every possible shift is drawn; inference leaves the images as they are.
+    from skmnist._engine import _jax_layers
+
+    keras = _keras_on_jax()
+    params = dict(fill_mode="nearest", interpolation="nearest", seed=3)
+    layer = keras.layers.RandomTranslation(factor, factor, **params)
+    twin = _jax_layers.clone_layer(layer)
+    assert type(twin).__name__ == "WholePixelTranslation"
+    size = 10
+    # One bright pixel in the middle: where it lands is the shift.
+    X = np.zeros((4096, size, size, 2), np.float32)
+    X[:, size // 2, size // 2, :] = 1.0
+    X += np.random.default_rng(0).normal(scale=1e-3, size=X.shape).astype(np.float32)
+    layer.build(X.shape)
+    twin.build(X.shape)
+    seeds = [v.value for v in layer.non_trainable_variables]
+    images = [
+        keras.ops.convert_to_numpy(m.stateless_call([], seeds, X, training=True)[0])
+        for m in (layer, twin)
+    ]
+    np.testing.assert_array_equal(images[1], images[0])
+    moved = images[1][..., 0]
+    assert not np.array_equal(moved, X[..., 0])  # it does shift
+    # Whole pixels: every output pixel is some input pixel of its image.
+    flat = moved.reshape(len(X), -1)
+    sources = X[..., 0].reshape(len(X), -1)
+    assert all(np.isin(out, src).all() for out, src in zip(flat, sources))
+    found = {tuple(np.argwhere(image == image.max())[0] - size // 2) for image in moved}
+    limit = int(round(factor * size))
+    assert found == {
+        (r, c) for r in range(-limit, limit + 1) for c in range(-limit, limit + 1)
+    }
+    for model in (layer, twin):
+        np.testing.assert_array_equal(
+            keras.ops.convert_to_numpy(model(X, training=False)), X
+        )
+
+
+def test_jax_engine_trains_through_the_twins(small_digits, monkeypatch):
+    # The fast layers are a training detail: the engine's template holds them,
+    # the fitted model (saved, exported to ONNX) keeps Keras' classes, and the
+    # training is the one Keras' own layers give.
+    from skmnist._engine import _jax_engine, _jax_layers
+
+    _keras_on_jax()
+    X_train, X_test, y_train, _ = small_digits
+    params = dict(max_iter=3, shift=1, dropout=0.2)
+    fast = _fit(X_train, y_train, **params)
+    template = _jax_engine._programs(fast.model_)._template
+    kinds = {type(layer).__name__ for layer in template.layers}
+    assert {"ReshapeMaxPooling2D", "WholePixelTranslation"} <= kinds
+    assert not {"MaxPooling2D", "RandomTranslation"} & kinds
+    kinds = {type(layer).__name__ for layer in fast.model_.layers}
+    assert {"MaxPooling2D", "RandomTranslation"} <= kinds
+    assert fast.history_["loss"][-1] < fast.history_["loss"][0]
+
+    monkeypatch.setattr(_jax_engine, "_PROGRAMS", {})
+    monkeypatch.setattr(
+        _jax_layers, "clone_layer", lambda layer: layer.from_config(layer.get_config())
+    )
+    keras_layers = _fit(X_train, y_train, **params)
+    template = _jax_engine._programs(keras_layers.model_)._template
+    assert "ReshapeMaxPooling2D" not in {type(la).__name__ for la in template.layers}
+    np.testing.assert_allclose(
+        fast.history_["loss"], keras_layers.history_["loss"], rtol=1e-4
+    )
+    np.testing.assert_allclose(
+        fast.predict_proba(X_test), keras_layers.predict_proba(X_test), atol=1e-4
+    )

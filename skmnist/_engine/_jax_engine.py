@@ -31,6 +31,8 @@ import threading
 
 import numpy as np
 
+from . import _jax_layers
+
 
 class _Programs:
     """The compiled programs of one model structure (``_programs`` builds it)."""
@@ -45,7 +47,11 @@ class _Programs:
         # variable values passed to them, so a cached entry keeps no fitted
         # model (nor its data) alive.
         with without_tensorflow():
-            template = keras.models.clone_model(model)
+            # Pooling and shifts as other XLA operations, same results
+            # (._jax_layers): the user's model keeps Keras' classes.
+            template = keras.models.clone_model(
+                model, clone_function=_jax_layers.clone_layer
+            )
             optimizer = type(model.optimizer).from_config(model.optimizer.get_config())
             optimizer.build(template.trainable_variables)
             loss = keras.losses.deserialize(keras.losses.serialize(model.loss))

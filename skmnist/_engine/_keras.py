@@ -136,9 +136,11 @@ def import_keras():
     backend = check_backend(choose_backend())
     with _muted_native_stderr():
         if backend == "jax":
+            from ._allocator import configure_allocator
             from ._threads import configure_xla_threads
 
             configure_xla_threads()  # read when JAX starts its CPU client
+            configure_allocator()  # before JAX's threads take their arenas
             import jax
             import keras
 

@@ -199,6 +199,16 @@ class KerasCNN(BaseKerasClassifier):
     images with dropout on, so they can stay below the accuracy on the
     unshifted training images.
 
+    On the JAX backend, training runs on a copy of the network whose
+    ``MaxPooling2D`` is a reshape and a max and whose ``RandomTranslation``
+    moves whole pixels by one-hot products: the same outputs, with gradients
+    XLA's CPU backend computes several times faster. ``model_``, what
+    :func:`skmnist.save` writes and what ONNX export reads keep Keras' own
+    layers. With glibc's allocator set by skmnist (``SKMNIST_MALLOC=0``
+    keeps its defaults), the 12 default epochs over the 4,000 embedded MNIST
+    images took 19 to 21 s on 2 cores instead of 45 to 46 s, at the same
+    accuracy: about what TensorFlow's oneDNN convolutions take.
+
     Examples
     --------
     >>> from sklearn.datasets import load_digits
