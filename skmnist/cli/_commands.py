@@ -18,10 +18,10 @@ from ._report import rich_legend, rich_table, write_compare_report
 
 # Below this top probability `predict` notes that an image's digit may be wrong.
 # Measured on 15,000 generated photos (tests/photos.py: 1,000 MNIST test digits
-# under 15 conditions) read by the KerasMLP that `skmnist tune` picks: 10 % of
-# the answers fall under 0.80 and 44 % of those are wrong, against 3.4 % above
-# it, so the note flags 59 % of the wrong answers. The last threshold at which
-# at least 40 % of the flagged answers are wrong; 0.5 would flag 18 % of them.
+# under 15 conditions) read by the KerasMLP that `skmnist tune` picks (README's
+# grid, 2026-12-05): 4.8 % of the answers fall under 0.80 and 57 % of those are
+# wrong, against 3.9 % above it; the note flags 42 % of the wrong answers. 0.5
+# would flag 5.6 % of them, 0.9 flags 57 % but notes 7.1 % of all answers.
 LOW_CONFIDENCE = 0.8
 
 
