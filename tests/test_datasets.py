@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -816,12 +817,21 @@ def test_openml_source_with_the_installed_fetch_openml(fake_openml, tmp_path):
     np.testing.assert_array_equal(load_mnist(source=path).target, labels[:8])
 
 
-def test_openml_offline_is_one_friendly_line(fake_openml, tmp_path):
+def test_openml_offline_is_one_friendly_line(fake_openml, tmp_path, monkeypatch):
     server, _, _ = fake_openml
     server.shutdown()
     server.server_close()  # nothing listens on that port any more
-    with pytest.raises(OSError) as info:
-        load_mnist(source="openml", data_home=tmp_path / "home")
+    monkeypatch.setitem(_sources.OPENML_RETRIES, "n_retries", 1)
+    (tmp_path / "home").mkdir()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(OSError) as info:
+            load_mnist(source="openml", data_home=tmp_path / "home")
+    # scikit-learn's "Retrying..." warnings and its empty cache folders were
+    # left behind, the folders under ~/scikit_learn_data.
+    assert [str(w.message) for w in caught] == []
+    assert list((tmp_path / "home").iterdir()) == []
+    assert not (tmp_path / "sklearn_data").exists()
     message = str(info.value)
     assert "\n" not in message
     assert message.startswith(

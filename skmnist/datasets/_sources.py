@@ -14,6 +14,7 @@ import re
 import shutil
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -194,6 +195,13 @@ def fetch_remote(remote, data_home, *, force=False):
     return final
 
 
+def _remove_empty_folders(top):
+    """Remove ``top`` and the folders below it that hold no file (links kept)."""
+    for folder, _, _ in sorted(os.walk(top), key=lambda entry: -len(entry[0])):
+        with contextlib.suppress(OSError):  # not empty, or gone
+            os.rmdir(folder)
+
+
 def _cause(exc):
     """One short line for a failed download: the HTTP status, or what broke.
 
@@ -266,7 +274,7 @@ def _by_hand(remote, final):
 def fetch_openml_mnist(data_home, *, download_if_missing=True, force=False):
     """Fetch ``mnist_784`` with scikit-learn and cache it as a Keras npz.
 
-    scikit-learn keeps its own copy of the download (in its data home); parsing
+    scikit-learn keeps its own copy of the download (in ``data_home``); parsing
     the ARFF takes seconds, so the arrays are saved once in ``data_home``.
     """
     final = os.path.join(data_home, OPENML_CACHE_NAME)
@@ -280,7 +288,12 @@ def fetch_openml_mnist(data_home, *, download_if_missing=True, force=False):
         parser = "pandas"  # several times faster than liac-arff on 70k rows
     except ImportError:
         parser = "liac-arff"
+    # scikit-learn's own copy of the download goes under skmnist's data home
+    # (SKMNIST_DATA), not ~/scikit_learn_data: one folder holds what skmnist
+    # downloads, and a failed download leaves no folders elsewhere.
+    sklearn_home = os.path.join(data_home, "scikit_learn_data")
     kwargs = dict(
+        data_home=sklearn_home,
         version=1,
         as_frame=False,
         parser=parser,
@@ -302,15 +315,17 @@ def fetch_openml_mnist(data_home, *, download_if_missing=True, force=False):
         )
     kwargs = {key: value for key, value in kwargs.items() if key in accepted}
     try:
-        X, y = fetch_openml("mnist_784", **kwargs)
+        with warnings.catch_warnings():
+            # "A network error occurred ... Retrying...": the error says it all.
+            warnings.filterwarnings("ignore", "A network error", UserWarning)
+            X, y = fetch_openml("mnist_784", **kwargs)
     except OSError as exc:  # URLError, HTTPError, TimeoutError
+        _remove_empty_folders(sklearn_home)
         cause = getattr(exc, "reason", None) or exc
         cause = " ".join(str(cause).split())  # one line, whatever the library said
         raise OSError(
-            f"Could not download MNIST from OpenML ({OPENML_URL}) ({cause}). It "
-            "is cached by scikit-learn in sklearn.datasets.get_data_home() once "
-            "downloaded; offline, load_mnist(source='embedded') gives a "
-            "5,000-image sample."
+            f"Could not download MNIST from OpenML ({OPENML_URL}) ({cause}). "
+            "Offline, load_mnist(source='embedded') gives a 5,000-image sample."
         ) from exc
     labels = np.asarray(y)
     if not np.issubdtype(labels.dtype, np.integer):
