@@ -73,3 +73,31 @@ def test_turned_off(tmp_path, setting):
     )
     assert folder is None and hits == misses == 0
     assert not (tmp_path / "jax-cache").exists()
+
+
+def test_an_unusable_folder_of_the_users_warns_and_compiles_without(tmp_path):
+    # A file (or a device) named as the folder quietly meant no cache.
+    taken = tmp_path / "a-file"
+    taken.write_text("")
+    code = """
+        import json, warnings
+        import jax
+        from skmnist._engine._compile_cache import configure
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            folder = configure(jax)
+        print(json.dumps([folder, [str(w.message) for w in caught]]))
+    """
+    environ = {k: v for k, v in os.environ.items() if k != "JAX_COMPILATION_CACHE_DIR"}
+    environ["SKMNIST_COMPILATION_CACHE"] = str(taken)
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    folder, messages = json.loads(result.stdout.strip().splitlines()[-1])
+    assert folder is None and len(messages) == 1
+    assert "cannot be used as the compilation cache folder" in messages[0]

@@ -16,10 +16,12 @@ under its data home, before the first program is compiled:
 
 Every program compiled by skmnist is cached, however quick to compile (JAX's
 default keeps only those over one second). A folder that cannot be created
-means no cache, not an error.
+means no cache, not an error (with a warning when the folder was the user's
+own ``SKMNIST_COMPILATION_CACHE``).
 """
 
 import os
+import warnings
 
 from .._utils._paths import data_home
 
@@ -50,7 +52,16 @@ def configure(jax):
     folder = os.path.abspath(folder if setting else os.path.join(folder, "jax-cache"))
     try:
         os.makedirs(folder, exist_ok=True)
-    except OSError:
+    except OSError as error:
+        if setting:  # the user's own choice: say why it is not used
+            warnings.warn(
+                f"{VARIABLE}={setting!r} cannot be used as the compilation cache "
+                f"folder ({error.strerror or error}); programs are compiled "
+                f"without a cache. Name a folder skmnist may create, or set "
+                f"{VARIABLE}=0 to turn the cache off.",
+                UserWarning,
+                stacklevel=2,
+            )
         return None
     jax.config.update("jax_compilation_cache_dir", folder)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
