@@ -29,8 +29,11 @@ compare: venv
 # The whole suite on the default backend (JAX, see skmnist/_engine/_keras.py),
 # then the estimator, training and persistence tests again on the other one,
 # TensorFlow: the skmnist[tensorflow] extra, which stays supported.
+# tests/test_backends.py is not repeated there: each of its tests starts
+# Python processes with the backend it names (TensorFlow among them), and its
+# in-process tests are JAX-only, so a second run repeated the same processes.
 OTHER_BACKEND_TESTS := tests/test_classifiers.py tests/test_training.py \
-	tests/test_trust.py tests/test_persistence.py tests/test_backends.py \
+	tests/test_trust.py tests/test_persistence.py \
 	tests/test_sk_callbacks.py tests/test_cnn.py tests/test_parity.py
 
 test: venv $(VENV)/.extras
