@@ -12,6 +12,7 @@ import textwrap
 
 import hostile_inputs as hostile
 import pytest
+from cli_helpers import tiny
 
 # Issue 29's targets: <= 1.5 GB on any picture or array, <= 500 MB on a device
 # or FIFO, no hang, no traceback.
@@ -302,26 +303,11 @@ def test_onnx_marks_nan_rows_and_predict_refuses_them():
 
 # -- Ctrl-C -------------------------------------------------------------------------
 
-COMPARE = [
-    "compare",
-    "--models",
-    "logistic,mlp",
-    "--source",
-    "embedded",
-    "--n-train",
-    "200",
-    "--n-test",
-    "100",
-    "--max-iter",
-    "30",
-    "--no-figures",
-    "--out",
-    "report",
-]
-
+_OUT = ["--no-figures", "--out", "report"]
+COMPARE = ["compare", "--models", "logistic,mlp", *tiny(30), *_OUT]
 
 # One model, two epochs: for stops that do not depend on the moment.
-SHORT = [*COMPARE[:2], "logistic", *COMPARE[3:9], "--max-iter", "2", *COMPARE[11:]]
+SHORT = ["compare", "--models", "logistic", *tiny(2), *_OUT]
 
 
 def _old_report(folder):
@@ -375,7 +361,7 @@ def test_ctrl_c_during_a_threaded_search(tmp_path):
             "2",
             "--n-jobs",
             "2",
-            *COMPARE[3:11],
+            *tiny(30),
             "--out",
             "report",
         ],
